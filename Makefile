@@ -1,0 +1,55 @@
+# Cegah: `make run` installs, prepares the embedded database with demo data and serves the app;
+# `make test` runs the whole suite. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+# Find a Python >= 3.12: python3.13, python3.12, then pyenv's versions (the pyenv shim fails
+# unless PYENV_VERSION is set, so call the interpreters directly).
+define find_python
+for c in python3.13 python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null) python3; do \
+  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+    command -v $$c; exit 0; fi; \
+done; exit 1
+endef
+
+.PHONY: run test setup install lint typecheck clean messages
+
+$(STAMP): requirements.lock pyproject.toml
+	@PYTHON=$$($(find_python)) || { echo "Cegah needs Python 3.12 or newer; none found (tried python3.13, python3.12, pyenv versions)." >&2; exit 1; }; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
+	  echo "Creating $(VENV) with $$PYTHON"; rm -rf $(VENV); $$PYTHON -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+setup: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py demo load
+
+run: setup
+	@echo "Open http://127.0.0.1:8000/ — Ctrl-C stops the server and the worker."
+	$(VENV)/bin/cegah serve --with-worker
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy cegah
+
+messages: install
+	cd cegah && ../$(PY) ../manage.py makemessages -l id -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) staticfiles

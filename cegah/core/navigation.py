@@ -1,0 +1,42 @@
+"""Navigation entries contributed by each module.
+
+An app lists its entries in ``NAV`` here or appends to ``NAV_ITEMS`` from its AppConfig.ready(), so
+the staff shell grows as modules are added and never shows a link to a module that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    # Only shown to users holding this capability in at least one organisation ("" = everyone).
+    cap: str = ""
+
+
+NAV_ITEMS: list[NavItem] = [NavItem(_("Dashboard"), "core:dashboard")]
+
+
+def nav_for(request: HttpRequest) -> list[dict[str, object]]:
+    from cegah.accounts.permissions import ROLE_CAPS
+
+    user = request.user
+    roles = set(user.memberships.values_list("role", flat=True))  # type: ignore[union-attr]
+    caps: set[str] = set()
+    for role in roles:
+        caps |= {str(c) for c in ROLE_CAPS.get(role, frozenset())}
+    items: list[dict[str, object]] = []
+    for item in NAV_ITEMS:
+        if item.cap and item.cap not in caps:
+            continue
+        url = reverse(item.url_name)
+        items.append({"label": item.label, "url": url, "active": request.path.startswith(url)})
+    return items
