@@ -38,7 +38,7 @@ run: setup
 	@echo "Open http://127.0.0.1:8000/ — Ctrl-C stops the server and the worker."
 	$(VENV)/bin/cegah serve --with-worker
 
-test: install
+test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
