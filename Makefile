@@ -48,8 +48,13 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy cegah
 
+# Each app with its own cegah/<app>/locale keeps its strings there; the rest go to cegah/locale.
 messages: install
-	cd cegah && ../$(PY) ../manage.py makemessages -l id -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+	@apps=$$(cd cegah && ls -d */locale 2>/dev/null | cut -d/ -f1); \
+	for app in $$apps; do (cd cegah/$$app && ../../$(PY) ../../manage.py makemessages -l id -l en --no-obsolete); done; \
+	ignores=$$(for app in $$apps; do printf -- '--ignore=%s/* ' $$app; done); \
+	cd cegah && ../$(PY) ../manage.py makemessages -l id -l en --no-obsolete $$ignores
+	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -86,6 +86,12 @@ INSTALLED_APPS = [
     "cegah.core",
     "cegah.orgs",
     "cegah.accounts",
+    "cegah.channels",
+    "cegah.wbs",
+    "cegah.survey",
+    "cegah.procurement",
+    "cegah.monitoring",
+    "cegah.insights",
 ]
 
 MIDDLEWARE = [
@@ -93,8 +99,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "cegah.core.middleware.IndonesianFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cegah.core.middleware.SameOriginNullOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -4,7 +4,9 @@ nothing of another organisation leaks.
 A route with parameters is called with the ids of the victim organisation's objects, so the
 outsider must get 404 (or 403/405). A route without parameters is the outsider's own view and must
 not contain the victim's canary. New routes are picked up automatically; a route whose parameter
-this file cannot fill fails the test, so later modules must add a filler to PARAM_FILLERS.
+cannot be filled fails the test. An app declares its fillers and its public or self-scoped routes in
+``tests/<app>/matrix.py``; a filler receives the personas and returns the id of an object that
+belongs to ``personas.org`` (the victim) and whose visible text carries ``CANARY``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,33 @@ PARAM_FILLERS: dict[str, Callable[[Personas], object]] = {
         create_api_token(organisation=p.org, name=f"t {CANARY}", actor=p.admin)[0].pk
     ),
 }
+
+
+def _load_app_matrices() -> None:
+    """Merge each app's ``tests/<app>/matrix.py`` (FILLERS, PUBLIC_ROUTES, SELF_ROUTES) into ours.
+
+    Apps describe their own routes there, so adding a module never means editing this file.
+    """
+    import importlib
+    import pkgutil
+
+    import tests
+
+    for info in pkgutil.iter_modules(tests.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"tests.{info.name}.matrix")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tests.{info.name}.matrix":
+                raise
+            continue
+        PARAM_FILLERS.update(getattr(module, "FILLERS", {}))
+        PUBLIC_ROUTES.update(getattr(module, "PUBLIC_ROUTES", set()))
+        SELF_ROUTES.update(getattr(module, "SELF_ROUTES", set()))
+
+
+_load_app_matrices()
 
 
 @dataclass

@@ -5,7 +5,11 @@ import gettext
 import re
 from pathlib import Path
 
-LOCALE = Path(__file__).resolve().parents[1] / "cegah" / "locale"
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cegah"
+# The project catalogue plus one per app that keeps its own (cegah/<app>/locale).
+CATALOGUES = sorted(PACKAGE.glob("**/locale/id/LC_MESSAGES/django.po"))
 
 
 def _entries(po: Path) -> list[tuple[str, str, bool]]:
@@ -20,18 +24,24 @@ def _entries(po: Path) -> list[tuple[str, str, bool]]:
     return entries
 
 
-def test_every_string_has_an_indonesian_translation() -> None:
-    entries = _entries(LOCALE / "id" / "LC_MESSAGES" / "django.po")
-    assert len(entries) > 100
+def test_catalogues_exist() -> None:
+    assert PACKAGE / "locale" / "id" / "LC_MESSAGES" / "django.po" in CATALOGUES
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_string_has_an_indonesian_translation(po: Path) -> None:
+    entries = _entries(po)
+    assert entries
     untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
     assert untranslated == []
 
 
-def test_compiled_catalogue_matches_source() -> None:
-    with (LOCALE / "id" / "LC_MESSAGES" / "django.mo").open("rb") as handle:
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_compiled_catalogue_matches_source(po: Path) -> None:
+    with po.with_suffix(".mo").open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
     stale = []
-    for msgid, msgstr, _fuzzy in _entries(LOCALE / "id" / "LC_MESSAGES" / "django.po"):
+    for msgid, msgstr, _fuzzy in _entries(po):
         expected = msgstr.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
         source = msgid.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
         if catalogue.gettext(source) != expected:

@@ -49,3 +49,41 @@ class SensitivePageMiddleware:
     ) -> None:
         if getattr(view_func, SENSITIVE_ATTR, False):
             request._cegah_sensitive = True  # type: ignore[attr-defined]
+
+
+class IndonesianFirstMiddleware:
+    """Ignore the browser's Accept-Language on pages, so Indonesian is the default.
+
+    Many phones in Indonesia are set to English and would otherwise get an English site; the language
+    switch (a cookie) and the staff user's saved preference still choose English. API clients keep
+    Accept-Language, so an English error message is one header away.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+class SameOriginNullOriginMiddleware:
+    """Let same-origin form posts from no-referrer pages through Django's CSRF origin check.
+
+    With ``Referrer-Policy: no-referrer`` (which reporters' pages need), Chromium sends
+    ``Origin: null`` on a same-origin form POST, and Django rejects that before looking at the CSRF
+    token. When the browser itself states ``Sec-Fetch-Site: same-origin``, the null origin carries no
+    information, so it is dropped and the CSRF token check (always applied) decides.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.META.get("HTTP_ORIGIN") == "null"
+            and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+        ):
+            del request.META["HTTP_ORIGIN"]
+        return self.get_response(request)

@@ -31,3 +31,32 @@ def test_strict_csp_and_no_third_party_assets(db: None) -> None:
 
 def test_healthz(db: None) -> None:
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_browser_language_does_not_override_indonesian(db: None) -> None:
+    response = Client(headers={"Accept-Language": "en-US,en;q=0.9"}).get("/")
+    assert response["Content-Language"] == "id"
+
+
+def test_same_origin_post_with_null_origin_passes_csrf(personas) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/accounts/login/",
+        {"username": "viewer", "password": "correct horse battery 9", "csrfmiddlewaretoken": token},
+        headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 302
+
+
+def test_cross_site_post_with_null_origin_is_refused(personas) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/accounts/login/",
+        {"username": "viewer", "password": "correct horse battery 9", "csrfmiddlewaretoken": token},
+        headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
