@@ -54,6 +54,20 @@ else:
         "Django secret key; generated into var/ for local runs.",
     )
 
+# Root of the server-side keys that are not Django's: the receipt lookup salt, the duplicate-detection
+# key and the channels' inbound-content key are derived from it (HKDF). Separate from SECRET_KEY so
+# that rotating Django's key does not orphan every receipt. Never rotate it without re-keying.
+if PRODUCTION:
+    DATA_SECRET = env_str(
+        "CEGAH_DATA_SECRET", None, "Root secret for receipt lookup and keyed fingerprints; generated into var/ locally."
+    )
+else:
+    DATA_SECRET = env_str(
+        "CEGAH_DATA_SECRET",
+        local_secret(VAR_DIR / "data_secret"),
+        "Root secret for receipt lookup and keyed fingerprints; generated into var/ locally.",
+    )
+
 ALLOWED_HOSTS = env_list(
     "CEGAH_ALLOWED_HOSTS",
     [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"],
@@ -305,6 +319,29 @@ TASK_MAX_ATTEMPTS = env_int(
 )
 SCHEDULER_TICK_SECONDS = env_int(
     "CEGAH_SCHEDULER_TICK_SECONDS", 30, "How often the scheduler looks for due jobs."
+)
+
+# --- Whistleblowing -----------------------------------------------------------------------------
+WBS_ATTACHMENT_MAX_BYTES = env_int(
+    "CEGAH_WBS_ATTACHMENT_MAX_MB", 10, "Largest evidence file a reporter may attach, in MiB."
+) * 1024 * 1024
+WBS_ATTACHMENT_MAX_COUNT = env_int("CEGAH_WBS_ATTACHMENT_MAX_COUNT", 5, "Most files per submission.")
+WBS_SESSION_MINUTES = env_int(
+    "CEGAH_WBS_SESSION_MINUTES", 30, "Lifetime of a reporter's follow-up session opened with the receipt."
+)
+# Argon2id cost for keys derived from passwords and receipts. The test suite uses the minimum so it
+# stays fast; production keeps OWASP's recommended floor or more.
+WBS_ARGON2 = {
+    "time_cost": env_int("CEGAH_ARGON2_TIME_COST", 2, "Argon2id passes for receipt and password keys."),
+    "memory_kib": env_int(
+        "CEGAH_ARGON2_MEMORY_KIB", 19456, "Argon2id memory (KiB) for receipt and password keys."
+    ),
+    "parallelism": 1,
+}
+if TESTING:
+    WBS_ARGON2 = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}
+RATELIMIT_ENABLE = env_bool(
+    "CEGAH_RATELIMIT", True, "Rate limits on anonymous endpoints (turn off only for benchmarks)."
 )
 
 # --- API ---------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def personas(db: None) -> Personas:
         unit_type="inspektorat",
     )
     Organisation.objects.create(
-        slug="dinas-uji", name=f"Dinas Uji {CANARY}", kind=Organisation.Kind.UNIT, parent=org
+        slug="dinas-uji", name="Dinas Uji", kind=Organisation.Kind.UNIT, parent=org
     )
     personas = Personas(
         org=org,
@@ -88,3 +88,9 @@ def client_for(db: None) -> Callable[[User], Client]:
         return login_verified(Client(), user)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each test stores files in its own directory, never in the development var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -154,5 +154,9 @@ def record_login(user: User) -> None:
     audit.record("accounts.user.logged_in", actor=user)
 
 
+def record_password_change(user: User) -> None:
+    audit.record("accounts.user.password_changed", actor=user, obj=user)
+
+
 def record_two_factor(user: User, action: str) -> None:
     audit.record(f"accounts.otp.{action}", actor=user)

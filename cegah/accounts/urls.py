@@ -10,4 +10,5 @@ urlpatterns = [
     path("two-factor/setup/", views.otp_setup, name="otp_setup"),
     path("two-factor/verify/", views.otp_verify, name="otp_verify"),
     path("profile/", views.profile, name="profile"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
 ]

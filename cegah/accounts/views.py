@@ -22,6 +22,7 @@ from django_ratelimit.decorators import ratelimit
 
 from cegah.accounts import services
 from cegah.accounts.forms import OTPTokenForm, ProfileForm
+from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS
 from cegah.accounts.models import staff_user
 from cegah.accounts.otp import totp_qr_svg
 
@@ -42,10 +43,27 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        services.record_login(form.get_user())
         user = form.get_user()
+        services.record_login(user)
+        for hook in LOGIN_HOOKS:
+            hook(self.request, response, user, form.cleaned_data["password"])
         if user.language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+        return response
+
+
+@method_decorator(ratelimit(key="user", rate="10/m", method="POST", block=True), name="post")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = "/accounts/profile/"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = staff_user(self.request)
+        for hook in PASSWORD_CHANGED_HOOKS:
+            hook(self.request, response, user, form.cleaned_data["new_password1"])
+        services.record_password_change(user)
+        messages.success(self.request, _("Your password was changed."))
         return response
 
 

@@ -53,7 +53,8 @@ PROVINCE_UNITS = (
     ("Dinas Penanaman Modal dan PTSP Provinsi Lampung", "dinas", "dpmptsp-lampung", False),
 )
 
-DemoStep = Callable[[], None]
+# A step may return lines to print after loading (e.g. a recovery key made in this run).
+DemoStep = Callable[[], list[str] | None]
 DEMO_STEPS: list[DemoStep] = []
 
 
@@ -186,15 +187,17 @@ def load_users() -> None:
             )
 
 
-def load_demo() -> None:
-    """Load every module's demo data in one transaction."""
+def load_demo() -> list[str]:
+    """Load every module's demo data in one transaction; return the lines the steps want shown."""
     if not settings.DEMO_MODE:
         raise RuntimeError("Demo data is disabled (CEGAH_DEMO=false).")
+    notes: list[str] = []
     with transaction.atomic():
         load_organisations()
         load_users()
         for step in DEMO_STEPS:
-            step()
+            notes.extend(step() or [])
+    return notes
 
 
 def current_demo_code(username: str) -> str:

@@ -25,6 +25,31 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [NavItem(_("Dashboard"), "core:dashboard")]
 
 
+@dataclass(frozen=True)
+class OrgLink:
+    """A link on an organisation's card and page; ``url_name`` takes the organisation's slug."""
+
+    label: str | Promise
+    url_name: str
+    cap: str
+
+
+ORG_LINKS: list[OrgLink] = [
+    OrgLink(_("Members"), "orgs:members", "members.manage"),
+    OrgLink(_("Audit trail"), "orgs:audit", "audit.view"),
+    OrgLink(_("API tokens"), "orgs:api_tokens", "tokens.manage"),
+]
+
+
+def org_links(slug: str, caps: set[str]) -> list[dict[str, object]]:
+    """Return the links of every module that the holder of ``caps`` may open for organisation ``slug``."""
+    return [
+        {"label": link.label, "url": reverse(link.url_name, args=[slug])}
+        for link in ORG_LINKS
+        if link.cap in caps
+    ]
+
+
 def nav_for(request: HttpRequest) -> list[dict[str, object]]:
     from cegah.accounts.permissions import ROLE_CAPS
 

@@ -11,16 +11,15 @@ from django.views.decorators.http import require_GET
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import ROLE_CAPS
-from cegah.orgs.models import Organisation
+from cegah.core.navigation import org_links
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The public home page: what Cegah is and where and how to report."""
-    recipients = Organisation.objects.filter(accepts_reports=True, is_active=True).select_related(
-        "region"
-    )
-    return render(request, "core/home.html", {"recipients": recipients[:50]})
+    from cegah.wbs.services import accepting_organisations
+
+    return render(request, "core/home.html", {"recipients": accepting_organisations()[:60]})
 
 
 @login_required
@@ -42,6 +41,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         entry["roles"].append(membership.get_role_display())  # type: ignore[attr-defined]
         entry["caps"] |= {str(c) for c in ROLE_CAPS.get(membership.role, frozenset())}  # type: ignore[operator]
+    for entry in orgs.values():
+        entry["links"] = org_links(entry["organisation"].slug, entry["caps"])  # type: ignore[attr-defined,arg-type]
     return render(request, "core/dashboard.html", {"orgs": list(orgs.values())})
 
 

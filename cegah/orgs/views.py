@@ -15,6 +15,7 @@ from cegah.accounts import services as account_services
 from cegah.accounts.models import Membership, User, staff_user
 from cegah.accounts.permissions import Cap, capabilities
 from cegah.core.models import AuditEntry
+from cegah.core.navigation import org_links
 from cegah.orgs.access import access_api_token, access_membership, access_organisation
 from cegah.orgs.forms import AddMemberForm, ApiTokenForm, AuditFilterForm
 
@@ -24,10 +25,11 @@ from cegah.orgs.forms import AddMemberForm, ApiTokenForm, AuditFilterForm
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     org = access_organisation(request.user, slug)
     units = org.children.filter(is_active=True).order_by("name")
+    caps = {str(c) for c in capabilities(request.user, org)}
     return render(
         request,
         "orgs/detail.html",
-        {"org": org, "units": units, "caps": {str(c) for c in capabilities(request.user, org)}},
+        {"org": org, "units": units, "links": org_links(org.slug, caps)},
     )
 
 

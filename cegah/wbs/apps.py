@@ -6,3 +6,17 @@ class WbsConfig(AppConfig):
     name = "cegah.wbs"
     label = "wbs"
     verbose_name = _("Whistleblowing")
+
+    def ready(self) -> None:
+        from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS
+        from cegah.core.demo import DEMO_STEPS
+        from cegah.core.navigation import ORG_LINKS, OrgLink
+        from cegah.wbs.demo import load_demo
+        from cegah.wbs.session import on_login, on_password_changed
+
+        ORG_LINKS.insert(0, OrgLink(_("Reports (WBS)"), "wbs:cases", "reports.read"))
+        ORG_LINKS.append(OrgLink(_("Report keys"), "wbs:keys", "members.manage"))
+        ORG_LINKS.append(OrgLink(_("Report handling policy"), "wbs:policy", "members.manage"))
+        LOGIN_HOOKS.append(on_login)
+        PASSWORD_CHANGED_HOOKS.append(on_password_changed)
+        DEMO_STEPS.append(load_demo)

@@ -25,10 +25,12 @@ class Command(BaseCommand):
             return
         if options["action"] == "load":
             try:
-                load_demo()
+                notes = load_demo()
             except RuntimeError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+            for line in notes:
+                self.stdout.write(line)
         self.print_logins()
 
     def print_logins(self) -> None:

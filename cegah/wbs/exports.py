@@ -1,0 +1,145 @@
+"""Exports: the case list as CSV/XLSX (metadata, plus content for members who can decrypt) and one
+case as PDF."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cegah.core.crypto import DecryptionError
+from cegah.wbs import keys, services
+from cegah.wbs.models import Report
+
+META_COLUMNS = (
+    "reference",
+    "received",
+    "channel",
+    "category",
+    "status",
+    "outcome",
+    "priority",
+    "region",
+    "reported_institution",
+    "estimated_loss",
+    "assignee",
+    "answer_due",
+    "kpk_hints",
+    "labels",
+)
+CONTENT_COLUMNS = ("description", "reported_parties", "where", "when", "how", "amount")
+
+
+def header(with_content: bool) -> list[str]:
+    names = {
+        "reference": _("Reference"),
+        "received": _("Received"),
+        "channel": _("Channel"),
+        "category": _("Category"),
+        "status": _("Status"),
+        "outcome": _("Outcome"),
+        "priority": _("Priority"),
+        "region": _("Region"),
+        "reported_institution": _("Reported institution"),
+        "estimated_loss": _("Estimated loss"),
+        "assignee": _("Assignee"),
+        "answer_due": _("Answer due"),
+        "kpk_hints": _("KPK hints"),
+        "labels": _("Labels"),
+        "description": _("What happened"),
+        "reported_parties": _("Reported parties"),
+        "where": _("Where"),
+        "when": _("When"),
+        "how": _("How"),
+        "amount": _("Amount (Rp)"),
+    }
+    return [str(names[c]) for c in (*META_COLUMNS, *(CONTENT_COLUMNS if with_content else ()))]
+
+
+def report_rows(reports: QuerySet[Report], org_private: bytes | None) -> Iterator[list[Any]]:
+    """Yield one row per report; content columns only when ``org_private`` is given."""
+    for report in reports.select_related("region", "assignee", "reported_organisation").iterator(
+        chunk_size=500
+    ):
+        row: list[Any] = [
+            report.reference,
+            timezone.localtime(report.received_at).strftime("%Y-%m-%d %H:%M"),
+            report.get_channel_display(),
+            report.get_category_display(),
+            report.get_status_display(),
+            report.get_outcome_display() if report.outcome else "",
+            report.get_priority_display(),
+            report.region.name if report.region else "",
+            report.reported_organisation.name if report.reported_organisation else "",
+            report.get_amount_bucket_display() if report.amount_bucket else "",
+            report.assignee.username if report.assignee else "",
+            report.due_answer.isoformat() if report.due_answer else "",
+            ",".join(report.kpk_hints),
+            ",".join(report.labels),
+        ]
+        if org_private is not None:
+            data_key = keys.report_data_key(report, org_private)
+            content: dict[str, Any] = {}
+            if data_key is not None:
+                try:
+                    content = services.decrypt_content(report, data_key)
+                except DecryptionError:
+                    content = {}
+            parties = "; ".join(
+                ", ".join(x for x in (p.get("name"), p.get("position"), p.get("institution")) if x)
+                for p in content.get("reported", [])
+            )
+            row += [
+                content.get("description", ""),
+                parties,
+                content.get("where", ""),
+                content.get("when", ""),
+                content.get("how", ""),
+                content.get("amount") or "",
+            ]
+        yield row
+
+
+def with_header(rows: Iterable[list[Any]], with_content: bool) -> Iterator[list[Any]]:
+    yield header(with_content)
+    yield from rows
+
+
+class Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def rows_to_xlsx(rows: Iterable[list[Any]], with_content: bool) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("Reports"))[:31])
+    for row in with_header(rows, with_content):
+        # A cell starting with = + - @ would run as a formula in a spreadsheet: neutralise it.
+        sheet.append([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def case_pdf(request: HttpRequest, context: dict[str, Any]) -> bytes:
+    """Render one case as PDF (WeasyPrint). Fetches nothing from the network."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "wbs/case_pdf.html", {**context, "generated": timezone.localtime()}, request=request
+    )
+
+    def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise ValueError(f"refusing to fetch {url}")
+
+    return HTML(string=html, url_fetcher=no_fetch).write_pdf()  # type: ignore[no-any-return]

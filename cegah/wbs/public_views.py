@@ -1,0 +1,182 @@
+"""The reporter's pages: choose where to report, the report form, the receipt, and follow-up.
+
+They work without JavaScript, load nothing from elsewhere, and store no address or user agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from cegah.core.middleware import sensitive_page
+from cegah.wbs import keys, services, throttle
+from cegah.wbs.forms import ReceiptForm, ReplyForm, ReportForm, uploaded_files
+from cegah.wbs.intake import AttachmentRejected
+from cegah.wbs.models import Message, Status
+
+SESSION_COOKIE = "cegah_lapor"
+
+
+@require_GET
+def choose_organisation(request: HttpRequest) -> HttpResponse:
+    orgs = services.accepting_organisations()
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        orgs = orgs.filter(Q(name__icontains=query) | Q(region__name__icontains=query))
+    return render(request, "wbs/public/choose.html", {"orgs": orgs, "q": query})
+
+
+def _accepting(slug: str) -> object:
+    org = services.accepting_organisations().filter(slug=slug).first()
+    if org is None:
+        raise Http404
+    return org
+
+
+@sensitive_page
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="20/h", method="POST", block=True)
+@ratelimit(key=lambda group, request: "all", rate="600/m", method="POST", block=True)
+def report_form(request: HttpRequest, slug: str) -> HttpResponse:
+    org = _accepting(slug)
+    policy = services.policy_for(org)  # type: ignore[arg-type]
+    form = ReportForm(request.POST or None, request.FILES or None, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submitted = services.submit_report(org, form.to_input(), form.files_input())  # type: ignore[arg-type]
+        except AttachmentRejected as exc:
+            form.add_error("attachments", str(exc))
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            # Rendered, not redirected: the receipt must not end up in a URL or the history.
+            return render(
+                request,
+                "wbs/public/receipt.html",
+                {
+                    "org": org,
+                    "receipt": keys.format_receipt(submitted.receipt),
+                    "raw_receipt": submitted.receipt,
+                    "reference": submitted.report.reference,
+                },
+                status=201,
+            )
+    return render(
+        request, "wbs/public/report_form.html", {"org": org, "form": form, "policy": policy}
+    )
+
+
+@sensitive_page
+@require_POST
+def receipt_download(request: HttpRequest) -> HttpResponse:
+    """Return the receipt as a text file; the receipt comes from the page's own form, never the URL."""
+    receipt = keys.normalise_receipt(request.POST.get("receipt", ""))
+    if receipt is None:
+        raise Http404
+    text = _(
+        "Cegah receipt code\n\n%(receipt)s\n\nKeep this code secret. With it you can read the handler's answers "
+        "and add information at %(url)s\nAnyone who has the code can read your report.\n"
+    ) % {"receipt": keys.format_receipt(receipt), "url": settings.SITE_URL + "/lapor/pantau/"}
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="tanda-terima-cegah.txt"'
+    return response
+
+
+@sensitive_page
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="30/h", method="POST", block=True)
+def followup_login(request: HttpRequest) -> HttpResponse:
+    form = ReceiptForm(request.POST or None)
+    wait = throttle.wait_seconds(request)
+    if request.method == "POST" and wait:
+        return render(request, "wbs/public/wait.html", {"seconds": wait}, status=429)
+    if request.method == "POST" and form.is_valid():
+        opened = services.open_reporter_session(form.cleaned_data["receipt"])
+        if opened is not None:
+            throttle.record_success(request)
+            token, _session = opened
+            response = redirect("wbs:followup")
+            response.set_cookie(
+                SESSION_COOKIE,
+                token,
+                max_age=settings.WBS_SESSION_MINUTES * 60,
+                httponly=True,
+                secure=settings.SESSION_COOKIE_SECURE,
+                samesite="Strict",
+                path="/lapor/",
+            )
+            return response
+        throttle.record_failure(request)
+        form.add_error(
+            "receipt", _("This receipt code does not open a report. Check the 16 digits.")
+        )
+    return render(request, "wbs/public/followup_login.html", {"form": form})
+
+
+@sensitive_page
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="60/h", method="POST", block=True)
+def followup(request: HttpRequest) -> HttpResponse:
+    context = services.reporter_context(request.COOKIES.get(SESSION_COOKIE))
+    if context is None:
+        response = redirect("wbs:followup_login")
+        response.delete_cookie(SESSION_COOKIE, path="/lapor/")
+        return response
+    report, data_key = context
+    form = ReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reporter_reply(
+                report,
+                data_key,
+                form.cleaned_data["body"],
+                uploaded_files(form.cleaned_data["attachments"]),
+            )
+        except AttachmentRejected as exc:
+            form.add_error("attachments", str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("wbs:followup")
+    messages_: list[dict[str, Any]] = [
+        {"message": m, "body": services.decrypt_message(m, data_key)}
+        for m in report.messages.exclude(kind=Message.Kind.NOTE)
+    ]
+    services.mark_read_by_reporter(report)
+    events = report.events.filter(visible_to_reporter=True)
+    steps = [s for s in Status if s not in {Status.ARCHIVED, Status.REFERRED}]
+    return render(
+        request,
+        "wbs/public/followup.html",
+        {
+            "report": report,
+            "messages_": messages_,
+            "events": events,
+            "form": form,
+            "steps": steps,
+            "open_question": any(m["message"].kind == Message.Kind.QUESTION for m in messages_),
+        },
+    )
+
+
+@sensitive_page
+@require_POST
+def followup_logout(request: HttpRequest) -> HttpResponse:
+    token = request.COOKIES.get(SESSION_COOKIE)
+    if token:
+        services.close_reporter_session(token)
+    response = redirect("core:home")
+    response.delete_cookie(SESSION_COOKIE, path="/lapor/")
+    return response

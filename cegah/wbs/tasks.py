@@ -1,0 +1,188 @@
+"""Background jobs of the whistleblowing module. Notifications never carry report content."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cegah.core.tasks_glue import periodic, retrying_task
+
+logger = logging.getLogger("cegah.wbs")
+
+
+def _send(user_email: str, language: str, subject: str, body: str) -> None:
+    if user_email:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user_email])
+
+
+def _case_url(report: object) -> str:
+    from cegah.wbs.models import Report
+
+    assert isinstance(report, Report)
+    return settings.SITE_URL + reverse(
+        "wbs:case", args=[report.organisation.slug, report.public_id]
+    )
+
+
+@retrying_task(max_attempts=5)
+def notify_new_report(report_id: int) -> int:
+    """Tell the organisation's handlers that a report arrived (reference and category only)."""
+    from cegah.wbs.keys import readers_of
+    from cegah.wbs.models import Category, Report
+
+    report = Report.objects.select_related("organisation").filter(pk=report_id).first()
+    if report is None:
+        return 0
+    sent = 0
+    for user in readers_of(report.organisation):
+        with translation.override(user.language):
+            _send(
+                user.email,
+                user.language,
+                _("New report %(ref)s") % {"ref": report.reference},
+                _("A new report (%(category)s) was received by %(org)s. Log in to read it: %(url)s")
+                % {
+                    "category": Category(report.category).label,
+                    "org": report.organisation.name,
+                    "url": _case_url(report),
+                },
+            )
+            sent += 1
+    return sent
+
+
+@retrying_task(max_attempts=5)
+def notify_reporter_reply(report_id: int) -> int:
+    """Tell the assignee (or the handlers) that the reporter wrote; no content."""
+    from cegah.wbs.keys import readers_of
+    from cegah.wbs.models import Report
+
+    report = Report.objects.select_related("organisation", "assignee").filter(pk=report_id).first()
+    if report is None:
+        return 0
+    recipients = [report.assignee] if report.assignee else readers_of(report.organisation)
+    for user in recipients:
+        with translation.override(user.language):
+            _send(
+                user.email,
+                user.language,
+                _("The reporter of %(ref)s wrote") % {"ref": report.reference},
+                _("Log in to read the message: %(url)s") % {"url": _case_url(report)},
+            )
+    return len(recipients)
+
+
+DEADLINES = ("due_ack", "due_examine", "due_answer", "due_feedback")
+DONE_FIELD = {
+    "due_ack": "acknowledged_at",
+    "due_examine": "examined_at",
+    "due_answer": "answered_at",
+    "due_feedback": "answered_at",
+}
+
+
+def deadline_label(deadline: str) -> str:
+    return {
+        "due_ack": _("acknowledgement"),
+        "due_examine": _("examination"),
+        "due_answer": _("answer to the reporter"),
+        "due_feedback": _("feedback to the reporter"),
+    }[deadline]
+
+
+@periodic(every=timedelta(hours=1))
+@retrying_task(max_attempts=3)
+def send_deadline_notices() -> dict[str, int]:
+    """Remind assignees of deadlines coming up and escalate overdue ones to supervisors.
+
+    Each (report, deadline, kind, due date) is sent once: the DeadlineNotice row is the claim.
+    """
+    from cegah.accounts.models import User
+    from cegah.accounts.permissions import Role
+    from cegah.wbs.models import DeadlineNotice, Policy, Report, Status
+
+    today = timezone.localdate()
+    counts = {"reminder": 0, "escalation": 0}
+    open_reports = Report.objects.exclude(
+        status__in=[Status.CLOSED, Status.ARCHIVED]
+    ).select_related("organisation", "assignee")
+    policies = {p.organisation_id: p for p in Policy.objects.all()}
+    for deadline in DEADLINES:
+        done = DONE_FIELD[deadline]
+        pending = open_reports.filter(**{f"{deadline}__isnull": False, f"{done}__isnull": True})
+        for report in pending.iterator():
+            due = getattr(report, deadline)
+            policy = policies.get(report.organisation_id)
+            window = policy.remind_days_before if policy else 3
+            if due < today:
+                kind = "escalation"
+                recipients = list(
+                    User.objects.filter(
+                        memberships__organisation=report.organisation,
+                        memberships__role=Role.SUPERVISOR,
+                        is_active=True,
+                    ).distinct()
+                )
+            elif due <= today + timedelta(days=window):
+                kind = "reminder"
+                recipients = (
+                    [report.assignee]
+                    if report.assignee
+                    else list(
+                        User.objects.filter(
+                            memberships__organisation=report.organisation,
+                            memberships__role__in=[Role.HANDLER, Role.SUPERVISOR],
+                            is_active=True,
+                        ).distinct()
+                    )
+                )
+            else:
+                continue
+            try:
+                with transaction.atomic():
+                    DeadlineNotice.objects.create(
+                        report=report, deadline=deadline, kind=kind, due=due
+                    )
+            except IntegrityError:
+                continue  # already sent for this due date
+            for user in recipients:
+                with translation.override(user.language):
+                    subject = (
+                        _("Overdue: %(what)s of %(ref)s")
+                        if kind == "escalation"
+                        else _("Due soon: %(what)s of %(ref)s")
+                    ) % {"what": deadline_label(deadline), "ref": report.reference}
+                    _send(
+                        user.email,
+                        user.language,
+                        subject,
+                        _("Deadline: %(due)s. %(url)s")
+                        % {"due": due.isoformat(), "url": _case_url(report)},
+                    )
+            counts[kind] += 1
+    return counts
+
+
+@periodic(every=timedelta(hours=24))
+@retrying_task(max_attempts=3)
+def shred_expired_reports() -> int:
+    """Delete closed reports past their organisation's retention period, with their keys."""
+    from cegah.wbs.services import shred_expired
+
+    return shred_expired()
+
+
+@periodic(every=timedelta(hours=1))
+@retrying_task(max_attempts=3)
+def prune_reporter_sessions() -> int:
+    from cegah.wbs.models import ReporterSession
+
+    deleted, _detail = ReporterSession.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted

@@ -1,0 +1,506 @@
+"""Handler pages: the case list, the case page and its actions, exports, keys and policy.
+
+Thin: parse, access helper, one service call, render. Content is decrypted only in memory, with
+the data key opened from the member's session.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cegah.accounts.models import User, staff_user
+from cegah.accounts.permissions import Cap, has_cap
+from cegah.core.crypto import DecryptionError
+from cegah.orgs.access import access_organisation
+from cegah.orgs.models import Organisation
+from cegah.wbs import exports, keys, services
+from cegah.wbs.access import access_attachment, access_report
+from cegah.wbs.forms import (
+    AssignForm,
+    FilterForm,
+    HandlerAttachmentForm,
+    MessageForm,
+    PolicyForm,
+    PriorityLabelsForm,
+    RecoveryForm,
+    RedactForm,
+    TransitionForm,
+    UnlockForm,
+)
+from cegah.wbs.intake import AttachmentRejected
+from cegah.wbs.models import Report, Status
+from cegah.wbs.session import share_out
+
+
+def handlers_of(org: Organisation) -> list[User]:
+    from cegah.accounts.permissions import ROLE_CAPS
+
+    roles = [role for role, caps in ROLE_CAPS.items() if Cap.REPORTS_HANDLE in caps]
+    return list(
+        User.objects.filter(
+            memberships__organisation=org, memberships__role__in=roles, is_active=True
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _data_key(request: HttpRequest, report: Report) -> bytes | None:
+    org_private = keys.org_private_key(request, report.organisation)
+    return keys.report_data_key(report, org_private) if org_private else None
+
+
+def filtered_reports(request: HttpRequest, org: Organisation, form: FilterForm) -> QuerySet[Report]:
+    reports = Report.objects.filter(organisation=org).select_related("assignee", "region")
+    if not form.is_valid():
+        return reports.order_by("-received_at")
+    data = form.cleaned_data
+    if data["status"] == "open":
+        reports = reports.exclude(status__in=[Status.CLOSED, Status.ARCHIVED])
+    elif data["status"]:
+        reports = reports.filter(status=data["status"])
+    if data["category"]:
+        reports = reports.filter(category=data["category"])
+    if data["region"]:
+        reports = reports.filter(Q(region_id=data["region"]) | Q(region__parent_id=data["region"]))
+    if data["assignee"] == "me":
+        reports = reports.filter(assignee=staff_user(request))
+    elif data["assignee"] == "none":
+        reports = reports.filter(assignee__isnull=True)
+    elif data["assignee"]:
+        reports = reports.filter(assignee_id=data["assignee"])
+    today = timezone.localdate()
+    if data["due"] == "overdue":
+        reports = reports.filter(due_answer__lt=today, answered_at__isnull=True).exclude(
+            status__in=[Status.CLOSED, Status.ARCHIVED]
+        )
+    elif data["due"] == "soon":
+        reports = reports.filter(
+            due_answer__gte=today,
+            due_answer__lte=today + timedelta(days=7),
+            answered_at__isnull=True,
+        ).exclude(status__in=[Status.CLOSED, Status.ARCHIVED])
+    return reports.order_by(data["sort"] or "-received_at", "-id")
+
+
+@login_required
+@require_GET
+def case_list(request: HttpRequest, slug: str) -> HttpResponse:
+    org = access_organisation(request.user, slug, Cap.REPORTS_READ)
+    handlers = handlers_of(org)
+    form = FilterForm(request.GET or None, handlers=handlers)
+    reports = filtered_reports(request, org, form)
+    page = Paginator(reports, 25).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    open_reports = Report.objects.filter(organisation=org).exclude(
+        status__in=[Status.CLOSED, Status.ARCHIVED]
+    )
+    summary = {
+        "open": open_reports.count(),
+        "unassigned": open_reports.filter(assignee__isnull=True).count(),
+        "overdue": open_reports.filter(due_answer__lt=today, answered_at__isnull=True).count(),
+        "soon": open_reports.filter(
+            due_answer__gte=today,
+            due_answer__lte=today + timedelta(days=7),
+            answered_at__isnull=True,
+        ).count(),
+    }
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "org": org,
+        "form": form,
+        "page": page,
+        "summary": summary,
+        "today": today,
+        "query": query.urlencode(),
+        "has_key": keys.org_private_key(request, org) is not None,
+    }
+    template = "wbs/_case_rows.html" if request.htmx else "wbs/case_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def case_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
+    org = access_organisation(request.user, slug, Cap.REPORTS_READ)
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404
+    form = FilterForm(request.GET or None, handlers=handlers_of(org))
+    reports = filtered_reports(request, org, form)
+    with_content = request.GET.get("content") == "1"
+    org_private = keys.org_private_key(request, org) if with_content else None
+    if with_content and org_private is None:
+        messages.error(request, _("Unlock your key to export content."))
+        return redirect("wbs:unlock", slug=org.slug)
+    from cegah.core import audit
+
+    audit.record(
+        "wbs.reports.exported",
+        actor=staff_user(request),
+        organisation=org,
+        details={"format": fmt, "content": with_content, "count": reports.count()},
+    )
+    rows = exports.report_rows(reports, org_private)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        xlsx_response = HttpResponse(
+            exports.rows_to_xlsx(rows, with_content),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        xlsx_response["Content-Disposition"] = (
+            f'attachment; filename="laporan-{org.slug}-{stamp}.xlsx"'
+        )
+        return xlsx_response
+    pseudo = exports.Echo()
+    writer = csv.writer(pseudo)
+    response = StreamingHttpResponse(
+        (writer.writerow(r) for r in exports.with_header(rows, with_content)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="laporan-{org.slug}-{stamp}.csv"'
+    return response
+
+
+def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
+    data_key = _data_key(request, report)
+    content = None
+    redacted = None
+    timeline: list[dict[str, Any]] = []
+    attachments = []
+    if data_key is not None:
+        try:
+            content = services.decrypt_content(report, data_key)
+            redacted = services.decrypt_redacted(report, data_key)
+        except DecryptionError:
+            data_key = None
+    # Messages appear in the timeline themselves; their events would only repeat them.
+    for event in (
+        report.events.select_related("actor")
+        .exclude(kind__startswith="message_")
+        .exclude(kind="reporter_message")
+    ):
+        timeline.append({"at": event.created_at, "event": event, "kind": "event"})
+    for message in report.messages.select_related("author"):
+        body = None
+        if data_key is not None:
+            body = services.decrypt_message(message, data_key)
+        timeline.append(
+            {"at": message.created_at, "message": message, "body": body, "kind": "message"}
+        )
+    timeline.sort(key=lambda item: (item["at"], 0 if item["kind"] == "event" else 1))
+    for attachment in report.attachments.all():
+        name = services.attachment_name(attachment, data_key) if data_key else None
+        attachments.append({"attachment": attachment, "name": name})
+    handlers = handlers_of(report.organisation)
+    return {
+        "org": report.organisation,
+        "report": report,
+        "content": content,
+        "redacted": redacted,
+        "locked": data_key is None,
+        "timeline": timeline,
+        "attachments": attachments,
+        "transitions": services.allowed_transitions(report),
+        "transition_form": TransitionForm(),
+        "assign_form": AssignForm(
+            initial={"assignee": report.assignee_id or ""}, handlers=handlers
+        ),
+        "message_form": MessageForm(),
+        "priority_form": PriorityLabelsForm(
+            initial={"priority": report.priority, "labels": ", ".join(report.labels)}
+        ),
+        "redact_form": RedactForm(
+            initial={
+                "text": redacted if redacted is not None else (content or {}).get("description", "")
+            }
+        ),
+        "attachment_form": HandlerAttachmentForm(),
+        "can_handle": has_cap(request.user, report.organisation, Cap.REPORTS_HANDLE),
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    report = access_report(request.user, slug, report_id)
+    return render(request, "wbs/case_detail.html", _case_context(request, report))
+
+
+def _act(request: HttpRequest, slug: str, report_id: UUID, action: Any) -> HttpResponse:
+    report = access_report(request.user, slug, report_id, Cap.REPORTS_HANDLE)
+    try:
+        action(report)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except AttachmentRejected as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("wbs:case", slug=slug, report_id=report_id)
+
+
+def _need_key(request: HttpRequest, report: Report) -> bytes:
+    data_key = _data_key(request, report)
+    if data_key is None:
+        raise ValidationError(_("Unlock your key first (log in again or use the unlock page)."))
+    return data_key
+
+
+@login_required
+@require_POST
+def case_transition(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    form = TransitionForm(request.POST)
+
+    def action(report: Report) -> None:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a status."))
+        services.transition_report(
+            report,
+            form.cleaned_data["status"],
+            staff_user(request),
+            outcome=form.cleaned_data["outcome"],
+        )
+
+    return _act(request, slug, report_id, action)
+
+
+@login_required
+@require_POST
+def case_assign(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    def action(report: Report) -> None:
+        form = AssignForm(request.POST, handlers=handlers_of(report.organisation))
+        if not form.is_valid():
+            raise ValidationError(_("Choose a handler."))
+        assignee = (
+            User.objects.filter(pk=form.cleaned_data["assignee"]).first()
+            if form.cleaned_data["assignee"]
+            else None
+        )
+        services.assign_report(report, assignee, staff_user(request))
+
+    return _act(request, slug, report_id, action)
+
+
+@login_required
+@require_POST
+def case_message(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    form = MessageForm(request.POST)
+
+    def action(report: Report) -> None:
+        if not form.is_valid():
+            raise ValidationError(_("Write a message."))
+        services.post_message(
+            report,
+            _need_key(request, report),
+            form.cleaned_data["kind"],
+            form.cleaned_data["body"],
+            staff_user(request),
+        )
+
+    return _act(request, slug, report_id, action)
+
+
+@login_required
+@require_POST
+def case_priority(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    form = PriorityLabelsForm(request.POST)
+
+    def action(report: Report) -> None:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a priority."))
+        actor = staff_user(request)
+        if form.cleaned_data["priority"] != report.priority:
+            services.set_priority(report, form.cleaned_data["priority"], actor)
+        labels = list(form.cleaned_data["labels"].split(","))
+        if sorted({lab.strip().lower() for lab in labels if lab.strip()}) != report.labels:
+            services.set_labels(report, labels, actor)
+
+    return _act(request, slug, report_id, action)
+
+
+@login_required
+@require_POST
+def case_redact(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    form = RedactForm(request.POST)
+
+    def action(report: Report) -> None:
+        if not form.is_valid():
+            raise ValidationError(_("The text is too long."))
+        services.redact_report(
+            report, _need_key(request, report), form.cleaned_data["text"], staff_user(request)
+        )
+
+    return _act(request, slug, report_id, action)
+
+
+@login_required
+@require_POST
+def case_attach(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    form = HandlerAttachmentForm(request.POST, request.FILES)
+
+    def action(report: Report) -> None:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a file."))
+        upload = form.cleaned_data["file"]
+        services.add_handler_attachment(
+            report,
+            _need_key(request, report),
+            services.IncomingFile(upload.name, upload.read()),
+            staff_user(request),
+        )
+
+    return _act(request, slug, report_id, action)
+
+
+@login_required
+@require_GET
+def case_attachment(
+    request: HttpRequest, slug: str, report_id: UUID, attachment_id: UUID
+) -> HttpResponse:
+    attachment = access_attachment(request.user, slug, report_id, attachment_id)
+    data_key = _data_key(request, attachment.report)
+    if data_key is None:
+        return redirect("wbs:unlock", slug=slug)
+    name, data = services.read_attachment(attachment, data_key)
+    # Always a download with a neutral type: a file from the public must never render in our origin.
+    response = HttpResponse(data, content_type="application/octet-stream")
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
+    response["Content-Disposition"] = f'attachment; filename="{ascii_name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def case_pdf(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    report = access_report(request.user, slug, report_id)
+    context = _case_context(request, report)
+    from cegah.core import audit
+
+    audit.record(
+        "wbs.report.exported",
+        actor=staff_user(request),
+        organisation=report.organisation,
+        obj=report,
+        details={"format": "pdf", "content": not context["locked"]},
+    )
+    pdf = exports.case_pdf(request, context)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.reference}.pdf"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unlock(request: HttpRequest, slug: str) -> HttpResponse:
+    """Re-open the member's key with their password (after the key cookie was lost)."""
+    org = access_organisation(request.user, slug, Cap.REPORTS_READ)
+    form = UnlockForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = staff_user(request)
+        if user.check_password(form.cleaned_data["password"]):
+            response = redirect("wbs:cases", slug=org.slug)
+            private = keys.unlock_user_key(user, form.cleaned_data["password"])
+            keys.remember_in_session(request, response, private)
+            share_out(user, private)
+            if keys.org_private_key(request, org) is None and not _has_share(user, org):
+                messages.warning(
+                    request,
+                    _(
+                        "Your key is open, but a colleague or your admin must still grant you access to this organisation's reports."
+                    ),
+                )
+            return response
+        form.add_error("password", _("Wrong password."))
+    return render(request, "wbs/unlock.html", {"org": org, "form": form})
+
+
+def _has_share(user: User, org: Organisation) -> bool:
+    from cegah.wbs.models import KeyShare
+
+    return KeyShare.objects.filter(user=user, org_key__organisation=org).exists()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """Set up the organisation's report key (recovery key shown once) or restore access with it."""
+    org = access_organisation(request.user, slug, Cap.MEMBERS_MANAGE)
+    from cegah.wbs.models import KeyShare, OrgKey, UserKey
+
+    org_key = OrgKey.objects.filter(organisation=org).first()
+    recovery_key = None
+    recovery_form = RecoveryForm(request.POST if request.POST.get("action") == "recover" else None)
+    if request.method == "POST" and request.POST.get("action") == "setup" and org_key is None:
+        recovery_key = keys.set_up_org_key(org, staff_user(request))
+        org_key = OrgKey.objects.get(organisation=org)
+    elif (
+        request.method == "POST"
+        and request.POST.get("action") == "recover"
+        and org_key
+        and recovery_form.is_valid()
+    ):
+        try:
+            org_private = keys.org_private_from_recovery(
+                org, recovery_form.cleaned_data["recovery_key"]
+            )
+        except DecryptionError:
+            recovery_form.add_error(
+                "recovery_key", _("That recovery key does not open this organisation's key.")
+            )
+        else:
+            granted = keys.grant_pending_shares(org, org_private, staff_user(request))
+            messages.success(request, _("Access granted to %(n)s member(s).") % {"n": granted})
+            return redirect("wbs:keys", slug=org.slug)
+    readers = keys.readers_of(org)
+    holders = (
+        set(KeyShare.objects.filter(org_key=org_key).values_list("user_id", flat=True))
+        if org_key
+        else set()
+    )
+    with_keys = set(UserKey.objects.filter(user__in=readers).values_list("user_id", flat=True))
+    rows = [
+        {"user": u, "has_share": u.pk in holders, "has_key": u.pk in with_keys} for u in readers
+    ]
+    return render(
+        request,
+        "wbs/keys.html",
+        {
+            "org": org,
+            "org_key": org_key,
+            "recovery_key": recovery_key,
+            "recovery_form": recovery_form,
+            "rows": rows,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    org = access_organisation(request.user, slug, Cap.MEMBERS_MANAGE)
+    policy = services.policy_for(org)
+    form = PolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        services.update_policy(policy, form.cleaned_data, staff_user(request))
+        messages.success(request, _("Saved."))
+        return redirect("wbs:policy", slug=org.slug)
+    return render(request, "wbs/policy.html", {"org": org, "form": form})
