@@ -1,0 +1,243 @@
+"""The procurement command line (wired into Django as ``cegah procurement ...``; also
+``python -m cegah.procurement.engine ...``).
+
+``indicators FILE.jsonl [--settings S.ini] [--map] [--no-meta] [--count]`` prints the same JSON
+object as ``ocdscardinal indicators`` on standard output.
+``import PATH... [--store S.duckdb] [--strict]`` loads OCDS or SPSE data into the store.
+Messages go to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from . import compute, compute_store
+from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions
+from .settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from .store import ImportReport
+
+DEFAULT_STORE = "var/procurement.duckdb"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser (exposed so that the Django command can reuse its help)."""
+    parser = argparse.ArgumentParser(
+        prog="cegah procurement",
+        description="Red flags for procurement (OCDS), compatible with OCDS Cardinal.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    ind = commands.add_parser(
+        "indicators",
+        help="calculate red-flag indicators from OCDS compiled releases (JSON lines)",
+        description=(
+            "Calculate procurement indicators from OCDS compiled releases in a line-delimited JSON"
+            " file. Prints a JSON object keyed by OCID, Buyer, ProcuringEntity and Tenderer, plus"
+            " Meta (quartiles and fences) unless --no-meta, and Maps with --map."
+        ),
+    )
+    ind.add_argument(
+        "file", nargs="?", help='JSON lines file, one compiled release per line ("-" = stdin)'
+    )
+    ind.add_argument(
+        "--store", help="read the processes of a procurement store (DuckDB file) instead of FILE"
+    )
+    ind.add_argument(
+        "-s",
+        "--settings",
+        help="settings file in Cardinal's INI format (default: all 11 indicators, defaults)",
+    )
+    ind.add_argument(
+        "-c", "--count", action="store_true", help="print the number of results per group to stderr"
+    )
+    ind.add_argument("--no-meta", action="store_true", help='omit the "Meta" key')
+    ind.add_argument(
+        "--indonesian",
+        action="store_true",
+        help="add the Indonesian indicators ID01-ID13 (see docs/procurement-indicators.md)",
+    )
+    ind.add_argument(
+        "--map",
+        action="store_true",
+        help='add the "Maps" key (contracting process → organisations)',
+    )
+    ind.add_argument(
+        "--memory-limit",
+        default=None,
+        help=f"DuckDB memory limit, beyond which it spills to disk (default {DEFAULT_MEMORY_LIMIT})",
+    )
+    ind.add_argument(
+        "--temp-directory", default=None, help="where DuckDB spills (default: system temp)"
+    )
+    ind.add_argument(
+        "--threads", type=int, default=None, help="DuckDB threads (default: all cores)"
+    )
+
+    imp = commands.add_parser(
+        "import",
+        help="import OCDS or SPSE (LKPP ISB) data into the procurement store",
+        description=(
+            "Import into the DuckDB procurement store: OCDS compiled releases (JSON lines, or a"
+            " release/record package as .json) or a folder of LKPP ISB exports from SPSE."
+            " Bad records are reported by file, line and field and skipped (--strict: the file is"
+            " refused). Importing the same file again changes nothing."
+        ),
+    )
+    imp.add_argument("paths", nargs="+", help="OCDS files, or SPSE export folders")
+    imp.add_argument(
+        "--store",
+        default=os.environ.get("CEGAH_PROCUREMENT_STORE", DEFAULT_STORE),
+        help=f"DuckDB file (default $CEGAH_PROCUREMENT_STORE or {DEFAULT_STORE})",
+    )
+    imp.add_argument(
+        "--format",
+        choices=("auto", "ocds", "spse"),
+        default="auto",
+        help="auto: a folder is SPSE, a file is OCDS",
+    )
+    imp.add_argument("--strict", action="store_true", help="refuse a file with any bad record")
+    imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    imp.add_argument("--json", action="store_true", help="print the reports as JSON on stdout")
+    imp.add_argument(
+        "--max-issues", type=int, default=20, help="issues listed per file (default 20)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 bad input, 2 usage error)."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command == "import":
+        return run_import(args)
+    return run_indicators(args)
+
+
+def run_indicators(args: argparse.Namespace) -> int:
+    """``indicators``: print Cardinal's JSON for one file."""
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    options = DatabaseOptions(
+        memory_limit=args.memory_limit, temp_directory=args.temp_directory, threads=args.threads
+    )
+    if (args.file is None) == (args.store is None):
+        sys.stderr.write("error: give FILE or --store, not both / berikan FILE atau --store\n")
+        return 2
+    source = args.file or args.store
+    try:
+        if args.store:
+            result = compute_store(
+                args.store, settings, map=args.map, indonesian=args.indonesian, database=options
+            )
+        else:
+            result = compute(
+                args.file, settings, map=args.map, indonesian=args.indonesian, database=options
+            )
+    except FileNotFoundError:
+        sys.stderr.write(f"error: {source}: berkas tidak ada / no such file\n")
+        return 1
+    except duckdb.Error as exc:
+        sys.stderr.write(f"error: {source}: tidak dapat dibaca / cannot be read: {exc}\n")
+        return 1
+    with result:
+        result.write_json(sys.stdout, meta=not args.no_meta)
+        sys.stdout.flush()
+        if args.count:
+            for group, count in result.counts().items():
+                sys.stderr.write(f"{group}: {count}\n")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """``import``: load files into the store, with a progress bar; report issues on stderr."""
+    # Imported here: `indicators`, which the benchmark times, needs none of them.
+    from tqdm import tqdm
+
+    from .spse import import_spse
+    from .store import Store
+
+    reports: list[ImportReport] = []
+    failed = False
+    with Store(args.store) as store:
+        for raw in args.paths:
+            path = Path(raw)
+            kind = args.format
+            if kind == "auto":
+                kind = "spse" if path.is_dir() else "ocds"
+            bar = tqdm(
+                total=0,
+                unit="B",
+                unit_scale=True,
+                desc=path.name,
+                disable=args.no_progress or None,  # None: only on a terminal
+                file=sys.stderr,
+            )
+
+            def progress(done: int, total: int, bar: tqdm = bar) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            try:
+                if kind == "spse":
+                    report = import_spse(store, path, strict=args.strict, progress=progress)
+                else:
+                    report = store.import_ocds(path, strict=args.strict, progress=progress)
+            except OSError as exc:
+                bar.close()
+                sys.stderr.write(f"error: {path}: tidak dapat dibaca / cannot be read: {exc}\n")
+                failed = True
+                continue
+            bar.close()
+            reports.append(report)
+            failed = failed or report.status == "refused"
+            _summarise(report, args.max_issues)
+    if args.json:
+        json.dump(
+            [
+                {
+                    "path": r.path,
+                    "sha256": r.sha256,
+                    "source": r.source,
+                    "status": r.status,
+                    "records": r.records,
+                    "imported": r.imported,
+                    "issues": [
+                        {"line": i.line, "field": i.field, "message": i.message, "ocid": i.ocid}
+                        for i in r.issues
+                    ],
+                }
+                for r in reports
+            ],
+            sys.stdout,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    return 1 if failed else 0
+
+
+def _summarise(report: ImportReport, max_issues: int) -> None:
+    status = {
+        "imported": "diimpor / imported",
+        "unchanged": "sudah pernah diimpor, tidak ada perubahan / already imported, unchanged",
+        "refused": "ditolak (--strict) / refused (--strict)",
+    }[report.status]
+    sys.stderr.write(
+        f"{report.path}: {status}; {report.imported:,} of {report.records:,} records,"
+        f" {report.refused_records:,} refused\n"
+    )
+    for issue in report.issues[:max_issues]:
+        sys.stderr.write(f"  {issue}\n")
+    if len(report.issues) > max_issues:
+        sys.stderr.write(f"  ... {len(report.issues) - max_issues:,} more\n")

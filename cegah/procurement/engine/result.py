@@ -1,0 +1,169 @@
+"""Turn the ``flag`` and ``mapping`` tables into Cardinal's JSON output, streamed."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import duckdb
+
+from .database import first_row
+from .stats import round4
+
+# Cardinal's order of groups in its output (OCID and Tenderer are filled while folding, Buyer and
+# ProcuringEntity at the end).
+GROUPS = ("OCID", "Tenderer", "Buyer", "ProcuringEntity")
+MAPS = (
+    "ocid_buyer_r038",
+    "ocid_procuringentity_r038",
+    "ocid_tenderer",
+    "ocid_tenderer_r024",
+    "ocid_tenderer_r028",
+    "ocid_tenderer_r030",
+    "ocid_tenderer_r035",
+    "ocid_tenderer_r058",
+)
+# Maps from an ocid to one organisation; the others map to a list of tenderers.
+SCALAR_MAPS = ("ocid_buyer_r038", "ocid_procuringentity_r038")
+BATCH = 10_000
+
+_NUMBER = "CASE WHEN isfinite(value) THEN to_json(value)::VARCHAR ELSE 'null' END"
+
+# One JSON member per process, in file order, when every ocid is on one line only (the usual
+# case, and the fast path: grouping by row number, not by ocid text).
+_OCID_SQL = f"""
+SELECT to_json(p.ocid)::VARCHAR || ':{{' || f.members || '}}'
+FROM (
+    SELECT ord, array_to_string(list_sort(list('"' || code || '":' || {_NUMBER})), ',') AS members
+    FROM flag WHERE grp = 'OCID' GROUP BY ord
+) AS f JOIN proc AS p ON p.rowid = f.ord
+ORDER BY f.ord
+"""
+
+# One JSON member per identifier. A process that appears on several lines keeps, for each
+# indicator, the value of its last line, as in Cardinal; members come in order of first appearance.
+_GROUP_SQL = f"""
+WITH f AS (
+    SELECT coalesce(flag.id, p.ocid) AS id, code, arg_max(value, ord) AS value, min(ord) AS o
+    FROM flag LEFT JOIN proc AS p ON flag.id IS NULL AND p.rowid = flag.ord
+    WHERE grp = ? GROUP BY 1, code
+)
+SELECT to_json(id)::VARCHAR || ':{{' || string_agg(
+           to_json(code)::VARCHAR || ':' || {_NUMBER}, ',' ORDER BY code) || '}}'
+FROM f GROUP BY id ORDER BY min(o), id
+"""
+
+_MAP_SQL = """
+SELECT to_json(p.ocid)::VARCHAR || ':' || CASE WHEN ? THEN to_json(arg_max(m.id, m.rid))::VARCHAR
+       ELSE to_json(list(DISTINCT m.id ORDER BY m.id))::VARCHAR END
+FROM mapping AS m JOIN proc AS p ON p.rowid = m.rid
+WHERE m.name = ? GROUP BY p.ocid ORDER BY min(m.rid), p.ocid
+"""
+
+
+@dataclass
+class IndicatorResult:
+    """The outcome of an indicators run, backed by its DuckDB connection.
+
+    Close it (or use it as a context manager) to free the connection.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    meta: dict[str, dict[str, float]]
+    releases: int
+    map: bool = False
+    codes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __enter__(self) -> IndicatorResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
+
+    def _batches(self, sql: str, params: list[Any]) -> Iterator[str]:
+        """Yield the members returned by ``sql``, comma-joined in batches (one write each)."""
+        # Temporary tables belong to this connection (a cursor would not see them), so a batch
+        # iterator must be exhausted before the next query.
+        cursor = self.con.execute(sql, params)
+        while rows := cursor.fetchmany(BATCH):
+            yield ",".join(member for (member,) in rows)
+
+    def _ocids_unique(self) -> bool:
+        """Return whether no ocid appears on more than one line (among flagged processes)."""
+        row = first_row(
+            self.con,
+            """SELECT count(DISTINCT p.ocid) = count(*) FROM proc AS p
+            WHERE p.rowid IN (SELECT ord FROM flag WHERE grp = 'OCID')""",
+        )
+        return bool(row and row[0])
+
+    def meta_json(self) -> dict[str, dict[str, float | None]]:
+        """Return Meta: quartiles and fences per indicator, rounded to 4 decimals."""
+        return {
+            code: {key: round4(value) for key, value in values.items()}
+            for code, values in self.meta.items()
+        }
+
+    def write_json(self, out: TextIO, *, meta: bool = True) -> None:
+        """Write Cardinal's output object (one line) to ``out``, streaming group by group."""
+        out.write("{")
+        sep = ""
+        unique = self._ocids_unique()
+        for group in GROUPS:
+            if group == "OCID" and unique:
+                members = self._batches(_OCID_SQL, [])
+            else:
+                members = self._batches(_GROUP_SQL, [group])
+            first = next(members, None)
+            if first is None:
+                continue  # Cardinal omits empty groups
+            out.write(f'{sep}"{group}":{{{first}')
+            for batch in members:
+                out.write(",")
+                out.write(batch)
+            out.write("}")
+            sep = ","
+        if meta:
+            out.write(f'{sep}"Meta":')
+            json.dump(self.meta_json(), out, separators=(",", ":"), allow_nan=False)
+            sep = ","
+        if self.map:
+            out.write(f'{sep}"Maps":{{')
+            for i, name in enumerate(MAPS):
+                out.write(f'{"," if i else ""}"{name}":{{')
+                out.write(",".join(self._batches(_MAP_SQL, [name in SCALAR_MAPS, name])))
+                out.write("}")
+            out.write("}")
+        out.write("}\n")
+
+    def to_dict(self, *, meta: bool = True) -> dict[str, Any]:
+        """Return the output as parsed JSON (for tests and small files)."""
+        buffer = io.StringIO()
+        self.write_json(buffer, meta=meta)
+        result: dict[str, Any] = json.loads(buffer.getvalue())
+        return result
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of identifiers with results per group."""
+        rows = self.con.execute(
+            """SELECT grp, count(DISTINCT coalesce(flag.id, p.ocid)) FROM flag
+            LEFT JOIN proc AS p ON flag.id IS NULL AND p.rowid = flag.ord GROUP BY grp"""
+        ).fetchall()
+        found = dict(rows)
+        return {group: int(found[group]) for group in GROUPS if group in found}
+
+    def flags(self) -> list[tuple[str, str, str, float]]:
+        """Return every result as (group, id, code, value), sorted (for small files)."""
+        rows = self.con.execute(
+            """SELECT grp, coalesce(flag.id, p.ocid) AS id, code, arg_max(value, ord) FROM flag
+            LEFT JOIN proc AS p ON flag.id IS NULL AND p.rowid = flag.ord
+            GROUP BY grp, 2, code ORDER BY grp, 2, code"""
+        ).fetchall()
+        return [(str(g), str(i), str(c), float(v)) for g, i, c, v in rows]

@@ -1,0 +1,573 @@
+"""Import LKPP ISB exports from SPSE (and e-Katalog) into the procurement store.
+
+A folder holds one JSON lines file per ISB dataset, named ``<n>_<dataset>_<name>.jsonl`` (see
+``../shared/data/ocds/README.md``). They are joined on the package code (``kd_tender``,
+``kd_nontender``, e-Katalog ``kd_paket``) into the same normalised model as OCDS (``store``), with
+the identifiers the OCDS mapping uses, so that both routes give the same processes:
+
+* ocid ``ocds-idspse-<kd_lpse>-t<kd_tender>`` (tender), ``-n<kd_nontender>`` (non-tender),
+  ``ocds-idspse-ekatalog-<kd_paket>`` (e-purchasing);
+* buyer ``ID-SATKER-<kd_satker_str>``, procuring entity ``ID-LPSE-<kd_lpse>``, supplier
+  ``ID-SIKAP-<kd_penyedia>``.
+
+Registrants and bidders: every ``PesertaTender`` row is a registrant (``bid.submitted`` false);
+one with ``nilai_penawaran`` made an offer (``submitted`` true). SPSE exports no evaluation result
+for losing offers, so they are ``pending``; the winner (``pemenang``) is ``valid``.
+
+Times without a zone are WIB (+07:00), as SPSE shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .store import (
+    MSG_JSON,
+    MSG_OBJECT,
+    MSG_REQUIRED,
+    PROCESS_TABLES,
+    TABLES,
+    Checker,
+    ImportReport,
+    Issue,
+    Progress,
+    Rows,
+    Store,
+    file_sha256,
+)
+
+WIB = dt.timezone(dt.timedelta(hours=7))
+
+# ISB dataset name (the file name after "<n>_<dataset>_") -> our key.
+DATASETS = {
+    "SPSE-TenderPengumuman": "tender",
+    "SPSE-TenderSelesai": "tender_done",
+    "SPSE-TenderSelesaiNilai": "tender_values",
+    "SPSE-PesertaTender": "participants",
+    "SPSE-JadwalTahapanTender": "schedule",
+    "SPSE-TenderEkontrak-2Kontrak": "tender_contracts",
+    "SPSE-TenderEkontrak-1SPPBJ": "tender_sppbj",
+    "SPSE-NonTenderPengumuman": "nontender",
+    "SPSE-NonTenderSelesai": "nontender_done",
+    "SPSE-NonTenderEkontrak-2Kontrak": "nontender_contracts",
+    "Ecat-PaketEPurchasingV6": "epurchasing",
+}
+
+# SPSE method (mtd_pemilihan) -> OCDS procurementMethod (GUIDE §3.4).
+METHODS = {
+    "Tender": "open",
+    "Tender Cepat": "open",
+    "Seleksi": "open",
+    "Penunjukan Langsung": "limited",
+    "Pengadaan Langsung": "direct",
+    "E-Purchasing": "direct",
+}
+STATUSES = {"Selesai": "complete", "Gagal/Batal": "cancelled", "Berlangsung": "active"}
+
+# The schedule stage that ends the submission of offers (the end of the tender period) and the
+# one that ends the award decision.
+STAGE_SUBMISSION = "Upload Dokumen Penawaran"
+STAGE_AWARD = "Penetapan pemenang"
+
+
+def category(jenis: str | None) -> tuple[str | None, list[str]]:
+    """Return (mainProcurementCategory, additionalProcurementCategories) for jenis_pengadaan."""
+    if not jenis:
+        return None, []
+    if jenis.startswith("Pengadaan Barang"):
+        return "goods", []
+    if jenis.startswith("Pekerjaan Konstruksi"):
+        return "works", []
+    if jenis.startswith("Jasa Konsultansi"):
+        return "services", ["consultingServices"]
+    return "services", []
+
+
+def dataset_of(path: Path) -> str | None:
+    """Return our key for an ISB export file name, or None if it is not one we read."""
+    parts = path.stem.split("_", 2)
+    return DATASETS.get(parts[2]) if len(parts) == 3 else None
+
+
+@dataclass
+class Record:
+    """One line of an export, with its origin for issue reports."""
+
+    path: str
+    line: int
+    data: dict[str, Any]
+
+
+@dataclass
+class Folder:
+    """The records of a folder of exports, by dataset, and the issues found reading them."""
+
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    lines: int = 0
+
+
+def read_folder(folder: Path, progress: Progress | None) -> tuple[Folder, list[Path]]:
+    """Read every known export file of ``folder``; return the records and the files read."""
+    files = sorted(p for p in folder.glob("*.jsonl") if dataset_of(p))
+    total = sum(p.stat().st_size for p in files)
+    done = 0
+    out = Folder(records={key: [] for key in DATASETS.values()})
+    for path in files:
+        key = dataset_of(path)
+        assert key is not None
+        with path.open("rb") as f:
+            for number, raw in enumerate(f, start=1):
+                done += len(raw)
+                if not raw.strip():
+                    continue
+                out.lines += 1
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    out.issues.append(Issue(str(path), number, "", MSG_JSON))
+                    continue
+                if not isinstance(data, dict):
+                    out.issues.append(Issue(str(path), number, "", MSG_OBJECT))
+                    continue
+                out.records[key].append(Record(str(path), number, data))
+                if progress and out.lines % 2000 == 0:
+                    progress(done, total)
+    if progress:
+        progress(total, total)
+    return out, files
+
+
+class Mapper:
+    """Builds normalised rows from joined SPSE records, collecting issues per source line."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+
+    def check(self, record: Record) -> Checker:
+        return Checker(WIB)
+
+    def flush(self, record: Record, check: Checker, ocid: str | None = None) -> bool:
+        """Record the checker's issues against ``record``; return whether it was clean."""
+        for field_name, message in check.issues:
+            self.issues.append(Issue(record.path, record.line, field_name, message, ocid))
+        return not check.issues
+
+    def key(self, record: Record, name: str) -> str | None:
+        """Return a required code field as text, or report it missing."""
+        check = Checker(WIB)
+        value = check.text(record.data, name, name)
+        if value is None and not check.issues:
+            check.fail(name, MSG_REQUIRED)
+        self.flush(record, check)
+        return value
+
+
+def _index(mapper: Mapper, records: list[Record], key: str) -> dict[str, list[Record]]:
+    out: dict[str, list[Record]] = {}
+    for record in records:
+        code = mapper.key(record, key)
+        if code is not None:
+            out.setdefault(code, []).append(record)
+    return out
+
+
+def _org(rows: Rows, org_id: str | None, name: str | None, role: str) -> None:
+    if org_id:
+        rows["organisation"].append({"id": org_id, "name": name, "roles": [role]})
+
+
+def _process_row(
+    check: Checker, data: dict[str, Any], *, method_details: str | None, tender_id: str
+) -> dict[str, Any]:
+    main, additional = category(check.text(data, "jenis_pengadaan", "jenis_pengadaan"))
+    satker = check.text(data, "kd_satker_str", "kd_satker_str")
+    lpse = check.text(data, "kd_lpse", "kd_lpse")
+    status = check.text(data, "status_tender", "status_tender") or check.text(
+        data, "status_nontender", "status_nontender"
+    )
+    return {
+        "source": "spse",
+        "tender_id": tender_id,
+        "plan_id": check.text(data, "kd_rup", "kd_rup"),
+        "title": check.text(data, "nama_paket", "nama_paket"),
+        "description": None,
+        "status": STATUSES.get(status or "", status),
+        "buyer_id": f"ID-SATKER-{satker}" if satker else None,
+        "buyer_name": check.text(data, "nama_satker", "nama_satker"),
+        "procuring_entity_id": f"ID-LPSE-{lpse}" if lpse else None,
+        "procuring_entity_name": check.text(data, "nama_lpse", "nama_lpse"),
+        "method": METHODS.get(method_details or ""),
+        "method_details": method_details,
+        "category": main,
+        "additional_categories": additional,
+        "award_criteria": check.text(data, "mtd_evaluasi", "mtd_evaluasi"),
+        "pagu": check.number(data, "pagu", "pagu"),
+        "hps": check.number(data, "hps", "hps"),
+        "currency": "IDR",
+        "fiscal_year": check.integer(data, "tahun_anggaran", "tahun_anggaran"),
+    }
+
+
+def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
+    """Yield (line, rows) per tender announcement, joined with results, participants, etc."""
+    recs = folder.records
+    values = _index(mapper, recs["tender_values"], "kd_tender")
+    done = _index(mapper, recs["tender_done"], "kd_tender")
+    participants = _index(mapper, recs["participants"], "kd_tender")
+    schedule = _index(mapper, recs["schedule"], "kd_tender")
+    contracts = _index(mapper, recs["tender_contracts"], "kd_tender")
+    sppbj = _index(mapper, recs["tender_sppbj"], "kd_tender")
+    for record in recs["tender"]:
+        code = mapper.key(record, "kd_tender")
+        if code is None:
+            yield record.line, None
+            continue
+        check = mapper.check(record)
+        data = record.data
+        lpse = check.text(data, "kd_lpse", "kd_lpse")
+        ocid = f"ocds-idspse-{lpse}-t{code}"
+        rows: Rows = {name: [] for name in TABLES}
+        method = check.text(data, "mtd_pemilihan", "mtd_pemilihan")
+        process = _process_row(check, data, method_details=method, tender_id=code)
+        announced = check.date(data, "tgl_pengumuman_tender", "tgl_pengumuman_tender")
+        clean = mapper.flush(record, check, ocid)
+
+        stages: dict[str, tuple[str | None, str | None]] = {}
+        for stage in schedule.get(code, []):
+            c = mapper.check(stage)
+            name = c.text(stage.data, "nama_tahapan", "nama_tahapan")
+            span = (
+                c.date(stage.data, "tgl_awal", "tgl_awal"),
+                c.date(stage.data, "tgl_akhir", "tgl_akhir"),
+            )
+            clean &= mapper.flush(stage, c, ocid)
+            if name:
+                stages[name] = span
+        submission_end = stages.get(STAGE_SUBMISSION, (None, None))[1]
+        award_end = stages.get(STAGE_AWARD, (None, None))[1]
+        process.update(
+            announced_at=announced,
+            tender_start=announced,
+            tender_end=submission_end,
+            award_start=submission_end,
+            award_end=award_end,
+        )
+
+        bidders: set[str] = set()
+        winner_id = None
+        for i, row in enumerate(participants.get(code, [])):
+            c = mapper.check(row)
+            supplier = c.text(row.data, "kd_penyedia", "kd_penyedia")
+            offer = c.number(row.data, "nilai_penawaran", "nilai_penawaran")
+            winner = row.data.get("pemenang") == 1
+            clean &= mapper.flush(row, c, ocid)
+            tenderer = f"ID-SIKAP-{supplier}" if supplier else None
+            submitted = offer is not None
+            if submitted and tenderer:
+                bidders.add(tenderer)
+            if winner:
+                winner_id = tenderer
+            rows["bid"].append(
+                {
+                    "position": i + 1,
+                    "bid_id": str(row.data.get("kd_peserta") or "") or None,
+                    "status": ("valid" if winner else "pending") if submitted else "registered",
+                    "submitted": submitted,
+                    "date": None,
+                    "amount": offer,
+                    "currency": "IDR" if submitted else None,
+                    "amount_corrected": c.number(row.data, "nilai_terkoreksi", "nilai_terkoreksi"),
+                    "amount_negotiated": None,
+                    "tenderer_ids": [tenderer] if tenderer else [],
+                    "winner": winner,
+                }
+            )
+            _org(rows, tenderer, c.text(row.data, "nama_penyedia", "nama_penyedia"), "tenderer")
+        process["n_registrants"] = len(rows["bid"]) or None
+        process["n_bidders"] = len(bidders) if rows["bid"] else None
+        process["number_of_tenderers"] = process["n_bidders"]
+
+        for result in values.get(code, [])[:1]:
+            c = mapper.check(result)
+            supplier = c.text(result.data, "kd_penyedia", "kd_penyedia")
+            supplier_id = f"ID-SIKAP-{supplier}" if supplier else winner_id
+            negotiated = c.number(result.data, "nilai_negosiasi", "nilai_negosiasi")
+            for bid in rows["bid"]:
+                if bid["winner"]:
+                    bid["amount_negotiated"] = negotiated
+            award_date = c.date(result.data, "tgl_penetapan_pemenang", "tgl_penetapan_pemenang")
+            rows["award"].append(
+                {
+                    "position": 1,
+                    "award_id": f"{code}-award",
+                    "status": "active",
+                    "date": award_date,
+                    # The latest value known: contract, negotiated, corrected, offered.
+                    "amount": _first(
+                        c.number(result.data, "nilai_kontrak", "nilai_kontrak"),
+                        negotiated,
+                        c.number(result.data, "nilai_terkoreksi", "nilai_terkoreksi"),
+                        c.number(result.data, "nilai_penawaran", "nilai_penawaran"),
+                    ),
+                    "currency": "IDR",
+                    "supplier_ids": [supplier_id] if supplier_id else [],
+                }
+            )
+            _org(
+                rows, supplier_id, c.text(result.data, "nama_penyedia", "nama_penyedia"), "supplier"
+            )
+            clean &= mapper.flush(result, c, ocid)
+        if not values.get(code):
+            for result in done.get(code, [])[:1]:
+                c = mapper.check(result)
+                award_date = c.date(result.data, "tgl_penetapan_pemenang", "tgl_penetapan_pemenang")
+                clean &= mapper.flush(result, c, ocid)
+                if winner_id:
+                    rows["award"].append(
+                        {
+                            "position": 1,
+                            "award_id": f"{code}-award",
+                            "status": "active",
+                            "date": award_date,
+                            "amount": None,
+                            "currency": None,
+                            "supplier_ids": [winner_id],
+                        }
+                    )
+        for i, contract in enumerate(contracts.get(code, [])):
+            c = mapper.check(contract)
+            rows["contract"].append(
+                {
+                    "position": i + 1,
+                    "contract_id": c.text(contract.data, "no_kontrak", "no_kontrak"),
+                    "award_id": f"{code}-award",
+                    "status": c.text(contract.data, "status_kontrak", "status_kontrak"),
+                    "date_signed": c.date(contract.data, "tgl_kontrak", "tgl_kontrak"),
+                    "amount": c.number(contract.data, "nilai_kontrak", "nilai_kontrak"),
+                    "currency": "IDR",
+                }
+            )
+            clean &= mapper.flush(contract, c, ocid)
+        if not contracts.get(code):
+            for letter in sppbj.get(code, [])[:1]:
+                # An award letter (SPPBJ) without a contract yet: the agreed price, unsigned.
+                c = mapper.check(letter)
+                rows["contract"].append(
+                    {
+                        "position": 1,
+                        "contract_id": c.text(letter.data, "no_sppbj", "no_sppbj"),
+                        "award_id": f"{code}-award",
+                        "status": "pending",
+                        "date_signed": None,
+                        "amount": c.number(letter.data, "harga_final", "harga_final"),
+                        "currency": "IDR",
+                    }
+                )
+                clean &= mapper.flush(letter, c, ocid)
+        _finish(rows, ocid, process, record)
+        yield record.line, rows if clean else None
+
+
+def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
+    """Yield (line, rows) per non-tender announcement (Pengadaan / Penunjukan Langsung)."""
+    recs = folder.records
+    done = _index(mapper, recs["nontender_done"], "kd_nontender")
+    contracts = _index(mapper, recs["nontender_contracts"], "kd_nontender")
+    for record in recs["nontender"]:
+        code = mapper.key(record, "kd_nontender")
+        if code is None:
+            yield record.line, None
+            continue
+        check = mapper.check(record)
+        data = record.data
+        lpse = check.text(data, "kd_lpse", "kd_lpse")
+        ocid = f"ocds-idspse-{lpse}-n{code}"
+        rows: Rows = {name: [] for name in TABLES}
+        method = check.text(data, "mtd_pemilihan", "mtd_pemilihan")
+        process = _process_row(check, data, method_details=method, tender_id=code)
+        announced = check.date(data, "tgl_pengumuman_nontender", "tgl_pengumuman_nontender")
+        process.update(announced_at=announced, tender_start=announced)
+        clean = mapper.flush(record, check, ocid)
+        for result in done.get(code, [])[:1]:
+            c = mapper.check(result)
+            end = c.date(result.data, "tgl_selesai_nontender", "tgl_selesai_nontender")
+            supplier = c.text(result.data, "kd_penyedia", "kd_penyedia")
+            supplier_id = f"ID-SIKAP-{supplier}" if supplier else None
+            name = c.text(result.data, "nama_penyedia", "nama_penyedia")
+            corrected = c.number(result.data, "nilai_terkoreksi", "nilai_terkoreksi")
+            negotiated = c.number(result.data, "nilai_negosiasi", "nilai_negosiasi")
+            # Some results give only the corrected offer; a winner did make an offer.
+            offer = c.number(result.data, "nilai_penawaran", "nilai_penawaran")
+            offer = corrected if offer is None else offer
+            process["tender_end"] = end
+            if offer is not None and supplier_id:
+                rows["bid"].append(
+                    {
+                        "position": 1,
+                        "bid_id": f"{code}-bid",
+                        "status": "valid",
+                        "submitted": True,
+                        "date": None,
+                        "amount": offer,
+                        "currency": "IDR",
+                        "amount_corrected": corrected,
+                        "amount_negotiated": negotiated,
+                        "tenderer_ids": [supplier_id],
+                        "winner": True,
+                    }
+                )
+                _org(rows, supplier_id, name, "tenderer")
+            if supplier_id:
+                rows["award"].append(
+                    {
+                        "position": 1,
+                        "award_id": f"{code}-award",
+                        "status": "active",
+                        "date": end,
+                        "amount": _first(
+                            c.number(result.data, "nilai_kontrak", "nilai_kontrak"),
+                            negotiated,
+                            offer,
+                        ),
+                        "currency": "IDR",
+                        "supplier_ids": [supplier_id],
+                    }
+                )
+                _org(rows, supplier_id, name, "supplier")
+            clean &= mapper.flush(result, c, ocid)
+        process["n_bidders"] = len(rows["bid"]) or None
+        process["number_of_tenderers"] = process["n_bidders"]
+        for i, contract in enumerate(contracts.get(code, [])):
+            c = mapper.check(contract)
+            rows["contract"].append(
+                {
+                    "position": i + 1,
+                    "contract_id": c.text(contract.data, "no_kontrak", "no_kontrak"),
+                    "award_id": f"{code}-award",
+                    "status": c.text(contract.data, "status_kontrak", "status_kontrak"),
+                    "date_signed": c.date(contract.data, "tgl_kontrak", "tgl_kontrak"),
+                    "amount": c.number(contract.data, "nilai_kontrak", "nilai_kontrak"),
+                    "currency": "IDR",
+                }
+            )
+            clean &= mapper.flush(contract, c, ocid)
+        _finish(rows, ocid, process, record)
+        yield record.line, rows if clean else None
+
+
+def map_epurchasing(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
+    """Yield (line, rows) per e-Katalog (v6) order."""
+    for record in folder.records["epurchasing"]:
+        code = mapper.key(record, "kd_paket")
+        if code is None:
+            yield record.line, None
+            continue
+        check = mapper.check(record)
+        data = record.data
+        ocid = f"ocds-idspse-ekatalog-{code}"
+        rows: Rows = {name: [] for name in TABLES}
+        satker = check.text(data, "kd_satker_str", "kd_satker_str")
+        supplier = check.text(data, "kd_penyedia_sikap", "kd_penyedia_sikap")
+        supplier_id = f"ID-SIKAP-{supplier}" if supplier else None
+        ordered = check.date(data, "tgl_order", "tgl_order")
+        process = {
+            "source": "spse",
+            "tender_id": code,
+            "plan_id": check.text(data, "kd_rup", "kd_rup"),
+            "title": check.text(data, "rup_nama_pkt", "rup_nama_pkt"),
+            "status": "active",
+            "buyer_id": f"ID-SATKER-{satker}" if satker else None,
+            "buyer_name": check.text(data, "nama_satker", "nama_satker"),
+            "method": "direct",
+            "method_details": "E-Purchasing",
+            "currency": "IDR",
+            "announced_at": ordered,
+            "fiscal_year": check.integer(data, "tahun_anggaran", "tahun_anggaran"),
+        }
+        rows["award"].append(
+            {
+                "position": 1,
+                "award_id": f"{code}-award",
+                "status": "active",
+                "date": ordered,
+                "amount": check.number(data, "total_harga", "total_harga"),
+                "currency": "IDR",
+                "supplier_ids": [supplier_id] if supplier_id else [],
+            }
+        )
+        _org(rows, supplier_id, None, "supplier")
+        clean = mapper.flush(record, check, ocid)
+        _finish(rows, ocid, process, record)
+        yield record.line, rows if clean else None
+
+
+def _first(*values: float | None) -> float | None:
+    """Return the first value that is not None."""
+    return next((v for v in values if v is not None), None)
+
+
+def _finish(rows: Rows, ocid: str, process: dict[str, Any], record: Record) -> None:
+    process["ocid"] = ocid
+    process["line"] = record.line
+    if process.get("buyer_id"):
+        _org(rows, process["buyer_id"], process.get("buyer_name"), "buyer")
+    if process.get("procuring_entity_id"):
+        _org(
+            rows,
+            process["procuring_entity_id"],
+            process.get("procuring_entity_name"),
+            "procuringEntity",
+        )
+    rows["process"].append(process)
+    for name in PROCESS_TABLES:
+        for row in rows[name]:
+            row["ocid"] = ocid
+
+
+def folder_sha256(files: list[Path]) -> str:
+    """Return one SHA-256 for a set of files (names and contents)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(bytes.fromhex(file_sha256(path)))
+    return digest.hexdigest()
+
+
+def import_spse(
+    store: Store,
+    folder: str | Path,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import a folder of SPSE ISB exports into ``store``.
+
+    A process with a bad record (in any of its files) is reported and skipped; with ``strict``
+    any bad record refuses the folder. Re-importing unchanged files changes nothing. Raises
+    OSError if the folder cannot be read.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(folder)
+    data, files = read_folder(folder, progress)
+    sha256 = folder_sha256(files)
+    mapper = Mapper(list(data.issues))
+
+    def records() -> Iterator[tuple[int, int, Rows | None, list[Issue]]]:
+        for mapped in (map_tenders, map_nontenders, map_epurchasing):
+            for line, rows in mapped(mapper, data):
+                issues, mapper.issues = mapper.issues, []
+                yield line, 0, rows, issues
+        if mapper.issues:
+            yield 0, 0, None, mapper.issues
+
+    return store._import(
+        folder, "spse", records(), strict=strict, progress=None, batch_size=5000, sha256=sha256
+    )

@@ -1,0 +1,289 @@
+"""Engine behaviour on hand-made releases: the fixes to Cardinal, edge cases, output, CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cegah.procurement.engine import compute, parse_settings
+from cegah.procurement.engine.cli import main
+
+Run = Callable[..., dict[str, Any]]
+
+
+def bid(
+    tenderer: str, status: str = "valid", amount: float | None = None, **extra: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": status, "tenderers": [{"id": tenderer}], **extra}
+    if amount is not None:
+        out["value"] = {"amount": amount, "currency": "IDR"}
+    return out
+
+
+# --- R018: counting bidders, not trusting numberOfTenderers -------------------------------------
+
+R018_RELEASES = [
+    # One tenderer submitted two bids, but numberOfTenderers counts registrants.
+    {
+        "ocid": "one-bidder",
+        "tender": {"procurementMethod": "open", "numberOfTenderers": 3},
+        "bids": {"details": [bid("A"), bid("A", "disqualified")]},
+    },
+    # Two bidders, numberOfTenderers wrongly 1.
+    {
+        "ocid": "two-bidders",
+        "tender": {"procurementMethod": "open", "numberOfTenderers": 1},
+        "bids": {"details": [bid("A"), bid("B")]},
+    },
+    # Invited and withdrawn bids are not submitted: one bidder.
+    {
+        "ocid": "invited",
+        "tender": {"procurementMethod": "open"},
+        "bids": {"details": [bid("A"), bid("B", "invited"), bid("C", "withdrawn")]},
+    },
+    # No bids: fall back to numberOfTenderers.
+    {"ocid": "no-bids", "tender": {"procurementMethod": "open", "numberOfTenderers": 1}},
+    {"ocid": "direct", "tender": {"procurementMethod": "direct", "numberOfTenderers": 1}},
+]
+
+
+def test_r018_counts_distinct_bidders(run_indicators: Run) -> None:
+    assert set(run_indicators(R018_RELEASES, "[R018]\n")["OCID"]) == {
+        "one-bidder",
+        "invited",
+        "no-bids",
+    }
+
+
+def test_r018_cardinal_mode_trusts_number_of_tenderers(run_indicators: Run) -> None:
+    out = run_indicators(R018_RELEASES, "[R018]\ncount = cardinal\n")
+    assert set(out["OCID"]) == {"two-bidders", "no-bids"}
+
+
+# --- R030: instants, not text ---------------------------------------------------------------------
+
+
+def r030_release(ocid: str, bid_date: str, end: str) -> dict[str, Any]:
+    return {
+        "ocid": ocid,
+        "tender": {"tenderPeriod": {"endDate": end}},
+        "bids": {"details": [bid("W", date=bid_date)]},
+        "awards": [{"status": "active", "suppliers": [{"id": "W"}]}],
+    }
+
+
+R030_RELEASES = [
+    # 10:00 WIB is 03:00 UTC: on time, but sorts after "05:00Z" as text.
+    r030_release("on-time-other-zone", "2025-03-01T10:00:00+07:00", "2025-03-01T05:00:00Z"),
+    # 05:00 UTC is two hours after 10:00 WIB: late, but sorts before it as text.
+    r030_release("late-other-zone", "2025-03-01T05:00:00Z", "2025-03-01T10:00:00+07:00"),
+    # Same instant, different precision: not late, but "00Z" sorts after "00.000Z".
+    r030_release("same-instant", "2025-03-01T05:00:00Z", "2025-03-01T05:00:00.000Z"),
+    r030_release("late", "2025-03-02T00:00:00+07:00", "2025-03-01T00:00:00+07:00"),
+    r030_release("not-a-date", "yesterday", "2025-03-01T00:00:00+07:00"),
+]
+
+
+def test_r030_compares_instants(run_indicators: Run) -> None:
+    out = run_indicators(R030_RELEASES, "[R030]\n")
+    assert set(out["OCID"]) == {"late-other-zone", "late"}
+    assert out["Tenderer"] == {"W": {"R030": 1.0}}
+
+
+def test_r030_text_mode_reproduces_cardinal(run_indicators: Run) -> None:
+    out = run_indicators(R030_RELEASES, "[R030]\ncompare = text\n")
+    assert set(out["OCID"]) == {"on-time-other-zone", "same-instant", "late", "not-a-date"}
+
+
+# --- R003 per method (the Indonesian case) ---------------------------------------------------------
+
+
+def test_r003_thresholds_per_method_details(run_indicators: Run) -> None:
+    def release(ocid: str, details: str, days: int) -> dict[str, Any]:
+        return {
+            "ocid": ocid,
+            "tender": {
+                "procurementMethod": "open",
+                "procurementMethodDetails": details,
+                "tenderPeriod": {
+                    "startDate": "2025-01-01T08:00:00+07:00",
+                    "endDate": f"2025-01-{1 + days:02d}T08:00:00+07:00",
+                },
+            },
+        }
+
+    releases = [
+        release("tender-7", "Tender", 7),
+        release("tender-4", "Tender", 4),
+        release("cepat-3", "Tender Cepat", 3),
+        release("cepat-2", "Tender Cepat", 2),
+    ]
+    ini = "[R003]\nthreshold = 5\n[R003.procurement_method_details]\nTender Cepat = 3\n"
+    assert set(run_indicators(releases, ini)["OCID"]) == {"tender-4", "cepat-2"}
+
+
+# --- Input handling -------------------------------------------------------------------------------
+
+
+def test_bad_lines_and_cancelled_and_excluded_are_skipped(
+    tmp_path: Path, run_indicators: Run
+) -> None:
+    path = tmp_path / "mixed.jsonl"
+    lines = [
+        json.dumps({"ocid": "ok", "tender": {"numberOfTenderers": 1, "procurementMethod": "open"}}),
+        "",
+        "not json at all",
+        "[1, 2, 3]",
+        json.dumps({"tender": {"numberOfTenderers": 1, "procurementMethod": "open"}}),  # no ocid
+        json.dumps(
+            {
+                "ocid": "cancelled",
+                "tender": {
+                    "status": "cancelled",
+                    "numberOfTenderers": 1,
+                    "procurementMethod": "open",
+                },
+            }
+        ),
+        json.dumps(
+            {
+                "ocid": "excluded",
+                "tender": {
+                    "procurementMethodDetails": "EXC",
+                    "numberOfTenderers": 1,
+                    "procurementMethod": "open",
+                },
+            }
+        ),
+        json.dumps({"ocid": "wrong types", "tender": "oops", "bids": {"details": {"a": 1}}}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    out = run_indicators(path, "[R018]\n[exclusions]\nprocurement_method_details = EXC\n")
+    assert out == {"OCID": {"ok": {"R018": 1.0}}}
+
+
+def test_an_ocid_on_several_lines_keeps_each_indicators_last_value(run_indicators: Run) -> None:
+    disq = {"details": [bid("V"), bid("D1", "disqualified"), bid("D2", "disqualified")]}
+    awards = [{"status": "active", "suppliers": [{"id": "V"}]}]
+    releases = [
+        {"ocid": "X", "tender": {"procurementMethod": "open", "numberOfTenderers": 1}},
+        {"ocid": "X", "bids": disq, "awards": awards},
+        {"ocid": "X", "bids": {"details": [bid("V"), bid("D1", "disqualified")]}, "awards": awards},
+    ]
+    out = run_indicators(releases, "[R018]\n[R035]\n")
+    assert out["OCID"] == {"X": {"R018": 1.0, "R035": 1.0}}
+
+
+def test_currency_setting_and_first_seen_currency(run_indicators: Run) -> None:
+    def release(ocid: str, currency: str) -> dict[str, Any]:
+        return {
+            "ocid": ocid,
+            "bids": {
+                "details": [
+                    {"status": "disqualified", "value": {"amount": 1, "currency": currency}},
+                    {"status": "valid", "value": {"amount": 2, "currency": currency}},
+                ]
+            },
+            "awards": [{"status": "active"}],
+        }
+
+    releases = [release("usd", "USD"), release("idr", "IDR")]
+    assert set(run_indicators(releases, "[R036]\n")["OCID"]) == {"usd"}
+    assert set(run_indicators(releases, "currency = IDR\n[R036]\n")["OCID"]) == {"idr"}
+
+
+def test_price_comparison_allow_list(run_indicators: Run) -> None:
+    releases = [
+        {
+            "ocid": m or "none",
+            "tender": {"procurementMethodDetails": m} if m else {},
+            "bids": {"details": [bid("A", amount=5), bid("B", amount=5)]},
+        }
+        for m in ("Tender", "Seleksi", None)
+    ]
+    out = run_indicators(releases, "price_comparison_procurement_methods = Tender\n[R028]\n")
+    assert set(out["OCID"]) == {"Tender"}
+
+
+# --- Output ---------------------------------------------------------------------------------------
+
+
+def test_meta_has_nulls_without_data_and_maps_have_every_key(run_indicators: Run) -> None:
+    out = run_indicators([{"ocid": "x"}], None, meta=True, map=True)
+    assert out["Meta"]["R024"] == {"q1": None, "q3": None, "lower_fence": None}
+    assert out["Meta"]["R025"]["upper_fence"] is None
+    assert "R038" not in out["Meta"]  # no organisation had enough bids
+    assert set(out["Maps"]) == {
+        "ocid_buyer_r038",
+        "ocid_procuringentity_r038",
+        "ocid_tenderer",
+        "ocid_tenderer_r024",
+        "ocid_tenderer_r028",
+        "ocid_tenderer_r030",
+        "ocid_tenderer_r035",
+        "ocid_tenderer_r058",
+    }
+    assert all(v == {} for v in out["Maps"].values())
+
+
+def test_result_api(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text(
+        json.dumps({"ocid": "a", "tender": {"numberOfTenderers": 1, "procurementMethod": "open"}})
+        + "\n"
+    )
+    with compute(path, parse_settings("[R018]\n")) as result:
+        assert result.releases == 1
+        assert result.counts() == {"OCID": 1}
+        assert result.flags() == [("OCID", "a", "R018", 1.0)]
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in R018_RELEASES))
+    ini = tmp_path / "s.ini"
+    ini.write_text("[R018]\n")
+    return data, ini
+
+
+def test_cli_prints_cardinal_json(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, ini = files
+    assert main(["indicators", str(data), "--settings", str(ini), "--no-meta", "--count"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert list(out) == ["OCID"]
+    assert list(out["OCID"]) == ["one-bidder", "invited", "no-bids"]  # file order
+    assert captured.err == "OCID: 3\n"
+
+
+def test_cli_meta_and_map(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    data, _ = files
+    assert main(["indicators", str(data), "--map", "--threads", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out)[-2:] == ["Meta", "Maps"]
+    assert out["Maps"]["ocid_tenderer"]["two-bidders"] == ["A", "B"]
+
+
+def test_cli_errors(
+    files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, _ = files
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[R018]\nfoo = 1\n")
+    assert main(["indicators", str(data), "--settings", str(bad)]) == 2
+    assert "unknown key" in capsys.readouterr().err
+    assert main(["indicators", str(tmp_path / "missing.jsonl")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["indicators"]) == 2  # neither FILE nor --store
+    with pytest.raises(SystemExit):
+        main(["indicators", "--no-such-option"])
