@@ -202,24 +202,31 @@ def submit_report(
         report.content_ct = keys.seal_field(
             report, data_key, "content", json.dumps(content).encode()
         )
+        # Everything slow (Argon2id for the reporter's key, HPKE, encrypting and writing files)
+        # happens before the transaction: on SQLite a write transaction holds the database lock.
+        org_wrapped = keys.wrap_for_organisation(report, data_key, org_key)
+        reporter_wrapped = keys.wrap_for_reporter(report, data_key, receipt)
         try:
+            prepared = []
+            for incoming in files:
+                prepared.append(
+                    _prepare_attachment(report, data_key, incoming, from_reporter=True, now=now)
+                )
+                written.append(prepared[-1][1])
             with transaction.atomic():
                 report.save(force_insert=True)
                 ReportKey.objects.create(
                     report=report,
                     holder=ReportKey.Holder.ORGANISATION,
                     organisation=organisation,
-                    wrapped=keys.wrap_for_organisation(report, data_key, org_key),
+                    wrapped=org_wrapped,
                 )
                 ReportKey.objects.create(
-                    report=report,
-                    holder=ReportKey.Holder.REPORTER,
-                    wrapped=keys.wrap_for_reporter(report, data_key, receipt),
+                    report=report, holder=ReportKey.Holder.REPORTER, wrapped=reporter_wrapped
                 )
-                for incoming in files:
-                    written.append(
-                        _store_attachment(report, data_key, incoming, from_reporter=True, now=now)
-                    )
+                for attachment, _path in prepared:
+                    attachment.report = report
+                    attachment.save(force_insert=True)
                 Event.objects.create(
                     report=report,
                     created_at=now,
@@ -255,9 +262,10 @@ def submit_report(
     raise RuntimeError("could not allocate a unique receipt")
 
 
-def _store_attachment(
+def _prepare_attachment(
     report: Report, data_key: bytes, incoming: IncomingFile, *, from_reporter: bool, now: Any
-) -> Path:
+) -> tuple[Attachment, Path]:
+    """Encrypt and write an attachment's file; return the unsaved row and the file's path."""
     attachment = Attachment(
         report=report, size=len(incoming.data), from_reporter=from_reporter, created_at=now
     )
@@ -271,6 +279,15 @@ def _store_attachment(
         keys.seal_field(report, data_key, f"attachment:{attachment.public_id.hex}", incoming.data)
     )
     tmp.replace(path)
+    return attachment, path
+
+
+def _store_attachment(
+    report: Report, data_key: bytes, incoming: IncomingFile, *, from_reporter: bool, now: Any
+) -> Path:
+    attachment, path = _prepare_attachment(
+        report, data_key, incoming, from_reporter=from_reporter, now=now
+    )
     attachment.save(force_insert=True)
     return path
 
