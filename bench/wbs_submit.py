@@ -34,7 +34,7 @@ PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run_load(n: int, clients: int, call) -> tuple[float, list[float], list]:  # type: ignore[no-untyped-def]
