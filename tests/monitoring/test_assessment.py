@@ -1,0 +1,254 @@
+"""Self-assessment, evidence and verification: the flow, the rules and who may see what."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cegah.core.models import AuditEntry
+from cegah.monitoring import services
+from cegah.monitoring.models import Answer, Assessment, Evidence
+from cegah.monitoring.scores import period_standings
+
+PDF = b"%PDF-1.4\n% test\n"
+
+
+def fetch(client, url: str) -> int:
+    """GET a download and read it to the end, which closes the file.
+
+    The test client closes a streamed response once it is consumed, with the database connection
+    kept; calling ``close()`` directly would close the test transaction's connection too.
+    """
+    response = client.get(url)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response.status_code
+
+
+def _fill_city(mcp, value=D(80)) -> Assessment:
+    for key in (
+        ("1", "1", "1"),
+        ("1", "1", "2"),
+        ("1", "2", "1"),
+        ("2", "1", "1"),
+        ("2", "1", "2"),
+    ):
+        services.save_answer(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=mcp.sub(*key),
+            actor=mcp.city_admin,
+            value=value,
+        )
+        services.add_evidence_link(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=mcp.sub(*key),
+            url="https://jdih.example/sk",
+            actor=mcp.city_admin,
+        )
+    return Assessment.objects.get(organisation=mcp.city, period=mcp.period)
+
+
+def test_admin_uploads_evidence_and_verifier_adjusts_changing_score_and_zone(
+    mcp, client_for
+) -> None:
+    city_client = client_for(mcp.city_admin)
+    sub = mcp.sub("1", "1", "1")
+    base = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/"
+    assert city_client.post(base, {"value": "100", "note": "SK ada"}).status_code == 302
+    upload = SimpleUploadedFile("SK UKPBJ.pdf", PDF, content_type="application/pdf")
+    assert (
+        city_client.post(base + "evidence/", {"file": upload, "description": "SK"}).status_code
+        == 302
+    )
+    evidence = Evidence.objects.get(answer__sub_indicator=sub)
+    assert evidence.original_name == "SK UKPBJ.pdf"
+    assert "SK UKPBJ" not in evidence.file.name and evidence.file.name.startswith(
+        "monitoring/evidence/"
+    )
+    assert fetch(city_client, f"/monitoring/evidence/{evidence.pk}/") == 200
+
+    submit = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/submit/"
+    assert city_client.post(submit).status_code == 302
+    assessment = Assessment.objects.get(organisation=mcp.city)
+    assert assessment.status == Assessment.Status.SUBMITTED
+
+    verifier = client_for(mcp.verifier)
+    response = verifier.post(base + "verify/", {"verdict": "accepted"})
+    assert response.status_code == 302
+    [standing] = period_standings(mcp.period)
+    # Only sub 1.1.1 verified at 100: 60 × (50 × 50% of UKPBJ) … = 60% × 25% = 15 → red
+    assert standing.card.total == D(15) and standing.card.zone == "red"
+
+    verifier.post(
+        base + "verify/",
+        {"verdict": "adjusted", "verified_value": "40", "note": "SK belum ditandatangani"},
+    )
+    answer = Answer.objects.get(assessment=assessment, sub_indicator=sub)
+    assert answer.verdict == "adjusted" and answer.verified_value == D(40) and answer.gap == D(60)
+    [standing] = period_standings(mcp.period)
+    assert standing.card.total == D(6) and standing.card.self_total == D(15)
+
+    actions = set(AuditEntry.objects.filter(organisation=mcp.city).values_list("action", flat=True))
+    assert {
+        "monitoring.answer.saved",
+        "monitoring.evidence.added",
+        "monitoring.assessment.submitted",
+        "monitoring.answer.verified",
+    } <= actions
+
+
+def test_verification_moves_the_zone(mcp) -> None:
+    assessment = _fill_city(mcp, D(80))
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    for answer in assessment.answers.all():
+        services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+    [standing] = period_standings(mcp.period)
+    assert standing.card.total == D(80) and standing.card.zone == "green"
+    answer = assessment.answers.get(sub_indicator=mcp.sub("1", "2", "1"))
+    services.verify_answer(
+        answer=answer, actor=mcp.verifier, verdict="rejected", note="Tidak ada RUP"
+    )
+    [standing] = period_standings(mcp.period)
+    # RUP is 50% of Pengadaan, which is 60% of the total: 80 − 0.3 × 80 = 56 → blue
+    assert standing.card.total == D(56) and standing.card.zone == "blue"
+
+
+def test_adjust_and_reject_need_a_note_and_accept_needs_a_value(mcp) -> None:
+    assessment = _fill_city(mcp)
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    answer = assessment.answers.first()
+    with pytest.raises(ValidationError):
+        services.verify_answer(
+            answer=answer, actor=mcp.verifier, verdict="adjusted", verified_value=D(10)
+        )
+    with pytest.raises(ValidationError):
+        services.verify_answer(answer=answer, actor=mcp.verifier, verdict="rejected")
+
+
+def test_submit_refuses_values_without_evidence_unless_document_pending(mcp) -> None:
+    sub = mcp.sub("1", "1", "1")
+    services.save_answer(
+        organisation=mcp.city, period=mcp.period, sub=sub, actor=mcp.city_admin, value=D(50)
+    )
+    assessment = Assessment.objects.get(organisation=mcp.city)
+    with pytest.raises(ValidationError, match="1"):
+        services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    services.save_answer(
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=sub,
+        actor=mcp.city_admin,
+        value=D(50),
+        pending_document=True,
+    )
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.SUBMITTED
+
+
+def test_return_and_resubmit_sends_changed_answers_back_for_verification(mcp) -> None:
+    assessment = _fill_city(mcp)
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    sub = mcp.sub("1", "1", "1")
+    answer = assessment.answers.get(sub_indicator=sub)
+    services.verify_answer(
+        answer=answer, actor=mcp.verifier, verdict="rejected", note="Belum final"
+    )
+    with pytest.raises(ValidationError):
+        services.save_answer(
+            organisation=mcp.city, period=mcp.period, sub=sub, actor=mcp.city_admin, value=D(90)
+        )
+    services.return_assessment(assessment=assessment, actor=mcp.verifier)
+    services.save_answer(
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=sub,
+        actor=mcp.city_admin,
+        value=D(90),
+        response="SK final diunggah",
+    )
+    answer.refresh_from_db()
+    assert answer.verdict == "" and answer.verified_value == 0 and answer.response
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    with pytest.raises(ValidationError):
+        services.complete_verification(assessment=assessment, actor=mcp.verifier)
+    for a in assessment.answers.all():
+        services.verify_answer(answer=a, actor=mcp.verifier, verdict="accepted")
+    services.complete_verification(assessment=assessment, actor=mcp.verifier)
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.VERIFIED
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "size_hint"),
+    [
+        ("virus.pdf", b"MZ\x90\x00 not a pdf", None),
+        ("script.html", b"<script>", None),
+        ("empty.pdf", b"", None),
+        ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), None),
+    ],
+)
+def test_refused_uploads_store_nothing(
+    mcp, client_for, media_root, name, content, size_hint
+) -> None:
+    sub = mcp.sub("1", "1", "1")
+    url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/evidence/"
+    client_for(mcp.city_admin).post(url, {"file": SimpleUploadedFile(name, content)})
+    assert not Evidence.objects.exists()
+    assert not (media_root / "monitoring" / "evidence").exists() or not any(
+        (media_root / "monitoring" / "evidence").iterdir()
+    )
+
+
+def test_another_kab_kota_cannot_see_drafts_or_evidence(mcp, client_for) -> None:
+    assessment = _fill_city(mcp)
+    sub = mcp.sub("1", "1", "1")
+    upload = SimpleUploadedFile("sk.pdf", PDF)
+    evidence = services.add_evidence_file(
+        organisation=mcp.city, period=mcp.period, sub=sub, upload=upload, actor=mcp.city_admin
+    )
+    other = client_for(mcp.regency_admin)
+    for url in (
+        f"/monitoring/{mcp.city.slug}/",
+        f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/",
+        f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/",
+        f"/monitoring/evidence/{evidence.pk}/",
+        f"/monitoring/{mcp.city.slug}/tepra/",
+        f"/monitoring/{mcp.city.slug}/recommendations/",
+    ):
+        assert other.get(url).status_code == 404, url
+    assert other.post(f"/monitoring/evidence/{evidence.pk}/remove/").status_code == 404
+    # The supervisor does not see the draft either, until it is submitted.
+    kpk = client_for(mcp.verifier)
+    assert fetch(kpk, f"/monitoring/evidence/{evidence.pk}/") == 404
+    page = kpk.get(f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/")
+    assert page.status_code == 200 and b"sk.pdf" not in page.content
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    assert fetch(kpk, f"/monitoring/evidence/{evidence.pk}/") == 200
+    # A viewer of the supervisor reads but cannot verify.
+    viewer = client_for(mcp.kpk_viewer)
+    assert (
+        viewer.post(
+            f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/verify/",
+            {"verdict": "accepted"},
+        ).status_code
+        == 404
+    )
+
+
+def test_evidence_is_served_as_an_attachment(mcp, client_for) -> None:
+    sub = mcp.sub("1", "1", "1")
+    evidence = services.add_evidence_file(
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=sub,
+        upload=SimpleUploadedFile("a.pdf", PDF),
+        actor=mcp.city_admin,
+    )
+    response = client_for(mcp.city_admin).get(f"/monitoring/evidence/{evidence.pk}/")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PDF

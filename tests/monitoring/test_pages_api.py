@@ -1,0 +1,145 @@
+"""The supervisor's ranking and map, the institution pages, exports and the JSON API."""
+
+from decimal import Decimal as D
+
+from cegah.accounts.services import create_api_token
+from cegah.monitoring import services
+from cegah.monitoring.models import Assessment
+from cegah.monitoring.tepra import import_realisation
+
+CSV = (
+    b"opd,activity,pagu,financial_actual,physical_actual\n"
+    b"Dinas PU,Jalan,1000,50,5\n"
+    b"Dinas Kesehatan,Obat,1000,300,30\n"
+)
+
+
+def _verified(mcp, org, admin, value) -> None:
+    for area, ind, code in (
+        ("1", "1", "1"),
+        ("1", "1", "2"),
+        ("1", "2", "1"),
+        ("2", "1", "1"),
+        ("2", "1", "2"),
+    ):
+        sub = mcp.sub(area, ind, code)
+        services.save_answer(
+            organisation=org,
+            period=mcp.period,
+            sub=sub,
+            actor=admin,
+            value=D(value),
+            pending_document=True,
+        )
+    assessment = Assessment.objects.get(organisation=org, period=mcp.period)
+    services.submit_assessment(assessment=assessment, actor=admin)
+    for answer in assessment.answers.all():
+        services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+
+
+def test_kpk_sees_the_province_ranking_and_the_map(mcp, client_for) -> None:
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    _verified(mcp, mcp.regency, mcp.regency_admin, 30)
+    response = client_for(mcp.kpk_viewer).get(f"/monitoring/coverage/?period={mcp.period.pk}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.index("Pemkot Bandar Lampung") < body.index("Pemkab Lampung Selatan")
+    assert 'class="zone-green"' in body and 'class="zone-yellow"' in body  # map shapes
+    assert "<svg" in body and body.count("<script") == 1  # only the vendored htmx
+    assert "Pemprov Lampung" in body  # covered but not submitted
+    xlsx = client_for(mcp.kpk_viewer).get(
+        f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}"
+    )
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_regional_government_pages_and_exports(mcp, client_for) -> None:
+    _verified(mcp, mcp.city, mcp.city_admin, 60)
+    import_realisation(
+        organisation=mcp.city, year=2026, month=5, file_name="m.csv", data=CSV, actor=None
+    )
+    client = client_for(mcp.city_admin)
+    for url in (
+        "/monitoring/",
+        f"/monitoring/{mcp.city.slug}/",
+        f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/",
+        f"/monitoring/{mcp.city.slug}/tepra/?year=2026",
+        f"/monitoring/{mcp.city.slug}/tepra/projects/",
+        f"/monitoring/{mcp.city.slug}/recommendations/",
+        "/monitoring/frameworks/",
+    ):
+        assert client.get(url).status_code == 200, url
+    tepra = client.get(f"/monitoring/{mcp.city.slug}/tepra/?year=2026").content.decode()
+    assert "s-fin" in tepra and "light-red" in tepra
+    xlsx = client.get(f"/monitoring/{mcp.city.slug}/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    pdf = client.get(f"/monitoring/{mcp.city.slug}/summary.pdf")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+
+
+def test_api_token_sees_its_own_and_covered_organisations_only(mcp, client) -> None:
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    _verified(mcp, mcp.regency, mcp.regency_admin, 40)
+    import_realisation(
+        organisation=mcp.city, year=2026, month=5, file_name="m.csv", data=CSV, actor=None
+    )
+    _t, city_token = create_api_token(organisation=mcp.city, name="city", actor=mcp.city_admin)
+    _t, kpk_token = create_api_token(organisation=mcp.kpk, name="kpk", actor=None)
+    city = {"Authorization": f"Bearer {city_token}"}
+    kpk = {"Authorization": f"Bearer {kpk_token}"}
+
+    scores = client.get(f"/api/v1/monitoring/scores?period_id={mcp.period.pk}", headers=city).json()
+    assert [s["organisation"] for s in scores] == [mcp.city.slug]
+    assert scores[0]["zone"] == "green" and scores[0]["national_rank"] == 1
+    assert (
+        client.get(
+            f"/api/v1/monitoring/organisations/{mcp.regency.slug}/scores", headers=city
+        ).status_code
+        == 404
+    )
+
+    scores = client.get(f"/api/v1/monitoring/scores?period_id={mcp.period.pk}", headers=kpk).json()
+    assert {s["organisation"] for s in scores} == {mcp.city.slug, mcp.regency.slug}
+    own = client.get(
+        f"/api/v1/monitoring/organisations/{mcp.regency.slug}/scores", headers=kpk
+    ).json()
+    assert own[0]["score"] == "40.00"
+    tepra = client.get(
+        f"/api/v1/monitoring/organisations/{mcp.city.slug}/tepra?year=2026", headers=kpk
+    ).json()
+    assert tepra["month"] == 5 and {o["opd"] for o in tepra["opds"]} == {
+        "Dinas PU",
+        "Dinas Kesehatan",
+    }
+    recs = client.get(
+        f"/api/v1/monitoring/organisations/{mcp.city.slug}/recommendations", headers=kpk
+    )
+    assert recs.status_code == 200 and recs.json() == []
+    frameworks = client.get("/api/v1/monitoring/frameworks", headers=city).json()
+    assert frameworks[0]["weights_are_placeholders"] is True
+    assert client.get("/api/v1/monitoring/frameworks").status_code == 401
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/monitoring/scores" in schema["paths"]
+
+
+def test_demo_is_idempotent_and_shows_the_flows(db) -> None:
+    from cegah.core.demo import load_demo
+    from cegah.monitoring.models import Coverage, Realisation, Recommendation
+
+    load_demo()
+    counts = (
+        Assessment.objects.count(),
+        Recommendation.objects.count(),
+        Realisation.objects.count(),
+        Coverage.objects.count(),
+    )
+    load_demo()
+    assert (
+        Assessment.objects.count(),
+        Recommendation.objects.count(),
+        Realisation.objects.count(),
+        Coverage.objects.count(),
+    ) == counts
+    city = Assessment.objects.filter(organisation__slug="pemkot-bandar-lampung", status="returned")
+    assert city.exists()
+    assert Recommendation.objects.filter(status="open", due_date__lt="2100-01-01").exists()

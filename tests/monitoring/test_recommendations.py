@@ -1,0 +1,145 @@
+"""Recommendations: recording, progress, reminders and escalation of overdue items."""
+
+import datetime as dt
+
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from cegah.core.models import AuditEntry
+from cegah.monitoring import services, tasks
+from cegah.monitoring.models import Recommendation
+
+
+def fetch(client, url: str) -> int:
+    """GET a download and read it to the end, which closes the file.
+
+    The test client closes a streamed response once it is consumed, with the database connection
+    kept; calling ``close()`` directly would close the test transaction's connection too.
+    """
+    response = client.get(url)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response.status_code
+
+
+def _rec(mcp, days: int, title: str = "Tetapkan SOP benturan kepentingan") -> Recommendation:
+    return services.create_recommendation(
+        institution=mcp.city,
+        issued_by=mcp.kpk,
+        actor=mcp.verifier,
+        title=title,
+        due_date=timezone.localdate() + dt.timedelta(days=days),
+        area_name="Pengadaan",
+    )
+
+
+def test_overdue_recommendation_is_escalated_once_without_content_in_the_mail(mcp) -> None:
+    overdue = _rec(mcp, -3, title="RAHASIA judul")
+    _rec(mcp, 30)
+    result = tasks.remind_and_escalate_recommendations.call()
+    assert result["escalated"] == 1
+    overdue.refresh_from_db()
+    assert overdue.escalated_at is not None
+    assert AuditEntry.objects.filter(
+        action="monitoring.recommendation.escalated", object_id=str(overdue.pk)
+    ).exists()
+    recipients = {addr for m in mail.outbox for addr in m.to}
+    assert {"admin.city@example.org", "kpk.verifier@example.org"} <= recipients
+    assert all("RAHASIA" not in m.body and "RAHASIA" not in m.subject for m in mail.outbox)
+    sent = len(mail.outbox)
+    assert tasks.remind_and_escalate_recommendations.call()["escalated"] == 0
+    assert len(mail.outbox) == sent
+
+
+def test_notifications_use_the_recipients_language(mcp) -> None:
+    mcp.city_admin.language = "en"
+    mcp.city_admin.save(update_fields=["language"])
+    _rec(mcp, -1)
+    tasks.remind_and_escalate_recommendations.call()
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert "overdue" in by_address["admin.city@example.org"].subject
+    assert "overdue" not in by_address["kpk.verifier@example.org"].subject
+
+
+def test_due_soon_is_reminded_once_a_week(mcp) -> None:
+    _rec(mcp, 3)
+    assert tasks.remind_and_escalate_recommendations.call()["reminded"] == 1
+    assert tasks.remind_and_escalate_recommendations.call()["reminded"] == 0
+
+
+def test_institution_reports_progress_and_issuer_closes(mcp, client_for) -> None:
+    rec = _rec(mcp, 10)
+    city = client_for(mcp.city_admin)
+    upload = SimpleUploadedFile("bukti.pdf", b"%PDF-1.4 x")
+    response = city.post(
+        f"/monitoring/recommendations/{rec.pk}/progress/",
+        {"note": "Draf SOP", "progress": 50, "file": upload},
+    )
+    assert response.status_code == 302
+    rec.refresh_from_db()
+    assert (rec.status, rec.progress) == ("in_progress", 50)
+    update = rec.updates.get()
+    assert fetch(city, f"/monitoring/progress/{update.pk}/file/") == 200
+    # The institution cannot close it; the issuing verifier can.
+    assert (
+        city.post(f"/monitoring/recommendations/{rec.pk}/status/", {"status": "done"}).status_code
+        == 404
+    )
+    client_for(mcp.verifier).post(
+        f"/monitoring/recommendations/{rec.pk}/status/", {"status": "done"}
+    )
+    rec.refresh_from_db()
+    assert (rec.status, rec.progress) == ("done", 100)
+    # Another kab/kota sees none of it.
+    other = client_for(mcp.regency_admin)
+    assert other.get(f"/monitoring/recommendations/{rec.pk}/").status_code == 404
+    assert fetch(other, f"/monitoring/progress/{update.pk}/file/") == 404
+
+
+def test_verifier_records_a_recommendation_with_a_source_link(mcp, client_for) -> None:
+    client = client_for(mcp.verifier)
+    url = f"/monitoring/{mcp.city.slug}/recommendations/"
+    response = client.post(
+        url,
+        {
+            "issued_by": mcp.kpk.pk,
+            "title": "Tinjau paket penawar tunggal",
+            "due_date": "2030-01-31",
+            "source_kind": "procurement",
+            "source_ref": "R018",
+            "source_url": "https://example.org/flags/1",
+        },
+    )
+    assert response.status_code == 302
+    rec = Recommendation.objects.get()
+    assert (rec.institution, rec.issued_by, rec.source_kind) == (mcp.city, mcp.kpk, "procurement")
+    # The city itself cannot issue recommendations to itself.
+    assert client_for(mcp.city_admin).post(url, {"title": "x"}).status_code == 404
+
+
+def test_meeting_minutes_are_checked_and_shared_with_the_institutions(mcp, client_for) -> None:
+    kpk = client_for(mcp.verifier)
+    response = kpk.post(
+        "/monitoring/coverage/meetings/",
+        {
+            "convened_by": mcp.kpk.pk,
+            "title": "Rakor Lampung",
+            "held_on": "2026-03-01",
+            "minutes": SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 notulen"),
+        },
+    )
+    assert response.status_code == 302
+    meeting = mcp.kpk.mcp_meetings.get()
+    assert fetch(kpk, f"/monitoring/meetings/{meeting.pk}/minutes/") == 200
+    city = client_for(mcp.city_admin)
+    assert fetch(city, f"/monitoring/meetings/{meeting.pk}/minutes/") == 404
+    services.create_recommendation(
+        institution=mcp.city,
+        issued_by=mcp.kpk,
+        actor=mcp.verifier,
+        title="X",
+        due_date=dt.date(2030, 1, 1),
+        meeting=meeting,
+    )
+    assert fetch(city, f"/monitoring/meetings/{meeting.pk}/minutes/") == 200
