@@ -28,6 +28,7 @@ from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import keys
 from cegah.wbs.deadlines import deadlines_for
+from cegah.wbs.hooks import INTAKE_HOOKS
 from cegah.wbs.intake import amount_bucket, check_attachment, kpk_hints
 from cegah.wbs.models import (
     Attachment,
@@ -227,6 +228,8 @@ def submit_report(
                 for attachment, _path in prepared:
                     attachment.report = report
                     attachment.save(force_insert=True)
+                for hook in INTAKE_HOOKS:
+                    hook(report, data)
                 Event.objects.create(
                     report=report,
                     created_at=now,

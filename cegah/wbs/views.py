@@ -42,6 +42,7 @@ from cegah.wbs.forms import (
     TransitionForm,
     UnlockForm,
 )
+from cegah.wbs.hooks import CASE_PANELS
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Report, Status
 from cegah.wbs.session import share_out
@@ -233,6 +234,11 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         "attachment_form": HandlerAttachmentForm(),
         "can_handle": has_cap(request.user, report.organisation, Cap.REPORTS_HANDLE),
         "today": timezone.localdate(),
+        "panels": [
+            {"template": result[0], "context": result[1]}
+            for panel in CASE_PANELS
+            if (result := panel(request, report)) is not None
+        ],
     }
 
 
