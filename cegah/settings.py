@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "cegah.accounts",
     "cegah.channels",
     "cegah.wbs",
+    "cegah.wbs.integration",
     "cegah.survey",
     "cegah.procurement",
     "cegah.monitoring",
