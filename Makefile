@@ -51,7 +51,7 @@ typecheck: install
 # Each app with its own cegah/<app>/locale keeps its strings there; the rest go to cegah/locale.
 messages: install
 	@apps=$$(cd cegah && ls -d */locale 2>/dev/null | cut -d/ -f1); \
-	for app in $$apps; do (cd cegah/$$app && ../../$(PY) ../../manage.py makemessages -l id -l en --no-obsolete); done; \
+	for app in $$apps; do (cd cegah/$$app && sub=$$(ls -d */locale 2>/dev/null | cut -d/ -f1 | sed 's|.*|--ignore=&/*|'); ../../$(PY) ../../manage.py makemessages -l id -l en --no-obsolete $$sub); done; \
 	ignores=$$(for app in $$apps; do printf -- '--ignore=%s/* ' $$app; done); \
 	cd cegah && ../$(PY) ../manage.py makemessages -l id -l en --no-obsolete $$ignores
 	$(PY) manage.py compilemessages --ignore=.venv

@@ -41,7 +41,7 @@ def main() -> int:
     from cegah.monitoring.framework_io import install_shipped_frameworks
     from cegah.monitoring.models import Answer, Assessment, Period, SubIndicator
     from cegah.monitoring.scores import period_standings
-    from cegah.monitoring.svg import choropleth
+    from cegah.core.svg import choropleth
     from cegah.monitoring.tepra import import_realisation
     from cegah.orgs.models import Organisation, Region
     from cegah.orgs.services import sync_regions

@@ -6,6 +6,7 @@ the staff shell grows as modules are added and never shows a link to a module th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -20,6 +21,8 @@ class NavItem:
     url_name: str
     # Only shown to users holding this capability in at least one organisation ("" = everyone).
     cap: str = ""
+    # A further test on the request, for entries whose audience is narrower than a capability.
+    visible: Callable[[HttpRequest], bool] | None = None
 
 
 NAV_ITEMS: list[NavItem] = [NavItem(_("Dashboard"), "core:dashboard")]
@@ -61,6 +64,8 @@ def nav_for(request: HttpRequest) -> list[dict[str, object]]:
     items: list[dict[str, object]] = []
     for item in NAV_ITEMS:
         if item.cap and item.cap not in caps:
+            continue
+        if item.visible is not None and not item.visible(request):
             continue
         url = reverse(item.url_name)
         items.append({"label": item.label, "url": url, "active": request.path.startswith(url)})

@@ -1,6 +1,6 @@
 """Server-rendered charts and maps as SVG geometry (no JavaScript): the template draws them.
 
-Colours come from CSS classes in monitoring.css, never inline styles, to keep the strict CSP.
+Colours come from CSS classes (monitoring.css, cegah.css), never inline styles, to keep the strict CSP.
 """
 
 from __future__ import annotations

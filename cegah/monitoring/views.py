@@ -73,7 +73,7 @@ from cegah.monitoring.scores import (
     scorecard,
     trend,
 )
-from cegah.monitoring.svg import choropleth, s_curve_geometry, trend_geometry
+from cegah.core.svg import choropleth, s_curve_geometry, trend_geometry
 from cegah.orgs.models import Organisation
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -53,6 +53,7 @@ class Organisation(models.Model):
         BUMN = "bumn", _("BUMN")
         BUMD = "bumd", _("BUMD")
         VILLAGE = "village", _("Village")
+        LAW_ENFORCEMENT = "aph", _("Law enforcement (police, prosecutors)")
 
     slug = models.SlugField(_("short name"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)

@@ -10,11 +10,21 @@ class WbsConfig(AppConfig):
     def ready(self) -> None:
         from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS
         from cegah.core.demo import DEMO_STEPS
-        from cegah.core.navigation import ORG_LINKS, OrgLink
+        from cegah.core.navigation import NAV_ITEMS, ORG_LINKS, NavItem, OrgLink
         from cegah.wbs.demo import load_demo
+        from cegah.wbs.oversight import oversight_scope
         from cegah.wbs.session import on_login, on_password_changed
 
+        NAV_ITEMS.append(
+            NavItem(
+                _("Oversight"),
+                "wbs:oversight",
+                cap="reports.stats",
+                visible=lambda request: oversight_scope(request.user) is not None,
+            )
+        )
         ORG_LINKS.insert(0, OrgLink(_("Reports (WBS)"), "wbs:cases", "reports.read"))
+        ORG_LINKS.insert(1, OrgLink(_("Referred reports"), "wbs:referred", "reports.read"))
         ORG_LINKS.append(OrgLink(_("Report keys"), "wbs:keys", "members.manage"))
         ORG_LINKS.append(OrgLink(_("Report handling policy"), "wbs:policy", "members.manage"))
         LOGIN_HOOKS.append(on_login)

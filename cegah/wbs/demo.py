@@ -52,6 +52,7 @@ DEMO_REPORTS: tuple[dict[str, Any], ...] = (
             }
         ],
         "status": Status.ASSESSMENT,
+        "refer_to": "kpk",
         "question": "Apakah Anda memiliki nomor paket tender atau kode RUP-nya?",
         "answer": "Kode RUP-nya 45112233, pengumuman di LPSE tanggal 3 Juni 2026.",
     },
@@ -160,6 +161,10 @@ def load_demo() -> list[str]:
                 report, data_key, Message.Kind.QUESTION, item["question"], handler
             )
             services.reporter_reply(report, data_key, item["answer"])
+        if item.get("refer_to"):
+            from cegah.wbs.referral import refer_report
+
+            refer_report(report, Organisation.objects.get(slug=item["refer_to"]), data_key, handler)
         if index == 0:
             notes.append(
                 f"Demo reporter receipt (open it at /lapor/pantau/): {keys.format_receipt(submitted.receipt)}"

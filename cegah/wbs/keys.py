@@ -99,9 +99,14 @@ def unwrap_for_reporter(report: Report, wrapped: bytes, receipt: str) -> bytes:
     return unseal(reporter_key(receipt, report), bytes(wrapped), _aad(report, "reporter-key"))
 
 
+def report_key_info(report: Report, organisation_id: int) -> bytes:
+    """HPKE info binding a wrapped data key to its report and receiving organisation."""
+    return _aad(report, f"org-key:{organisation_id}")
+
+
 def wrap_for_organisation(report: Report, data_key: bytes, org_key: OrgKey) -> bytes:
     return wrap(
-        bytes(org_key.public_key), data_key, _aad(report, f"org-key:{org_key.organisation_id}")
+        bytes(org_key.public_key), data_key, report_key_info(report, org_key.organisation_id)
     )
 
 
@@ -345,7 +350,7 @@ def report_data_key(report: Report, org_private: bytes) -> bytes | None:
         return None
     try:
         return unwrap(
-            org_private, bytes(key.wrapped), _aad(report, f"org-key:{report.organisation_id}")
+            org_private, bytes(key.wrapped), report_key_info(report, report.organisation_id)
         )
     except DecryptionError:
         return None

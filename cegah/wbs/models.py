@@ -397,3 +397,72 @@ class DeadlineNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.deadline} of {self.report_id}"
+
+
+class ReferralRoute(models.Model):
+    """An admin-set forwarding rule: ``source`` may refer reports to ``target``.
+
+    Built-in rules need no row (any organisation → KPK when the report looks like KPK's; KPK → an
+    Inspektorat or law enforcement); rows add routes and say whether the sender keeps the content.
+    """
+
+    source = models.ForeignKey(
+        "orgs.Organisation",
+        on_delete=models.CASCADE,
+        related_name="referral_routes_out",
+        verbose_name=_("from"),
+    )
+    target = models.ForeignKey(
+        "orgs.Organisation",
+        on_delete=models.CASCADE,
+        related_name="referral_routes_in",
+        verbose_name=_("to"),
+    )
+    sender_keeps_content = models.BooleanField(
+        _("the sender keeps reading the content"), default=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="uniq_referral_route")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"
+
+
+class Referral(models.Model):
+    """A report handed from one organisation to another. The ciphertext stays where it is; the
+    receiver gets the data key wrapped for it, the sender keeps the status (and the content only
+    if the route allows)."""
+
+    class Reason(models.TextChoices):
+        KPK_JURISDICTION = "kpk", _("Within KPK's jurisdiction")
+        REGIONAL = "regional", _("For the regional Inspektorat (APIP)")
+        LAW_ENFORCEMENT = "aph", _("For law enforcement")
+        OTHER_AGENCY = "other", _("Another agency is competent")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="referrals")
+    from_org = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="referrals_out"
+    )
+    to_org = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="referrals_in"
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    sender_keeps_content = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["from_org", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.from_org_id} → {self.to_org_id}"

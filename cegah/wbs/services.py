@@ -570,6 +570,9 @@ def transition_report(report: Report, to_status: str, actor: User, *, outcome: s
             visible_to_reporter=True,
             data={"from": previous, "to": to_status, "outcome": outcome},
         )
+        from cegah.wbs.referral import notify_senders
+
+        notify_senders(locked)
         audit.record(
             "wbs.report.status_changed",
             actor=actor,

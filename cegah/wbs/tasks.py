@@ -79,6 +79,31 @@ def notify_reporter_reply(report_id: int) -> int:
     return len(recipients)
 
 
+@retrying_task(max_attempts=5)
+def notify_referral_status(report_id: int) -> int:
+    """Tell the organisations that referred a report its new status (reference and status only)."""
+    from cegah.wbs.keys import readers_of
+    from cegah.wbs.models import Referral, Report
+
+    report = Report.objects.filter(pk=report_id).first()
+    if report is None:
+        return 0
+    sent = 0
+    for referral in Referral.objects.filter(report=report).select_related("from_org"):
+        for user in readers_of(referral.from_org):
+            with translation.override(user.language):
+                _send(
+                    user.email,
+                    user.language,
+                    _("Referred report %(ref)s: %(status)s")
+                    % {"ref": report.reference, "status": report.get_status_display()},
+                    _("The report you referred to %(org)s is now “%(status)s”.")
+                    % {"org": report.organisation.name, "status": report.get_status_display()},
+                )
+                sent += 1
+    return sent
+
+
 DEADLINES = ("due_ack", "due_examine", "due_answer", "due_feedback")
 DONE_FIELD = {
     "due_ack": "acknowledged_at",

@@ -13,8 +13,15 @@ urlpatterns = [
     path("lapor/pantau/laporan/", public_views.followup, name="followup"),
     path("lapor/pantau/keluar/", public_views.followup_logout, name="followup_logout"),
     path("lapor/<slug:slug>/", public_views.report_form, name="report"),
-    # Staff.
+    # Staff. The oversight paths come before the organisation paths they would otherwise match.
+    path("wbs/oversight/", views.oversight_dashboard, name="oversight"),
+    path("wbs/oversight/map/", views.oversight_map, name="oversight_map"),
     path("wbs/<slug:slug>/", views.case_list, name="cases"),
+    path("wbs/<slug:slug>/referred/", views.referred_list, name="referred"),
+    path(
+        "wbs/<slug:slug>/referred/<uuid:report_id>/", views.referred_detail, name="referred_detail"
+    ),
+    path("wbs/<slug:slug>/r/<uuid:report_id>/refer/", views.case_refer, name="case_refer"),
     path("wbs/<slug:slug>/export.<str:fmt>", views.case_export, name="export"),
     path("wbs/<slug:slug>/unlock/", views.unlock, name="unlock"),
     path("wbs/<slug:slug>/keys/", views.key_settings, name="keys"),

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,9 +27,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cegah.accounts.models import User, staff_user
 from cegah.accounts.permissions import Cap, has_cap
 from cegah.core.crypto import DecryptionError
+from cegah.core.svg import choropleth
 from cegah.orgs.access import access_organisation
-from cegah.orgs.models import Organisation
-from cegah.wbs import exports, keys, services
+from cegah.orgs.models import Organisation, Region
+from cegah.wbs import exports, keys, oversight, referral, services
 from cegah.wbs.access import access_attachment, access_report
 from cegah.wbs.forms import (
     AssignForm,
@@ -44,7 +46,7 @@ from cegah.wbs.forms import (
 )
 from cegah.wbs.hooks import CASE_PANELS
 from cegah.wbs.intake import AttachmentRejected
-from cegah.wbs.models import Report, Status
+from cegah.wbs.models import Referral, Report, ReportKey, Status
 from cegah.wbs.session import share_out
 
 
@@ -234,6 +236,7 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         "attachment_form": HandlerAttachmentForm(),
         "can_handle": has_cap(request.user, report.organisation, Cap.REPORTS_HANDLE),
         "today": timezone.localdate(),
+        "referral_targets": referral.referral_targets(report) if report.is_open else [],
         "panels": [
             {"template": result[0], "context": result[1]}
             for panel in CASE_PANELS
@@ -510,3 +513,130 @@ def policy_settings(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, _("Saved."))
         return redirect("wbs:policy", slug=org.slug)
     return render(request, "wbs/policy.html", {"org": org, "form": form})
+
+
+# --- referral ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def case_refer(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    report = access_report(request.user, slug, report_id, Cap.REPORTS_HANDLE)
+    target = Organisation.objects.filter(slug=request.POST.get("target", "")).first()
+    try:
+        if target is None:
+            raise ValidationError(_("Choose where to refer the report."))
+        referral.refer_report(report, target, _need_key(request, report), staff_user(request))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("wbs:case", slug=slug, report_id=report_id)
+    messages.success(request, _("The report was referred to %(org)s.") % {"org": target.name})
+    return redirect("wbs:referred_detail", slug=slug, report_id=report_id)
+
+
+def _access_referred(
+    request: HttpRequest, slug: str, report_id: UUID
+) -> tuple[Organisation, Referral]:
+    org = access_organisation(request.user, slug, Cap.REPORTS_READ)
+    found = (
+        Referral.objects.filter(from_org=org, report__public_id=report_id)
+        .select_related("report", "to_org", "report__organisation")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return org, found
+
+
+@login_required
+@require_GET
+def referred_list(request: HttpRequest, slug: str) -> HttpResponse:
+    org = access_organisation(request.user, slug, Cap.REPORTS_READ)
+    page = Paginator(referral.referred_out(org), 25).get_page(request.GET.get("page"))
+    return render(request, "wbs/referred_list.html", {"org": org, "page": page})
+
+
+@login_required
+@require_GET
+def referred_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
+    """What the sender keeps: the live status and the public timeline; content only if allowed."""
+    org, found = _access_referred(request, slug, report_id)
+    report = found.report
+    content = None
+    if found.sender_keeps_content:
+        org_private = keys.org_private_key(request, org)
+        if org_private is not None:
+            wrapped = ReportKey.objects.filter(report=report, organisation=org).first()
+            if wrapped is not None:
+                try:
+                    from cegah.core.crypto import unwrap
+
+                    data_key = unwrap(
+                        org_private, bytes(wrapped.wrapped), keys.report_key_info(report, org.pk)
+                    )
+                    content = services.decrypt_content(report, data_key)
+                except DecryptionError:
+                    content = None
+    events = report.events.filter(visible_to_reporter=True).select_related("actor")
+    return render(
+        request,
+        "wbs/referred_detail.html",
+        {"org": org, "referral": found, "report": report, "events": events, "content": content},
+    )
+
+
+# --- oversight -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def oversight_dashboard(request: HttpRequest) -> HttpResponse:
+    scope = oversight.oversight_scope(request.user)
+    if scope is None:
+        raise Http404
+    return render(request, "wbs/oversight.html", {"scope": scope, **oversight.dashboard(scope)})
+
+
+@login_required
+@require_GET
+def oversight_map(request: HttpRequest) -> HttpResponse:
+    scope = oversight.oversight_scope(request.user)
+    if scope is None:
+        raise Http404
+    province = request.GET.get("province") or None
+    if province is not None and not Region.objects.filter(code=province, level=1).exists():
+        raise Http404
+    counts = oversight.region_counts(scope, province)
+    maximum = max((n for _c, _n, n in counts), default=0)
+    by_code = {code: n for code, _name, n in counts}
+    regions = (
+        Region.objects.filter(parent_id=province) if province else Region.objects.filter(level=1)
+    )
+    items = []
+    for region in regions:
+        n = by_code.get(region.code, 0)
+        url = "" if province else f"{reverse('wbs:oversight_map')}?province={region.code}"
+        items.append(
+            (
+                region.code,
+                region.name,
+                oversight.heat_class(n, maximum),
+                url,
+                _("%(name)s: %(n)s reports") % {"name": region.name, "n": n},
+            )
+        )
+    shapes, width, height = choropleth(items)
+    return render(
+        request,
+        "wbs/oversight_map.html",
+        {
+            "scope": scope,
+            "shapes": shapes,
+            "map_width": width,
+            "map_height": height,
+            "counts": counts,
+            "province": Region.objects.filter(code=province).first() if province else None,
+            "maximum": maximum,
+        },
+    )

@@ -6,6 +6,8 @@ from cegah.wbs import keys, services
 from cegah.wbs.models import OrgKey, Report
 from tests.conftest import CANARY, Personas
 
+SELF_ROUTES = {"wbs:oversight", "wbs:oversight_map"}
+
 PUBLIC_ROUTES = {
     "wbs:choose",
     "wbs:report",

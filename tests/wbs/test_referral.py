@@ -1,0 +1,113 @@
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from cegah.orgs.models import Organisation
+from cegah.wbs import keys, referral, services
+from cegah.wbs.models import Referral, Report, ReportKey, Status
+from tests.conftest import make_user
+from tests.wbs.conftest import PASSWORD, login_with_keys
+
+
+def _kpk(wbs):  # type: ignore[no-untyped-def]
+    kpk = Organisation.objects.create(
+        slug="kpk-uji", name="KPK Uji", kind=Organisation.Kind.KPK, accepts_reports=True
+    )
+    officer = make_user("kpk-officer", kpk, "handler")
+    keys.unlock_user_key(officer, PASSWORD)
+    keys.set_up_org_key(kpk, None)
+    return kpk, officer
+
+
+def test_referral_to_kpk_gives_kpk_the_content_and_the_sender_the_status(
+    wbs, submit, handler_client
+) -> None:
+    kpk, officer = _kpk(wbs)
+    report = submit(
+        description="Kepala dinas menerima suap proyek jalan senilai miliaran rupiah.",
+        amount=3_000_000_000,
+    ).report
+    url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
+    page = handler_client.get(f"{url}/").content.decode()
+    assert "kpk-uji" in page  # KPK is offered as a referral target
+    response = handler_client.post(f"{url}/refer/", {"target": "kpk-uji"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.organisation == kpk and report.status == Status.RECEIVED
+    # KPK reads the content with its own key; the ciphertext was not copied.
+    kpk_client = login_with_keys(officer)
+    assert (
+        "menerima suap proyek jalan"
+        in kpk_client.get(f"/wbs/kpk-uji/r/{report.public_id}/").content.decode()
+    )
+    assert Report.objects.count() == 1
+    # The sender no longer holds the content key, but sees the status as it changes.
+    assert not ReportKey.objects.filter(report=report, organisation=wbs.org).exists()
+    assert handler_client.get(f"{url}/").status_code == 404
+    services.transition_report(report, Status.VERIFICATION, officer)
+    status_page = handler_client.get(
+        f"/wbs/{wbs.org.slug}/referred/{report.public_id}/"
+    ).content.decode()
+    assert "Verifikasi" in status_page and "menerima suap" not in status_page
+    assert "KPK Uji" in handler_client.get(f"/wbs/{wbs.org.slug}/referred/").content.decode()
+
+
+def test_reporter_sees_the_referral(wbs, submit) -> None:
+    kpk, _officer = _kpk(wbs)
+    submitted = submit()
+    data_key = keys.report_data_key(
+        submitted.report, keys.org_private_from_recovery(wbs.org, wbs.recovery)
+    )
+    assert data_key is not None
+    referral.refer_report(submitted.report, kpk, data_key, wbs.handler)
+    reporter = Client()
+    reporter.post("/lapor/pantau/", {"receipt": submitted.receipt})
+    page = reporter.get("/lapor/pantau/laporan/").content.decode()
+    assert "KPK Uji" in page
+
+
+def test_route_not_in_policy_is_refused(wbs, submit) -> None:
+    report = submit().report
+    data_key = keys.report_data_key(report, keys.org_private_from_recovery(wbs.org, wbs.recovery))
+    assert data_key is not None
+    try:
+        referral.refer_report(report, wbs.other_org, data_key, wbs.handler)
+    except ValidationError:
+        pass
+    else:
+        raise AssertionError("an Inspektorat may not refer to another Inspektorat without a route")
+    assert not Referral.objects.exists()
+
+
+def test_admin_route_lets_the_sender_keep_the_content(wbs, submit, handler_client) -> None:
+    from cegah.wbs.models import ReferralRoute
+
+    ReferralRoute.objects.create(source=wbs.org, target=wbs.other_org, sender_keeps_content=True)
+    report = submit(
+        description="Isi laporan yang tetap dibaca pengirim setelah dilimpahkan."
+    ).report
+    handler_client.post(
+        f"/wbs/{wbs.org.slug}/r/{report.public_id}/refer/", {"target": wbs.other_org.slug}
+    )
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/referred/{report.public_id}/").content.decode()
+    assert "tetap dibaca pengirim" in page
+
+
+def test_oversight_for_kpk_and_inspektorat(wbs, submit, client_for) -> None:
+    from cegah.orgs.services import sync_regions
+
+    sync_regions()
+    _kpk_org, officer = _kpk(wbs)
+    wbs.org.region_id = "18"
+    wbs.org.save()
+    submit(region_code="18.71")
+    submit(region_code="18.01")
+    kpk_page = client_for(officer).get("/wbs/oversight/")
+    assert kpk_page.status_code == 200 and "Lampung" in kpk_page.content.decode()
+    map_page = client_for(officer).get("/wbs/oversight/map/?province=18")
+    assert map_page.status_code == 200 and b"<path" in map_page.content
+    assert b"Kota Bandar Lampung" in map_page.content
+    assert (
+        client_for(wbs.viewer).get("/wbs/oversight/").status_code == 200
+    )  # Inspektorat of region 18
+    assert client_for(officer).get("/wbs/oversight/map/?province=99").status_code == 404
+    assert client_for(wbs.outsider).get("/wbs/oversight/").status_code == 404  # no region, not KPK
