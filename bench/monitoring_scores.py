@@ -38,10 +38,10 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from cegah.core.svg import choropleth
     from cegah.monitoring.framework_io import install_shipped_frameworks
     from cegah.monitoring.models import Answer, Assessment, Period, SubIndicator
     from cegah.monitoring.scores import period_standings
-    from cegah.core.svg import choropleth
     from cegah.monitoring.tepra import import_realisation
     from cegah.orgs.models import Organisation, Region
     from cegah.orgs.services import sync_regions

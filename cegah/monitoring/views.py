@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap
+from cegah.core.svg import choropleth, s_curve_geometry, trend_geometry
 from cegah.monitoring import exports, services, tepra
 from cegah.monitoring.access import (
     REGIONAL_KINDS,
@@ -73,7 +74,6 @@ from cegah.monitoring.scores import (
     scorecard,
     trend,
 )
-from cegah.core.svg import choropleth, s_curve_geometry, trend_geometry
 from cegah.orgs.models import Organisation
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
