@@ -60,6 +60,10 @@ def remove_member(*, membership: Membership, actor: User | None) -> None:
             details={"user": membership.user.username, "role": membership.role},
         )
         membership.delete()
+        from cegah.accounts.hooks import ROLE_REMOVED_HOOKS
+
+        for hook in ROLE_REMOVED_HOOKS:
+            hook(membership.organisation, membership.user, actor)
 
 
 def create_user(

@@ -8,12 +8,12 @@ class WbsConfig(AppConfig):
     verbose_name = _("Whistleblowing")
 
     def ready(self) -> None:
-        from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS
+        from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS, ROLE_REMOVED_HOOKS
         from cegah.core.demo import DEMO_STEPS
         from cegah.core.navigation import NAV_ITEMS, ORG_LINKS, NavItem, OrgLink
         from cegah.wbs.demo import load_demo
         from cegah.wbs.oversight import oversight_scope
-        from cegah.wbs.session import on_login, on_password_changed
+        from cegah.wbs.session import on_login, on_password_changed, on_role_removed
 
         NAV_ITEMS.append(
             NavItem(
@@ -25,8 +25,12 @@ class WbsConfig(AppConfig):
         )
         ORG_LINKS.insert(0, OrgLink(_("Reports (WBS)"), "wbs:cases", "reports.read"))
         ORG_LINKS.insert(1, OrgLink(_("Referred reports"), "wbs:referred", "reports.read"))
+        ORG_LINKS.insert(
+            2, OrgLink(_("Record a phone or walk-in report"), "wbs:intake", "reports.handle")
+        )
         ORG_LINKS.append(OrgLink(_("Report keys"), "wbs:keys", "members.manage"))
         ORG_LINKS.append(OrgLink(_("Report handling policy"), "wbs:policy", "members.manage"))
         LOGIN_HOOKS.append(on_login)
         PASSWORD_CHANGED_HOOKS.append(on_password_changed)
+        ROLE_REMOVED_HOOKS.append(on_role_removed)
         DEMO_STEPS.append(load_demo)

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation, Region
-from cegah.wbs.models import Category, Message, Outcome, Policy, Priority, Status
+from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
 from cegah.wbs.services import IncomingFile, ReportedParty, ReportInput
 
 MAX_PARTIES = 20
@@ -477,4 +477,13 @@ class UnlockForm(forms.Form):
     password = forms.CharField(
         label=_("Your password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class OperatorReportForm(ReportForm):
+    """The report form as an operator fills it in for a caller (hotline) or a visitor (walk-in)."""
+
+    channel = forms.ChoiceField(
+        label=_("How did the report come in?"),
+        choices=[(Channel.PHONE, _("Phone hotline")), (Channel.WALK_IN, _("In person (walk-in)"))],
     )

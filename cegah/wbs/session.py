@@ -12,6 +12,7 @@ from cegah.wbs.models import KeyShare
 
 if TYPE_CHECKING:
     from cegah.accounts.models import User
+    from cegah.orgs.models import Organisation
 
 
 def on_login(request: HttpRequest, response: HttpResponse, user: User, password: str) -> None:
@@ -46,3 +47,15 @@ def share_out(user: User, private: bytes) -> int:
         granted += keys.grant_pending_shares(org, org_private, user)
         keys.revoke_stale_shares(org, user)
     return granted
+
+
+def on_role_removed(organisation: Organisation, user: User, actor: User | None) -> None:
+    """A member lost a role: if they can no longer handle reports, unassign their open reports
+    (back to the queue) and drop their key share if they can no longer read them."""
+    from cegah.accounts.permissions import Cap, has_cap
+    from cegah.wbs.services import reassign_departed
+
+    user.__dict__.pop("_cegah_roles", None)  # the role cache of this user object is stale now
+    if not has_cap(user, organisation, Cap.REPORTS_HANDLE):
+        reassign_departed(organisation, user, actor)
+    keys.revoke_stale_shares(organisation, actor)

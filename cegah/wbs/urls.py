@@ -18,6 +18,7 @@ urlpatterns = [
     path("wbs/oversight/map/", views.oversight_map, name="oversight_map"),
     path("wbs/<slug:slug>/", views.case_list, name="cases"),
     path("wbs/<slug:slug>/referred/", views.referred_list, name="referred"),
+    path("wbs/<slug:slug>/intake/", views.operator_intake, name="intake"),
     path(
         "wbs/<slug:slug>/referred/<uuid:report_id>/", views.referred_detail, name="referred_detail"
     ),

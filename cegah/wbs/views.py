@@ -37,6 +37,7 @@ from cegah.wbs.forms import (
     FilterForm,
     HandlerAttachmentForm,
     MessageForm,
+    OperatorReportForm,
     PolicyForm,
     PriorityLabelsForm,
     RecoveryForm,
@@ -640,3 +641,42 @@ def oversight_map(request: HttpRequest) -> HttpResponse:
             "maximum": maximum,
         },
     )
+
+
+# --- operator intake (phone hotline, walk-in) ---------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
+    """Record a report on behalf of a caller or visitor; the receipt is read out or printed."""
+    org = access_organisation(request.user, slug, Cap.REPORTS_HANDLE)
+    if not services.accepting_organisations().filter(pk=org.pk).exists():
+        raise Http404
+    policy = services.policy_for(org)
+    form = OperatorReportForm(request.POST or None, request.FILES or None, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submitted = services.submit_report(
+                org,
+                form.to_input(),
+                form.files_input(),
+                channel=form.cleaned_data["channel"],
+                actor=staff_user(request),
+            )
+        except AttachmentRejected as exc:
+            form.add_error("attachments", str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return render(
+                request,
+                "wbs/operator_receipt.html",
+                {
+                    "org": org,
+                    "receipt": keys.format_receipt(submitted.receipt),
+                    "report": submitted.report,
+                },
+                status=201,
+            )
+    return render(request, "wbs/operator_intake.html", {"org": org, "form": form})

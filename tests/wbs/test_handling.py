@@ -222,3 +222,22 @@ def test_messages_are_ciphertext(wbs, submit) -> None:
     assert b"Terima kasih" not in bytes(stored.body_ct)
     assert services.decrypt_message(stored, data_key) == "Terima kasih, sedang kami periksa."
     assert Report.objects.get(pk=report.pk).answered_at is not None
+
+
+def test_removing_a_handler_returns_their_reports_to_the_queue_and_drops_their_share(
+    wbs, submit
+) -> None:
+    from cegah.accounts.models import Membership
+    from cegah.accounts.services import remove_member
+    from cegah.wbs.models import KeyShare
+
+    report = submit().report
+    services.assign_report(report, wbs.handler, wbs.admin)
+    assert KeyShare.objects.filter(user=wbs.handler).exists()
+    remove_member(
+        membership=Membership.objects.get(user=wbs.handler, role="handler"), actor=wbs.admin
+    )
+    report.refresh_from_db()
+    assert report.assignee is None
+    assert not KeyShare.objects.filter(user=wbs.handler).exists()
+    assert AuditEntry.objects.filter(action="wbs.report.unassigned").exists()

@@ -150,3 +150,26 @@ def test_intake_is_audited_without_content(wbs, submit) -> None:
     entry = AuditEntry.objects.get(action="wbs.report.received")
     assert "KANARIAUDIT" not in str(entry.details)
     assert verify_chain().ok
+
+
+def test_operator_records_a_phone_report_and_gets_the_receipt(wbs, handler_client) -> None:
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/intake/")
+    assert page.status_code == 200
+    response = handler_client.post(
+        f"/wbs/{wbs.org.slug}/intake/",
+        {
+            "channel": "phone",
+            "category": "pemerasan",
+            "party_count": "1",
+            "description": "Penelepon melaporkan pungutan di sekolah negeri untuk ijazah.",
+        },
+    )
+    assert response.status_code == 201
+    report = Report.objects.get()
+    assert report.channel == "phone"
+    receipt = re.search(rb'class="receipt-code">([\d ]+)<', response.content).group(1).decode()  # type: ignore[union-attr]
+    assert services.open_reporter_session(receipt) is not None
+
+
+def test_viewer_cannot_record_reports(wbs, client_for) -> None:
+    assert client_for(wbs.viewer).get(f"/wbs/{wbs.org.slug}/intake/").status_code == 404
