@@ -92,5 +92,7 @@ def client_for(db: None) -> Callable[[User], Client]:
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Each test stores files in its own directory, never in the development var/media."""
+    """Each test stores files (media, analytics stores) in its own directory, never in var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()

@@ -40,3 +40,80 @@ def run_indicators(tmp_path: Path) -> Callable[..., dict[str, Any]]:
             return result.to_dict(meta=meta)
 
     return run
+
+
+# --- Django side: a small scored store ----------------------------------------------------------
+
+
+def release(
+    n: int,
+    buyer: str,
+    *,
+    bidders: int = 3,
+    registrants: int = 10,
+    hps: float = 1_000_000_000,
+    title: str = "Pembangunan jalan desa dan jembatan penghubung",
+    month: int = 3,
+) -> dict[str, Any]:
+    """Return an SPSE-like OCDS compiled release; ``bidders=1`` with registrants fires ID01."""
+    date = f"2025-{month:02d}-03T09:00:00+07:00"
+    end = f"2025-{month:02d}-20T09:00:00+07:00"  # 17 days: no short-period flag
+    step = 0.04 + 0.015 * (n % 7)  # varied gaps between offers, so the R024/R058 fences are real
+    suppliers = [f"ID-SIKAP-{n}{i}" for i in range(bidders)]
+    return {
+        "ocid": f"ocds-test-{n}",
+        "date": date,
+        "buyer": {"id": buyer, "name": f"Satker {buyer}"},
+        "planning": {"budget": {"amount": {"amount": hps * 1.05, "currency": "IDR"}}},
+        "tender": {
+            "id": str(n),
+            "title": title,
+            "status": "complete",
+            "procurementMethod": "open",
+            "procurementMethodDetails": "Tender",
+            "mainProcurementCategory": "works",
+            "value": {"amount": hps, "currency": "IDR"},
+            "datePublished": date,
+            "tenderPeriod": {"startDate": date, "endDate": end},
+            "awardCriteria": "priceOnly",
+        },
+        "bids": {
+            "statistics": [{"id": "1", "measure": "requests", "value": registrants}],
+            "details": [
+                {
+                    "id": f"{n}-{i}",
+                    "status": "valid",
+                    "date": date,
+                    "tenderers": [{"id": s}],
+                    "value": {"amount": hps * (0.99 - step * i), "currency": "IDR"},
+                }
+                for i, s in enumerate(suppliers)
+            ],
+        },
+        "awards": [
+            {
+                "id": f"{n}-a",
+                "status": "active",
+                "date": f"2025-{month:02d}-20T09:00:00+07:00",
+                "value": {"amount": hps * (0.99 - step * (bidders - 1)), "currency": "IDR"},
+                "suppliers": [{"id": suppliers[-1], "name": f"PT Pemenang {n}"}],
+            }
+        ],
+        "parties": [
+            {"id": buyer, "name": f"Satker {buyer}", "roles": ["buyer"]},
+            *[{"id": s, "name": f"PT Penyedia {s}", "roles": ["tenderer"]} for s in suppliers],
+        ],
+    }
+
+
+def write_releases(path: Path, releases: Iterable[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in releases), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def procurement_store(settings: Any, tmp_path: Path) -> Path:
+    """Point VAR_DIR and the store at a temporary folder."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.PROCUREMENT_STORE = settings.VAR_DIR / "procurement.duckdb"
+    return settings.PROCUREMENT_STORE

@@ -1,0 +1,77 @@
+"""Filters and the upload form of the procurement pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cegah.procurement.models import Zone
+from cegah.procurement.scoring import TENDER_INDICATORS
+
+
+class RankingForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int, required=False)
+    level = forms.ChoiceField(
+        label=_("Rank"),
+        choices=[("satker", _("Satker (buyers)")), ("institution", _("Institutions"))],
+        required=False,
+    )
+    zone = forms.ChoiceField(
+        label=_("Zone"), choices=[("", _("All zones")), *Zone.choices], required=False
+    )
+    q = forms.CharField(label=_("Name contains"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, years: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, str(y)) for y in years]  # type: ignore[attr-defined]
+
+
+class TenderFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int, required=False)
+    flag = forms.ChoiceField(label=_("Flag"), required=False)
+    min_score = forms.IntegerField(
+        label=_("Minimum score"), min_value=0, max_value=100, required=False
+    )
+    method = forms.ChoiceField(label=_("Method"), required=False)
+    q = forms.CharField(label=_("Title or ocid"), max_length=100, required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[
+            ("score", _("Score")),
+            ("value", _("Value")),
+            ("date", _("Newest")),
+            ("flags", _("Number of flags")),
+        ],
+        required=False,
+    )
+    buyer = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, years: list[int], methods: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("All years")), *[(y, str(y)) for y in years]]  # type: ignore[attr-defined]
+        self.fields["flag"].choices = [  # type: ignore[attr-defined]
+            ("", _("Any flag")),
+            *[(code, f"{code} · {i.title}") for code, i in sorted(TENDER_INDICATORS.items())],
+        ]
+        self.fields["method"].choices = [("", _("All methods")), *[(m, m) for m in methods]]  # type: ignore[attr-defined]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "OCDS compiled releases (.jsonl, or a release or record package as .json), or a .zip "
+            "of SPSE ISB exports (the JSON lines files of one LPSE and year)."
+        ),
+    )
+
+
+class MapBuyerForm(forms.Form):
+    organisation = forms.CharField(
+        label=_("Organisation (short name)"),
+        max_length=80,
+        required=False,
+        help_text=_("Leave empty to unmap the buyer."),
+    )

@@ -1,0 +1,205 @@
+"""Read-side queries for the pages, exports and API, always within an analyst's Scope."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from cegah.orgs.models import Organisation
+from cegah.procurement.access import Scope
+from cegah.procurement.models import BuyerRisk, TenderRisk, Zone
+from cegah.procurement.scoring import Policy
+
+SORTS = {
+    "score": ("-score", "-value", "id"),
+    "value": ("-value", "-score", "id"),
+    "date": ("-announced_at", "-score", "id"),
+    "flags": ("-n_flags", "-score", "id"),
+}
+
+
+def years(scope: Scope) -> list[int]:
+    """Return the fiscal years with scored buyers in the scope, newest first."""
+    return list(scope.buyer_risks().order_by("-year").values_list("year", flat=True).distinct())
+
+
+def default_year(scope: Scope, wanted: int | None) -> int | None:
+    available = years(scope)
+    if wanted in available:
+        return wanted
+    return available[0] if available else None
+
+
+def buyer_ranking(
+    scope: Scope, year: int | None, *, zone: str = "", q: str = ""
+) -> QuerySet[BuyerRisk]:
+    qs = scope.buyer_risks().select_related("buyer", "organisation")
+    if year is not None:
+        qs = qs.filter(year=year)
+    if zone:
+        qs = qs.filter(zone=zone)
+    if q:
+        qs = qs.filter(Q(buyer__name__icontains=q) | Q(buyer__buyer_id__icontains=q))
+    return qs.order_by("-ranked", "-score", "-value_at_risk", "buyer__name", "id")
+
+
+@dataclass
+class InstitutionRisk:
+    organisation: Organisation | None
+    year: int
+    buyers: int
+    tenders: int
+    at_risk: int
+    value_total: float
+    value_at_risk: float
+    score: int
+    zone: str
+    high_buyers: int
+
+    @property
+    def share_at_risk(self) -> float:
+        return self.value_at_risk / self.value_total if self.value_total else 0.0
+
+    @property
+    def zone_label(self) -> str:
+        return str(Zone(self.zone).label)
+
+    @property
+    def region_code(self) -> str:
+        if self.organisation is None or self.organisation.region_id is None:
+            return ""
+        return str(self.organisation.region_id)
+
+
+def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[InstitutionRisk]:
+    """Return one row per organisation with mapped buyers (plus unmapped ones, if in scope):
+    the value-weighted mean of its buyers' scores, zoned with the policy's cut-offs."""
+    qs = scope.buyer_risks()
+    if year is not None:
+        qs = qs.filter(year=year)
+    acc: dict[tuple[int | None, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in qs.values(
+        "organisation_id",
+        "year",
+        "tenders",
+        "at_risk",
+        "value_total",
+        "value_at_risk",
+        "score",
+        "zone",
+    ):
+        a = acc[(row["organisation_id"], row["year"])]
+        weight = row["value_total"] or 0.0
+        a["buyers"] += 1
+        a["tenders"] += row["tenders"]
+        a["at_risk"] += row["at_risk"]
+        a["value_total"] += weight
+        a["value_at_risk"] += row["value_at_risk"]
+        a["weighted"] += row["score"] * weight
+        a["plain"] += row["score"]
+        a["high"] += 1 if row["zone"] == "high" else 0
+    orgs = Organisation.objects.select_related("region").in_bulk(
+        [k[0] for k in acc if k[0] is not None]
+    )
+    rows = []
+    for (org_id, yr), a in acc.items():
+        score = round(
+            a["weighted"] / a["value_total"] if a["value_total"] else a["plain"] / a["buyers"]
+        )
+        rows.append(
+            InstitutionRisk(
+                organisation=orgs.get(org_id) if org_id is not None else None,
+                year=yr,
+                buyers=int(a["buyers"]),
+                tenders=int(a["tenders"]),
+                at_risk=int(a["at_risk"]),
+                value_total=a["value_total"],
+                value_at_risk=a["value_at_risk"],
+                score=score,
+                zone=policy.zone(score, int(a["tenders"])),
+                high_buyers=int(a["high"]),
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            r.zone == "few",
+            -r.score,
+            -r.value_at_risk,
+            r.organisation.name if r.organisation else "",
+        )
+    )
+    return rows
+
+
+def zone_counts(scope: Scope, year: int | None) -> dict[str, int]:
+    qs = scope.buyer_risks()
+    if year is not None:
+        qs = qs.filter(year=year)
+    counts = {"high": 0, "medium": 0, "low": 0, "few": 0}
+    for row in qs.values("zone").annotate(n=Count("id")):
+        counts[row["zone"]] = row["n"]
+    return counts
+
+
+def filter_tenders(scope: Scope, data: dict[str, Any]) -> QuerySet[TenderRisk]:
+    """Return the scope's tenders filtered by a cleaned TenderFilterForm."""
+    qs = scope.tenders().select_related("buyer")
+    if data.get("year"):
+        qs = qs.filter(year=data["year"])
+    if data.get("buyer"):
+        qs = qs.filter(buyer_id=data["buyer"])
+    if data.get("flag"):
+        qs = qs.filter(codes__contains=f" {data['flag']} ")
+    if data.get("min_score") is not None:
+        qs = qs.filter(score__gte=data["min_score"])
+    if data.get("method"):
+        qs = qs.filter(method_details=data["method"])
+    if data.get("q"):
+        qs = qs.filter(Q(title__icontains=data["q"]) | Q(ocid=data["q"]))
+    return qs.order_by(*SORTS.get(data.get("sort") or "score", SORTS["score"]))
+
+
+@dataclass
+class Month:
+    month: int
+    tenders: int
+    at_risk: int
+    value: float
+    value_at_risk: float
+
+
+def monthly(
+    scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None
+) -> list[Month]:
+    """Return the 12 months of ``year``: tenders, tenders at risk, value and value at risk."""
+    qs = scope.tenders().filter(year=year, month__isnull=False)
+    if buyer_id:
+        qs = qs.filter(buyer_id=buyer_id)
+    rows = {
+        r["month"]: r
+        for r in qs.values("month").annotate(
+            n=Count("id"),
+            risky=Count("id", filter=Q(score__gte=at_risk)),
+            v=Sum("value"),
+            vr=Sum("value", filter=Q(score__gte=at_risk)),
+        )
+    }
+    return [
+        Month(
+            month=m,
+            tenders=rows[m]["n"] if m in rows else 0,
+            at_risk=rows[m]["risky"] if m in rows else 0,
+            value=(rows[m]["v"] or 0.0) if m in rows else 0.0,
+            value_at_risk=(rows[m]["vr"] or 0.0) if m in rows else 0.0,
+        )
+        for m in range(1, 13)
+    ]
+
+
+def method_choices(scope: Scope) -> list[str]:
+    return sorted(
+        m for m in scope.tenders().values_list("method_details", flat=True).distinct() if m
+    )

@@ -1,0 +1,377 @@
+"""The risk policy (points per flag, zone cut-offs) and the explanation of every flag.
+
+Scores are deliberately simple so that an analyst can redo them by hand:
+
+* **Tender score** = the sum of the points of the flags that fired on the process, capped at 100.
+  A tender is *at risk* when its score reaches ``at_risk`` (default 20: one strong flag, or
+  several weak ones).
+* **Buyer score** (per satker and fiscal year) = the share of the buyer's value that went through
+  tenders at risk, in percent, plus the points of the buyer-level flags, capped at 100.
+* **Zone**: high from ``high`` (40), medium from ``medium`` (20), else low; a buyer or
+  institution with fewer than ``minimum_tenders`` (5) tenders in the year gets no zone ("few")
+  and is listed after the ranked ones: one tender at risk would otherwise make it 100%.
+* **Institution** (a Cegah organisation and its mapped satker): the value-weighted mean of its
+  buyers' scores, zoned with the same cut-offs.
+
+The defaults below are documented in ``docs/procurement-scoring.md``; override them with an INI
+file (``cegah procurement score --policy FILE``) with sections ``[tender_points]``,
+``[buyer_points]`` and ``[zones]`` (keys ``at_risk``, ``high``, ``medium``, ``minimum_tenders``).
+"""
+
+from __future__ import annotations
+
+import configparser
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Points per process-level flag. Strong signs of a rigged competition score 20–25; the ICW
+# scales and "price at HPS", which fire on most Pengadaan Langsung, only 5, so that alone they
+# never make a tender "at risk".
+DEFAULT_TENDER_POINTS: dict[str, int] = {
+    "ID01": 25,
+    "ID11": 25,
+    "R030": 25,
+    "ID09": 20,
+    "R028": 20,
+    "R035": 20,
+    "R036": 20,
+    "R018": 15,
+    "ID05": 15,
+    "R024": 10,
+    "R058": 10,
+    "ID03": 10,
+    "R003": 5,
+    "ID02": 5,
+    "ID04": 5,
+    "ID06": 3,
+    "ID12": 3,
+    "ID13": 3,
+}
+# Points per buyer-level flag (computed over every imported year of the buyer).
+DEFAULT_BUYER_POINTS: dict[str, int] = {"ID07": 10, "ID08": 10, "ID10": 10, "R038": 10, "ID06": 5}
+DEFAULT_ZONES: dict[str, int] = {"at_risk": 20, "high": 40, "medium": 20, "minimum_tenders": 5}
+
+
+class PolicyError(ValueError):
+    """Raised for a policy file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    tender_points: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TENDER_POINTS))
+    buyer_points: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUYER_POINTS))
+    at_risk: int = DEFAULT_ZONES["at_risk"]
+    high: int = DEFAULT_ZONES["high"]
+    medium: int = DEFAULT_ZONES["medium"]
+    minimum_tenders: int = DEFAULT_ZONES["minimum_tenders"]
+
+    @classmethod
+    def parse(cls, text: str) -> Policy:
+        """Return the defaults overridden by an INI text; raises PolicyError."""
+        parser = configparser.ConfigParser()
+        parser.optionxform = str  # type: ignore[assignment,method-assign]  # codes keep their case
+        try:
+            parser.read_string(text)
+        except configparser.Error as exc:
+            raise PolicyError(str(exc)) from None
+        unknown = set(parser.sections()) - {"tender_points", "buyer_points", "zones"}
+        if unknown:
+            raise PolicyError(f"unknown section(s): {', '.join(sorted(unknown))}")
+
+        def ints(section: str, defaults: Mapping[str, int]) -> dict[str, int]:
+            values = dict(defaults)
+            if parser.has_section(section):
+                for key, raw in parser.items(section):
+                    try:
+                        values[key] = int(raw)
+                    except ValueError:
+                        raise PolicyError(
+                            f"[{section}] {key} = {raw!r}: not a whole number"
+                        ) from None
+                    if values[key] < 0:
+                        raise PolicyError(f"[{section}] {key}: must not be negative")
+            return values
+
+        zones = ints("zones", DEFAULT_ZONES)
+        if set(zones) - set(DEFAULT_ZONES):
+            raise PolicyError(f"[zones] knows only {', '.join(DEFAULT_ZONES)}")
+        if not zones["medium"] <= zones["high"]:
+            raise PolicyError("[zones] medium must not exceed high")
+        return cls(
+            tender_points=ints("tender_points", DEFAULT_TENDER_POINTS),
+            buyer_points=ints("buyer_points", DEFAULT_BUYER_POINTS),
+            at_risk=zones["at_risk"],
+            high=zones["high"],
+            medium=zones["medium"],
+            minimum_tenders=zones["minimum_tenders"],
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        if not data:
+            return cls()
+        return cls(
+            tender_points=dict(data["tender_points"]),
+            buyer_points=dict(data["buyer_points"]),
+            at_risk=int(data["at_risk"]),
+            high=int(data["high"]),
+            medium=int(data["medium"]),
+            minimum_tenders=int(data.get("minimum_tenders", DEFAULT_ZONES["minimum_tenders"])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tender_points": dict(self.tender_points),
+            "buyer_points": dict(self.buyer_points),
+            "at_risk": self.at_risk,
+            "high": self.high,
+            "medium": self.medium,
+            "minimum_tenders": self.minimum_tenders,
+        }
+
+    def zone(self, score: float, tenders: int | None = None) -> str:
+        """Return the zone ("high", "medium", "low") of a buyer or institution score, or "few"
+        when ``tenders`` is below ``minimum_tenders``."""
+        if tenders is not None and tenders < self.minimum_tenders:
+            return "few"
+        if score >= self.high:
+            return "high"
+        if score >= self.medium:
+            return "medium"
+        return "low"
+
+    def tender_score(self, flags: list[dict[str, Any]]) -> int:
+        """Return the score of a process given its flags (``{"code", "value"}``)."""
+        return min(100, sum(self.tender_points.get(f["code"], 0) for f in flags))
+
+    def buyer_score(self, share_at_risk: float, flags: list[dict[str, Any]]) -> int:
+        """Return a buyer's score from its share of value at risk (0–1) and its buyer flags."""
+        points = sum(self.buyer_points.get(f["code"], 0) for f in flags)
+        return min(100, round(100 * share_at_risk) + points)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """How one indicator is named and explained. ``reason`` is %-formatted with the values of
+    ``context()`` below."""
+
+    code: str
+    title: str | Promise
+    reason: str | Promise
+
+
+# Process-level (OCID) explanations.
+TENDER_INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in (
+        Indicator(
+            "ID01",
+            _("Single offer despite many registrants"),
+            _(
+                "Only one offer although %(value)s firms registered (flagged from "
+                "%(minimum_registrants)s registrants)."
+            ),
+        ),
+        Indicator(
+            "ID02",
+            _("Price at HPS"),
+            _(
+                "The winning offer or contract is %(percent)s of the HPS (flagged from "
+                "%(share_percent)s): offers hugging the owner's estimate suggest a leaked or "
+                "inflated HPS."
+            ),
+        ),
+        Indicator(
+            "ID03",
+            _("Slow award (ICW)"),
+            _(
+                "Announcement to award took long: ICW score %(value)s of 5 (flagged from "
+                "%(minimum_score)s)."
+            ),
+        ),
+        Indicator(
+            "ID04",
+            _("Contract against HPS (ICW)"),
+            _(
+                "The contract value against the HPS scores %(value)s of 5 on ICW's scale (flagged "
+                "from %(minimum_score)s): very close to the HPS, above it, or far below it."
+            ),
+        ),
+        Indicator(
+            "ID05",
+            _("Short period for the method"),
+            _(
+                "Only %(value)s days from announcement to the offer deadline, below the minimum "
+                "of %(minimum_days)s days for this method."
+            ),
+        ),
+        Indicator(
+            "ID06",
+            _("Fourth-quarter rush"),
+            _("Announced in month %(value)s, in the year-end rush to absorb the budget."),
+        ),
+        Indicator(
+            "ID09",
+            _("Possible split purchase"),
+            _(
+                "%(value)s direct purchases from the same supplier within %(window_days)s days, "
+                "each just under the Pengadaan Langsung ceiling (from %(band_percent)s of it), "
+                "together above it."
+            ),
+        ),
+        Indicator(
+            "ID11",
+            _("Winner not the lowest offer"),
+            _(
+                "The winner's offer is %(percent)s above the lowest valid offer, in a price-based "
+                "evaluation."
+            ),
+        ),
+        Indicator(
+            "ID12",
+            _("Short title (ICW)"),
+            _("The title has only %(value)s characters (flagged below %(minimum_length)s)."),
+        ),
+        Indicator(
+            "ID13",
+            _("Short description (ICW)"),
+            _("The description has only %(value)s characters (flagged below %(minimum_length)s)."),
+        ),
+        Indicator(
+            "R003",
+            _("Short submission period (Cardinal)"),
+            _("The submission period is shorter than Cardinal's threshold for this method."),
+        ),
+        Indicator("R018", _("Single bid (Cardinal)"), _("Only one bidder submitted an offer.")),
+        Indicator(
+            "R024",
+            _("Price close to winning bid (Cardinal)"),
+            _(
+                "The runner-up's price is only %(percent)s above the winning bid, unusually close "
+                "compared with the other tenders."
+            ),
+        ),
+        Indicator(
+            "R028",
+            _("Identical bid prices (Cardinal)"),
+            _("Different bidders submitted exactly the same price."),
+        ),
+        Indicator(
+            "R030",
+            _("Late bid won (Cardinal)"),
+            _("The winning bid is dated after the submission deadline."),
+        ),
+        Indicator(
+            "R035",
+            _("All except winning bid disqualified (Cardinal)"),
+            _("Every other bidder was disqualified (%(value)s disqualified)."),
+        ),
+        Indicator(
+            "R036",
+            _("Lowest bid disqualified (Cardinal)"),
+            _("The lowest offer was disqualified while a higher one won."),
+        ),
+        Indicator(
+            "R058",
+            _("Heavily discounted bid (Cardinal)"),
+            _("The winning bid is %(percent)s below the runner-up, an outlier among the tenders."),
+        ),
+    )
+}
+
+# Buyer-level explanations.
+BUYER_INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in (
+        Indicator(
+            "ID06",
+            _("Fourth-quarter rush"),
+            _(
+                "%(percent)s of the buyer's value was procured in October–December (flagged from "
+                "%(q4_share_percent)s)."
+            ),
+        ),
+        Indicator(
+            "ID07",
+            _("Supplier concentration"),
+            _(
+                "The awarded value is concentrated on few suppliers: HHI %(value)s (flagged from "
+                "%(threshold)s)."
+            ),
+        ),
+        Indicator(
+            "ID08",
+            _("Repeat winner"),
+            _(
+                "One supplier won %(percent)s of the buyer's awards (flagged from "
+                "%(threshold_percent)s)."
+            ),
+        ),
+        Indicator(
+            "ID10",
+            _("Non-competitive methods"),
+            _(
+                "%(percent)s of the buyer's value was bought by direct or limited methods "
+                "(flagged from %(threshold_percent)s)."
+            ),
+        ),
+        Indicator(
+            "R038",
+            _("Excessive disqualified bids (Cardinal)"),
+            _("%(percent)s of the bids submitted to this buyer were disqualified."),
+        ),
+    )
+}
+
+
+class _Context(dict[str, str]):
+    """A threshold missing from Meta (an older run) shows as "?" rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def context(
+    code: str, value: float | None, meta: Mapping[str, Any], method_details: str = ""
+) -> dict[str, str]:
+    """Return the values an explanation quotes: the flag's value and its thresholds."""
+    ctx: dict[str, str] = {}
+    if value is not None:
+        ctx["value"] = _number(value)
+        ctx["percent"] = _percent(value)
+    for key, raw in (meta.get(code) or {}).items():
+        if isinstance(raw, (int, float)):
+            ctx[key] = _number(raw)
+            ctx[f"{key}_percent"] = _percent(raw)
+    if code == "ID05":
+        ctx["minimum_days"] = ctx.get(method_details, "?")
+    return ctx
+
+
+def explain(
+    code: str,
+    value: float | None,
+    meta: Mapping[str, Any],
+    *,
+    buyer: bool = False,
+    method_details: str = "",
+) -> dict[str, str]:
+    """Return ``{"code", "title", "reason"}`` for a flag, in the active language."""
+    catalogue = BUYER_INDICATORS if buyer else TENDER_INDICATORS
+    indicator = catalogue.get(code)
+    if indicator is None:
+        return {"code": code, "title": code, "reason": ""}
+    reason = str(indicator.reason) % _Context(context(code, value, meta, method_details))
+    return {"code": code, "title": str(indicator.title), "reason": reason}

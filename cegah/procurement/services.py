@@ -1,0 +1,536 @@
+"""Procurement services: score the DuckDB store into Django tables, map buyers to organisations,
+and import uploads in the background.
+
+Scoring reads the store (``settings.VAR_DIR / "procurement.duckdb"``) once, computes every
+indicator there (``engine.compute_store``), and replaces ``TenderRisk`` and ``BuyerRisk`` in one
+transaction: pages never see a half-written scoring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from cegah.core import audit
+from cegah.core.tasks_glue import enqueue_on_commit
+from cegah.orgs.models import Organisation
+from cegah.procurement.engine import compute_store, load_settings
+from cegah.procurement.engine.settings import Settings
+from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, ScoringRun, TenderRisk
+from cegah.procurement.scoring import Policy
+
+if TYPE_CHECKING:
+    from cegah.accounts.models import User
+
+logger = logging.getLogger("cegah.procurement")
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_BIDS = 60  # offers kept per tender for the detail page
+BATCH = 2000
+
+
+def store_path() -> Path:
+    """Return the path of the procurement store (created on first import).
+
+    ``VAR_DIR/procurement.duckdb``; under pytest a per-process temporary file unless a test sets
+    ``settings.PROCUREMENT_STORE``, so that no test (e.g. the core demo test) writes the
+    developer's store or collides with the DuckDB lock of a parallel test run.
+    """
+    override = getattr(settings, "PROCUREMENT_STORE", None)
+    if override:
+        return Path(override)
+    if getattr(settings, "TESTING", False):
+        return Path(tempfile.gettempdir()) / f"cegah-test-{os.getpid()}" / "procurement.duckdb"
+    return Path(settings.VAR_DIR) / "procurement.duckdb"
+
+
+def upload_dir() -> Path:
+    return Path(settings.VAR_DIR) / "procurement-uploads"
+
+
+def indicator_settings() -> Settings:
+    """Return the indicator settings used for scoring (``data/indicators.ini``)."""
+    return load_settings(DATA_DIR / "indicators.ini")
+
+
+def current_run() -> ScoringRun | None:
+    return ScoringRun.objects.first()
+
+
+# --- Scoring ------------------------------------------------------------------------------------
+
+_WIB = "AT TIME ZONE 'Asia/Jakarta'"
+
+# Only constants are interpolated (the zone clause and MAX_BIDS).
+_TENDER_SQL = f"""
+WITH f AS (
+    SELECT ord AS rid, list({{'code': code, 'value': value}} ORDER BY code) AS flags
+    FROM flag WHERE grp = 'OCID' GROUP BY ord
+),
+winners AS (
+    SELECT s.ocid, list(DISTINCT s.id) AS ids,
+           string_agg(DISTINCT coalesce(o.name, s.id), '; ') AS names
+    FROM (SELECT ocid, unnest(supplier_ids) AS id FROM store.award WHERE status = 'active') AS s
+    LEFT JOIN store.organisation AS o ON o.id = s.id
+    GROUP BY s.ocid
+),
+b AS (
+    SELECT b.ocid, list({{
+        'tenderer': b.tenderer_ids[1], 'name': o.name, 'amount': b.amount,
+        'corrected': b.amount_corrected, 'negotiated': b.amount_negotiated, 'status': b.status,
+        'winner': coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false)
+    }} ORDER BY b.position)[:{MAX_BIDS}] AS bids
+    FROM store.bid AS b
+    LEFT JOIN store.organisation AS o ON o.id = b.tenderer_ids[1]
+    LEFT JOIN winners AS w ON w.ocid = b.ocid
+    WHERE b.submitted GROUP BY b.ocid
+)
+SELECT p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
+       p.method_details, p.category, p.procuring_entity_name,
+       coalesce(p.fiscal_year, year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
+           AS year,
+       month(coalesce(p.announced_at, p.tender_start, p.award_date, p.signed) {_WIB}) AS month,
+       epoch_us(p.announced_at), epoch_us(p.tender_start), epoch_us(p.tender_end),
+       epoch_us(p.award_date), epoch_us(p.signed),
+       p.pagu, p.hps, p.award_value, p.contract_value, p.any_value,
+       p.n_registrants, p.n_bidders, w.names, f.flags, b.bids
+FROM idp AS p
+LEFT JOIN f ON f.rid = p.rid
+LEFT JOIN winners AS w ON w.ocid = p.ocid
+LEFT JOIN b ON b.ocid = p.ocid
+ORDER BY p.rid
+"""  # noqa: S608
+
+_COLUMNS = [
+    "ocid",
+    "source",
+    "buyer_id",
+    "buyer_name",
+    "title",
+    "tender_id",
+    "method",
+    "method_details",
+    "category",
+    "procuring_entity",
+    "year",
+    "month",
+    "announced_at",
+    "tender_start",
+    "tender_end",
+    "award_date",
+    "signed_at",
+    "pagu",
+    "hps",
+    "award_value",
+    "contract_value",
+    "value",
+    "n_registrants",
+    "n_bidders",
+    "winner",
+    "flags",
+    "bids",
+]
+
+
+@dataclass
+class _BuyerYear:
+    tenders: int = 0
+    flagged: int = 0
+    at_risk: int = 0
+    value_total: float = 0.0
+    value_at_risk: float = 0.0
+    score_sum: int = 0
+
+
+@dataclass
+class ScoreResult:
+    run: ScoringRun
+    tenders: int
+    buyers: int
+    zones: dict[str, int] = field(default_factory=dict)
+
+
+def _instant(epoch_us: int | None) -> dt.datetime | None:
+    """Return an aware UTC datetime from DuckDB's epoch microseconds (DuckDB would need pytz to
+    hand out TIMESTAMPTZ values itself)."""
+    if epoch_us is None:
+        return None
+    return _EPOCH + dt.timedelta(microseconds=int(epoch_us))
+
+
+def _clean_number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def score_store(
+    store: Path | None = None, *, policy: Policy | None = None, indicators: Settings | None = None
+) -> ScoreResult:
+    """Score every process of the store and replace the web's risk tables; return the summary.
+
+    Tenders are streamed from DuckDB to the database in batches (200,000 processes never sit in
+    Python at once). Raises FileNotFoundError if there is no store, duckdb.Error if it cannot be
+    read (e.g. an import in another process holds its lock).
+    """
+    store = store or store_path()
+    if not store.exists():
+        raise FileNotFoundError(store)
+    policy = policy or Policy()
+    started = time.monotonic()
+    with (
+        compute_store(store, indicators or indicator_settings(), indonesian=True) as result,
+        transaction.atomic(),
+    ):
+        con = result.con
+        names = {
+            str(i or ""): str(n or "")
+            for i, n in con.execute(
+                "SELECT buyer_id, arg_max(buyer_name, rid) FROM idp GROUP BY buyer_id"
+            ).fetchall()
+        }
+        buyer_flags: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for buyer_id, code, value in con.execute(
+            "SELECT id, code, value FROM flag WHERE grp = 'Buyer' ORDER BY id, code"
+        ).fetchall():
+            buyer_flags[buyer_id].append(
+                {
+                    "code": code,
+                    "value": _clean_number(value),
+                    "points": policy.buyer_points.get(code, 0),
+                }
+            )
+        buyers = _upsert_buyers(names)
+        TenderRisk.objects.all().delete()
+        BuyerRisk.objects.all().delete()
+        years: dict[tuple[int, int], _BuyerYear] = defaultdict(_BuyerYear)
+        tender_count = 0
+        cursor = con.execute(_TENDER_SQL)
+        while rows := cursor.fetchmany(BATCH):
+            batch = []
+            for raw in rows:
+                t = dict(zip(_COLUMNS, raw, strict=True))
+                batch.append(_tender(t, buyers[t["buyer_id"] or ""], policy, years))
+            TenderRisk.objects.bulk_create(batch)
+            tender_count += len(batch)
+
+        by_pk = {b.pk: b for b in buyers.values()}
+        risks = []
+        zones: dict[str, int] = defaultdict(int)
+        for (buyer_pk, year), acc in years.items():
+            buyer = by_pk[buyer_pk]
+            flags = sorted(
+                buyer_flags.get(buyer.buyer_id, []), key=lambda f: (-f["points"], f["code"])
+            )
+            if acc.value_total:
+                share = acc.value_at_risk / acc.value_total
+            else:
+                share = acc.at_risk / acc.tenders if acc.tenders else 0.0
+            score = policy.buyer_score(share, flags)
+            zone = policy.zone(score, acc.tenders)
+            zones[zone] += 1
+            risks.append(
+                BuyerRisk(
+                    buyer=buyer,
+                    year=year,
+                    organisation_id=buyer.organisation_id,
+                    region_code=buyer.region_id or "",
+                    tenders=acc.tenders,
+                    flagged=acc.flagged,
+                    at_risk=acc.at_risk,
+                    value_total=acc.value_total,
+                    value_at_risk=acc.value_at_risk,
+                    share_at_risk=share,
+                    mean_score=acc.score_sum / acc.tenders if acc.tenders else 0.0,
+                    score=score,
+                    zone=zone,
+                    ranked=zone != "few",
+                    flags=flags,
+                )
+            )
+        BuyerRisk.objects.bulk_create(risks, batch_size=BATCH)
+        run = ScoringRun.objects.create(
+            policy=policy.to_dict(),
+            meta=result.meta_json(),
+            tenders=tender_count,
+            buyers=len(by_pk),
+            seconds=round(time.monotonic() - started, 2),
+        )
+    return ScoreResult(run=run, tenders=tender_count, buyers=len(risks), zones=dict(zones))
+
+
+def _tender(
+    t: dict[str, Any], buyer: Buyer, policy: Policy, years: dict[tuple[int, int], _BuyerYear]
+) -> TenderRisk:
+    """Build one TenderRisk from a row of _TENDER_SQL and add it to its buyer-year totals."""
+    flags = [
+        {
+            "code": f["code"],
+            "value": _clean_number(f["value"]),
+            "points": policy.tender_points.get(f["code"], 0),
+        }
+        for f in (t["flags"] or [])
+    ]
+    flags.sort(key=lambda f: (-f["points"], f["code"]))
+    score = policy.tender_score(flags)
+    value = _clean_number(t["value"])
+    if t["year"] is not None:
+        acc = years[(buyer.pk, int(t["year"]))]
+        acc.tenders += 1
+        acc.flagged += 1 if flags else 0
+        acc.value_total += value or 0
+        acc.score_sum += score
+        if score >= policy.at_risk:
+            acc.at_risk += 1
+            acc.value_at_risk += value or 0
+    return TenderRisk(
+        ocid=t["ocid"],
+        buyer=buyer,
+        organisation_id=buyer.organisation_id,
+        source=t["source"] or "",
+        title=(t["title"] or "")[:500],
+        tender_id=(t["tender_id"] or "")[:100],
+        method=(t["method"] or "")[:40],
+        method_details=(t["method_details"] or "")[:100],
+        category=(t["category"] or "")[:40],
+        procuring_entity=(t["procuring_entity"] or "")[:300],
+        year=t["year"],
+        month=t["month"],
+        announced_at=_instant(t["announced_at"]),
+        tender_start=_instant(t["tender_start"]),
+        tender_end=_instant(t["tender_end"]),
+        award_date=_instant(t["award_date"]),
+        signed_at=_instant(t["signed_at"]),
+        pagu=_clean_number(t["pagu"]),
+        hps=_clean_number(t["hps"]),
+        award_value=_clean_number(t["award_value"]),
+        contract_value=_clean_number(t["contract_value"]),
+        value=value,
+        n_registrants=t["n_registrants"],
+        n_bidders=t["n_bidders"],
+        winner=(t["winner"] or "")[:300],
+        score=score,
+        n_flags=len(flags),
+        flags=flags,
+        bids=[_clean_bid(b) for b in (t["bids"] or [])],
+        codes=" " + " ".join(f["code"] for f in flags) + " " if flags else "",
+    )
+
+
+def _clean_bid(bid: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (_clean_number(value) if key in ("amount", "corrected", "negotiated") else value)
+        for key, value in bid.items()
+    }
+
+
+def _upsert_buyers(names: dict[str, str]) -> dict[str, Buyer]:
+    """Create buyers not seen before and refresh names; mappings are kept. Returns id → Buyer."""
+    existing = {b.buyer_id: b for b in Buyer.objects.all()}
+    new = [Buyer(buyer_id=i, name=n[:300]) for i, n in names.items() if i not in existing]
+    Buyer.objects.bulk_create(new, batch_size=BATCH)
+    changed = []
+    for buyer_id, name in names.items():
+        buyer = existing.get(buyer_id)
+        if buyer is not None and name and buyer.name != name[:300]:
+            buyer.name = name[:300]
+            changed.append(buyer)
+    Buyer.objects.bulk_update(changed, ["name"], batch_size=BATCH)
+    return {b.buyer_id: b for b in Buyer.objects.filter(buyer_id__in=list(names))}
+
+
+# --- Buyer mapping ------------------------------------------------------------------------------
+
+
+def map_buyer(
+    buyer: Buyer,
+    organisation: Organisation | None,
+    *,
+    actor: User | None,
+    acting_organisation: Organisation | None = None,
+) -> Buyer:
+    """Map a buyer to an organisation (None: unmap); its tenders and yearly risks follow."""
+    with transaction.atomic():
+        previous = buyer.organisation
+        buyer.organisation = organisation
+        buyer.region = organisation.region if organisation else None
+        buyer.save(update_fields=["organisation", "region"])
+        TenderRisk.objects.filter(buyer=buyer).update(organisation=organisation)
+        BuyerRisk.objects.filter(buyer=buyer).update(
+            organisation=organisation, region_code=buyer.region_id or ""
+        )
+        audit.record(
+            "procurement.buyer.mapped",
+            actor=actor,
+            organisation=acting_organisation or organisation,
+            obj=buyer,
+            details={
+                "buyer": buyer.buyer_id,
+                "from": previous.slug if previous else None,
+                "to": organisation.slug if organisation else None,
+            },
+        )
+    return buyer
+
+
+def map_buyers(buyer_ids: list[str], organisation: Organisation, *, actor: User | None) -> int:
+    """Map every listed buyer that is not mapped yet; return how many changed."""
+    changed = 0
+    for buyer in Buyer.objects.filter(buyer_id__in=buyer_ids, organisation__isnull=True):
+        map_buyer(buyer, organisation, actor=actor)
+        changed += 1
+    return changed
+
+
+# --- Imports ------------------------------------------------------------------------------------
+
+ALLOWED_SUFFIXES = {".jsonl": ImportJob.Kind.OCDS, ".json": ImportJob.Kind.OCDS}
+ALLOWED_SUFFIXES[".zip"] = ImportJob.Kind.SPSE
+
+
+class UploadRejected(ValueError):
+    """Raised for an upload that cannot be imported (the message is shown to the user)."""
+
+
+def start_import(organisation: Organisation, upload: UploadedFile, *, actor: User) -> ImportJob:
+    """Save an uploaded OCDS file or SPSE ZIP and queue its import; return the job.
+
+    Raises UploadRejected for a file type we do not import.
+    """
+    from django.utils.translation import gettext as _
+
+    name = Path(upload.name or "upload").name
+    suffix = Path(name).suffix.lower()
+    kind = ALLOWED_SUFFIXES.get(suffix)
+    if kind is None:
+        raise UploadRejected(_("Upload a .jsonl or .json OCDS file, or a .zip of SPSE exports."))
+    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            organisation=organisation,
+            created_by=actor,
+            kind=kind,
+            original_name=name[:255],
+            path=str(target),
+            size=target.stat().st_size,
+            bytes_total=target.stat().st_size,
+        )
+        audit.record(
+            "procurement.import.started",
+            actor=actor,
+            organisation=organisation,
+            obj=job,
+            details={"file": job.original_name, "size": job.size, "kind": kind},
+        )
+        from cegah.procurement.tasks import import_upload
+
+        enqueue_on_commit(import_upload, job.pk)
+    return job
+
+
+def run_import(job_id: int) -> None:
+    """Import a queued upload into the store, then rescore. Idempotent: a job is claimed with a
+    conditional update, so a duplicate task does nothing; the store skips a file seen before.
+
+    Raises duckdb.Error when the store is locked by another process (the task retries).
+    """
+    import duckdb
+
+    from cegah.procurement.engine.spse import import_spse
+    from cegah.procurement.engine.store import Store
+
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), error=""
+    )
+    if not claimed:
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or done >= total:
+            last[0] = now
+            ImportJob.objects.filter(pk=job_id).update(bytes_done=done, bytes_total=total)
+
+    workdir: Path | None = None
+    try:
+        with Store(store_path()) as store:
+            if job.kind == ImportJob.Kind.SPSE:
+                workdir = Path(tempfile.mkdtemp(prefix="cegah-spse-"))
+                _unzip(Path(job.path), workdir)
+                report = import_spse(store, workdir, progress=progress)
+            else:
+                report = store.import_ocds(job.path, progress=progress)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.SCORING,
+            result={
+                "status": report.status,
+                "records": report.records,
+                "imported": report.imported,
+                "refused": report.refused_records,
+                "issues": [
+                    {"line": i.line, "field": i.field, "message": i.message}
+                    for i in report.issues[:50]
+                ],
+            },
+        )
+        if report.status == "imported" or current_run() is None:
+            score_store()
+    except duckdb.IOException:
+        # Another process holds the store's lock: put the job back and let the task retry.
+        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.PENDING)
+        raise
+    except Exception as exc:
+        logger.exception("procurement import %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        )
+        return
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), bytes_done=job.bytes_total
+    )
+    audit.record(
+        "procurement.import.finished",
+        actor=job.created_by,
+        organisation=job.organisation,
+        obj=job,
+        details={"file": job.original_name, "status": report.status, "imported": report.imported},
+    )
+
+
+def _unzip(archive: Path, target: Path) -> None:
+    """Extract the ``.jsonl`` members of a ZIP, flat, refusing absurd sizes (zip bombs)."""
+    limit = 4 * 1024**3
+    total = 0
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            name = Path(info.filename).name
+            if info.is_dir() or not name.endswith(".jsonl"):
+                continue
+            total += info.file_size
+            if total > limit:
+                raise ValueError("ZIP expands to more than 4 GiB")
+            with zf.open(info) as src, (target / name).open("wb") as dst:
+                shutil.copyfileobj(src, dst)

@@ -1,0 +1,24 @@
+"""Formatting for the procurement pages: rupiah, percentages, zone badges."""
+
+from __future__ import annotations
+
+from django import template
+from django.template.defaultfilters import floatformat
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(value: float | None) -> str:
+    """Format an amount as "Rp 1.234.567" (grouped in the active language), "—" if unknown."""
+    if value is None:
+        return "—"
+    return f"Rp {floatformat(value, '0g')}"
+
+
+@register.filter
+def pct(value: float | None, digits: int = 0) -> str:
+    """Format a share (0–1) as a percentage, "—" if unknown."""
+    if value is None:
+        return "—"
+    return f"{floatformat(value * 100, digits)}%"

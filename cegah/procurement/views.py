@@ -1,0 +1,307 @@
+"""Procurement risk pages for analysts: ranking, buyer, tenders, tender, trends, exports, imports.
+
+Thin: parse, access helper (scope), one query or service call, render. Pages read only the Django
+tables the scoring service writes; DuckDB is never opened by a web request.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cegah.accounts.models import staff_user
+from cegah.accounts.permissions import Cap, has_cap
+from cegah.orgs.models import Organisation
+from cegah.procurement import charts, exports, queries, services
+from cegah.procurement.access import (
+    Scope,
+    access_buyer,
+    access_import_job,
+    access_importer,
+    access_scope,
+    access_tender,
+)
+from cegah.procurement.forms import MapBuyerForm, RankingForm, TenderFilterForm, UploadForm
+from cegah.procurement.scoring import Policy, explain
+
+
+def _policy() -> tuple[Policy, dict[str, Any]]:
+    run = services.current_run()
+    return (Policy.from_dict(run.policy), run.meta) if run else (Policy(), {})
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _year(request: HttpRequest, scope: Scope) -> int | None:
+    try:
+        wanted = int(request.GET.get("year", ""))
+    except ValueError:
+        wanted = None
+    return queries.default_year(scope, wanted)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The user's organisations where they analyse procurement (one: straight to its ranking)."""
+    user = staff_user(request)
+    orgs = [
+        m.organisation
+        for m in user.memberships.select_related("organisation").order_by("organisation__name")
+        if m.organisation.is_active and has_cap(user, m.organisation, Cap.PROCUREMENT_ANALYSE)
+    ]
+    unique = list({o.pk: o for o in orgs}.values())
+    if len(unique) == 1:
+        return redirect("procurement:ranking", unique[0].slug)
+    return render(request, "procurement/index.html", {"orgs": unique})
+
+
+@login_required
+@require_GET
+def ranking(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = access_scope(request.user, slug)
+    year = _year(request, scope)
+    form = RankingForm(request.GET or None, years=queries.years(scope))
+    data = form.cleaned_data if form.is_valid() else {}
+    level = data.get("level") or "satker"
+    policy, _meta = _policy()
+    context: dict[str, Any] = {
+        "org": scope.organisation,
+        "scope": scope,
+        "form": form,
+        "year": year,
+        "level": level,
+        "zones": queries.zone_counts(scope, year),
+        "policy": policy,
+        "run": services.current_run(),
+        "query": _query_without_page(request),
+    }
+    if level == "institution":
+        context["institutions"] = queries.institution_ranking(scope, year, policy)
+    else:
+        rows = queries.buyer_ranking(scope, year, zone=data.get("zone", ""), q=data.get("q", ""))
+        context["page"] = Paginator(rows, 50).get_page(request.GET.get("page"))
+    template = "procurement/_ranking_rows.html" if request.htmx else "procurement/ranking.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse:
+    scope, buyer = access_buyer(request.user, slug, buyer_pk)
+    policy, meta = _policy()
+    risks = list(buyer.risks.order_by("-year"))
+    for risk in risks:
+        risk.share_points = round(100 * risk.share_at_risk)  # type: ignore[attr-defined]
+        risk.explained = [  # type: ignore[attr-defined]
+            {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
+            for f in risk.flags
+        ]
+    year = risks[0].year if risks else None
+    top = scope.tenders().filter(buyer=buyer, year=year).order_by("-score", "-value")[:20]
+    context = {
+        "org": scope.organisation,
+        "scope": scope,
+        "buyer": buyer,
+        "risks": risks,
+        "year": year,
+        "top": top,
+        "policy": policy,
+        "chart": charts.monthly_svg(queries.monthly(scope, year, policy.at_risk, buyer.pk)),
+        "map_form": MapBuyerForm(
+            initial={"organisation": buyer.organisation.slug if buyer.organisation else ""}
+        )
+        if scope.everything
+        else None,
+    }
+    return render(request, "procurement/buyer.html", context)
+
+
+@login_required
+@require_POST
+def buyer_map(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse:
+    scope = access_importer(request.user, slug)
+    _scope, buyer = access_buyer(request.user, slug, buyer_pk)
+    form = MapBuyerForm(request.POST)
+    if form.is_valid():
+        target_slug = form.cleaned_data["organisation"].strip()
+        target = None
+        if target_slug:
+            target = Organisation.objects.filter(slug=target_slug, is_active=True).first()
+            if target is None:
+                messages.error(request, _("No organisation has that short name."))
+                return redirect("procurement:buyer", scope.organisation.slug, buyer.pk)
+        services.map_buyer(
+            buyer, target, actor=staff_user(request), acting_organisation=scope.organisation
+        )
+        messages.success(request, _("The buyer's mapping was saved."))
+    return redirect("procurement:buyer", scope.organisation.slug, buyer.pk)
+
+
+def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, dict[str, Any]]:
+    form = TenderFilterForm(
+        request.GET or None, years=queries.years(scope), methods=queries.method_choices(scope)
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, data
+
+
+@login_required
+@require_GET
+def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = access_scope(request.user, slug)
+    form, data = _tender_form(request, scope)
+    tenders = queries.filter_tenders(scope, data)
+    page = Paginator(tenders, 50).get_page(request.GET.get("page"))
+    _policy_obj, meta = _policy()
+    for t in page:
+        t.explained = [  # type: ignore[attr-defined]
+            {
+                **explain(f["code"], f["value"], meta, method_details=t.method_details),
+                "points": f["points"],
+            }
+            for f in t.flags
+        ]
+    buyer = None
+    if data.get("buyer"):
+        buyer = scope.buyers().filter(pk=data["buyer"]).first()
+    context = {
+        "org": scope.organisation,
+        "form": form,
+        "page": page,
+        "buyer": buyer,
+        "query": _query_without_page(request),
+    }
+    template = "procurement/_tender_rows.html" if request.htmx else "procurement/tender_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
+    scope = access_scope(request.user, slug)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    _form, data = _tender_form(request, scope)
+    tenders = queries.filter_tenders(scope, data)
+    if fmt == "xlsx":
+        response = HttpResponse(
+            exports.xlsx(tenders),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="tenders.xlsx"'
+        return response
+    writer = csv.writer(exports.Echo())
+
+    def lines() -> Any:
+        yield "\ufeff"  # Excel reads the file as UTF-8 only with a byte order mark
+        yield writer.writerow(exports.header())
+        for row in exports.rows(tenders):
+            yield writer.writerow(row)
+
+    streaming = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    streaming["Content-Disposition"] = 'attachment; filename="tenders.csv"'
+    return streaming
+
+
+@login_required
+@require_GET
+def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpResponse:
+    scope, tender = access_tender(request.user, slug, tender_id)
+    policy, meta = _policy()
+    flags = [
+        {
+            **explain(f["code"], f["value"], meta, method_details=tender.method_details),
+            "points": f["points"],
+            "value": f["value"],
+        }
+        for f in tender.flags
+    ]
+    buyer_risk = tender.buyer.risks.filter(year=tender.year or 0).first()
+    buyer_flags = [
+        {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
+        for f in (buyer_risk.flags if buyer_risk else [])
+    ]
+    hps = tender.hps or 0
+    bids = [
+        {
+            **b,
+            "best": b.get("negotiated") or b.get("corrected") or b.get("amount"),
+        }
+        for b in tender.bids
+    ]
+    for b in bids:
+        b["of_hps"] = (b["best"] / hps) if hps and b["best"] else None
+    context = {
+        "org": scope.organisation,
+        "tender": tender,
+        "flags": flags,
+        "buyer_risk": buyer_risk,
+        "buyer_flags": buyer_flags,
+        "bids": bids,
+        "policy": policy,
+        "contract_of_hps": (tender.value / hps) if hps and tender.value else None,
+    }
+    return render(request, "procurement/tender.html", context)
+
+
+@login_required
+@require_GET
+def trends(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = access_scope(request.user, slug)
+    year = _year(request, scope)
+    policy, _meta = _policy()
+    months = queries.monthly(scope, year, policy.at_risk)
+    context = {
+        "org": scope.organisation,
+        "year": year,
+        "years": queries.years(scope),
+        "months": months,
+        "chart": charts.monthly_svg(months),
+        "policy": policy,
+    }
+    return render(request, "procurement/trends.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def imports(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = access_importer(request.user, slug)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_import(
+                scope.organisation, form.cleaned_data["file"], actor=staff_user(request)
+            )
+        except services.UploadRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("procurement:import_job", scope.organisation.slug, job.pk)
+    jobs = scope.organisation.procurement_imports.select_related("created_by")[:20]
+    return render(
+        request,
+        "procurement/imports.html",
+        {"org": scope.organisation, "form": form, "jobs": jobs, "run": services.current_run()},
+    )
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    scope, job = access_import_job(request.user, slug, job_id)
+    partial = request.htmx  # type: ignore[attr-defined]
+    template = "procurement/_import_progress.html" if partial else "procurement/import_job.html"
+    return render(request, template, {"org": scope.organisation, "job": job})

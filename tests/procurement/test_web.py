@@ -1,0 +1,238 @@
+"""Procurement risk: scoring into Django tables, scoped pages, exports, uploads, API."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cegah.accounts.services import create_api_token
+from cegah.core.models import AuditEntry
+from cegah.orgs.models import Organisation
+from cegah.procurement import services
+from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, ScoringRun, TenderRisk
+from cegah.procurement.scoring import Policy, PolicyError, explain
+from tests.conftest import CANARY, Personas
+from tests.procurement.conftest import release, write_releases
+from tests.procurement.web_helpers import LOOSE, OTHER, OWN, World, build_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(personas: Personas, procurement_store: Path, tmp_path: Path) -> World:
+    return build_world(personas, tmp_path)
+
+
+# --- Policy -------------------------------------------------------------------------------------
+
+
+def test_policy_defaults_and_overrides() -> None:
+    policy = Policy.parse("[tender_points]\nID01 = 40\n[zones]\nhigh = 60\n")
+    assert policy.tender_points["ID01"] == 40 and policy.tender_points["R018"] == 15
+    assert policy.tender_score([{"code": "ID01"}, {"code": "R018"}, {"code": "X"}]) == 55
+    assert policy.zone(60, 10) == "high" and policy.zone(59, 10) == "medium"
+    assert policy.zone(90, 2) == "few"
+    assert Policy.from_dict(policy.to_dict()) == policy
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[nope]\n", "[zones]\nhigh = x\n", "[zones]\nmedium = 50\nhigh = 40\n", "[zones]\nfoo = 1\n"],
+)
+def test_bad_policy_is_refused(text: str) -> None:
+    with pytest.raises(PolicyError):
+        Policy.parse(text)
+
+
+def test_explanations_quote_value_and_threshold() -> None:
+    text = explain("ID01", 39.0, {"ID01": {"minimum_registrants": 3}})
+    assert "39" in text["reason"] and "3" in text["reason"]
+    assert explain("ID05", 2.0, {"ID05": {"Tender": 5}}, method_details="Tender")["reason"].count(
+        "5"
+    )
+    assert "?" in explain("ID01", 39.0, {})["reason"]  # threshold unknown: shown, not a crash
+
+
+# --- Scoring ------------------------------------------------------------------------------------
+
+
+def test_scoring_writes_tenders_and_buyer_risks(world: World) -> None:
+    assert TenderRisk.objects.count() == 17
+    single = TenderRisk.objects.get(ocid="ocds-test-100")
+    codes = [f["code"] for f in single.flags]
+    assert "ID01" in codes and "R018" in codes
+    assert single.score == Policy().tender_score(single.flags) >= Policy().at_risk
+    assert single.n_bidders == 1 and single.n_registrants == 10 and single.hps == 1_000_000_000
+    assert single.bids and single.bids[0]["winner"] is True
+    own = BuyerRisk.objects.get(buyer__buyer_id=OWN, year=2025)
+    assert own.tenders == 6 and own.at_risk == 4
+    assert own.zone == "high" and own.organisation is not None
+    other = BuyerRisk.objects.get(buyer__buyer_id=OTHER)
+    assert other.at_risk == 0 and other.zone in {"low", "medium"}
+    assert ScoringRun.objects.get().meta["ID01"]["minimum_registrants"] == 3
+
+
+def test_rescoring_keeps_mappings(world: World, personas: Personas) -> None:
+    services.score_store()
+    assert Buyer.objects.get(buyer_id=OWN).organisation == personas.org
+    assert TenderRisk.objects.get(ocid="ocds-test-100").organisation == personas.org
+    assert BuyerRisk.objects.get(buyer__buyer_id=OWN).organisation == personas.org
+
+
+# --- Pages and scope ----------------------------------------------------------------------------
+
+
+def test_analyst_sees_only_buyers_of_own_subtree(
+    world: World, personas: Personas, client_for
+) -> None:
+    client = client_for(world.analyst)
+    page = client.get(f"/pbj/{personas.org.slug}/")
+    assert page.status_code == 200
+    assert CANARY in page.content.decode()
+    assert f"Satker {OTHER}" not in page.content.decode()
+    tenders = client.get(f"/pbj/{personas.org.slug}/tenders/").content.decode()
+    assert "Jalan" in tenders and TenderRisk.objects.get(
+        ocid="ocds-test-200"
+    ).title not in tenders.replace(CANARY, "")
+    other = TenderRisk.objects.get(ocid="ocds-test-200")
+    assert client.get(f"/pbj/{personas.org.slug}/tenders/{other.pk}/").status_code == 404
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    assert client.get(f"/pbj/{personas.org.slug}/satker/{loose.pk}/").status_code == 404
+    # A unit below the organisation is part of its subtree.
+    services.map_buyer(loose, Organisation.objects.get(slug="dinas-uji"), actor=None)
+    assert client.get(f"/pbj/{personas.org.slug}/satker/{loose.pk}/").status_code == 200
+
+
+def test_kpk_analyst_sees_everything_including_unmapped(world: World, client_for) -> None:
+    client = client_for(world.kpk_analyst)
+    body = client.get("/pbj/kpk-uji/?level=institution").content.decode()
+    assert "Inspektorat Uji" in body and "Inspektorat Lain" in body
+    body = client.get("/pbj/kpk-uji/").content.decode()
+    assert f"Satker {LOOSE}" in body
+
+
+def test_non_analysts_and_outsiders_get_404(world: World, personas: Personas, client_for) -> None:
+    for user in (personas.admin, personas.outsider, world.other_analyst):
+        client = client_for(user)
+        assert client.get(f"/pbj/{personas.org.slug}/").status_code == 404
+        assert client.get(f"/pbj/{personas.org.slug}/tenders/export.csv").status_code == 404
+
+
+def test_tender_detail_explains_each_flag(world: World, personas: Personas, client_for) -> None:
+    tender = TenderRisk.objects.get(ocid="ocds-test-100")
+    body = (
+        client_for(world.analyst)
+        .get(f"/pbj/{personas.org.slug}/tenders/{tender.pk}/")
+        .content.decode()
+    )
+    assert "ID01" in body and "10" in body  # registrants quoted
+    assert "Rp" in body and "PT Penyedia" in body
+
+
+def test_tender_list_filters_sorts_and_paginates(world: World, client_for) -> None:
+    client = client_for(world.kpk_analyst)
+    body = client.get("/pbj/kpk-uji/tenders/?flag=ID01&sort=value").content.decode()
+    assert "ocds-test-2" not in body  # OTHER's tenders have no single offer
+    htmx = client.get("/pbj/kpk-uji/tenders/?min_score=90", headers={"HX-Request": "true"})
+    assert b"<html" not in htmx.content and htmx.status_code == 200
+
+
+def test_exports(world: World, personas: Personas, client_for) -> None:
+    client = client_for(world.analyst)
+    csv_body = b"".join(
+        client.get(f"/pbj/{personas.org.slug}/tenders/export.csv").streaming_content
+    )
+    text = csv_body.decode("utf-8-sig")
+    assert text.count("ocds-test-1") == 6 and "ocds-test-200" not in text
+    response = client.get(f"/pbj/{personas.org.slug}/tenders/export.xlsx")
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 7
+
+
+def test_trends_chart_is_inline_svg(world: World, personas: Personas, client_for) -> None:
+    body = client_for(world.analyst).get(f"/pbj/{personas.org.slug}/trends/").content.decode()
+    assert "<svg" in body and "<script" not in body.split("<svg")[1].split("</svg>")[0]
+
+
+# --- Imports and mapping ------------------------------------------------------------------------
+
+
+def test_upload_imports_and_rescores(
+    world: World, client_for, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    client = client_for(world.kpk_analyst)
+    data = write_releases(tmp_path / "new.jsonl", [release(900, "ID-SATKER-NEW", bidders=1)])
+    upload = SimpleUploadedFile("new.jsonl", data.read_bytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/imports/{job.pk}/")
+    assert job.status == ImportJob.Status.DONE and job.result["imported"] == 1
+    assert TenderRisk.objects.filter(ocid="ocds-test-900").exists()
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "100%" in page and 'http-equiv="refresh"' not in page
+    assert AuditEntry.objects.filter(action="procurement.import.finished").exists()
+
+
+def test_running_import_page_polls(world: World, client_for) -> None:
+    job = ImportJob.objects.create(
+        organisation=world.kpk,
+        kind="ocds",
+        original_name="big.jsonl",
+        path="/nonexistent",
+        bytes_total=100,
+        bytes_done=40,
+        status=ImportJob.Status.RUNNING,
+    )
+    client = client_for(world.kpk_analyst)
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert 'hx-trigger="every 2s"' in page and 'http-equiv="refresh"' in page and "40%" in page
+    fragment = client.get(f"/pbj/kpk-uji/imports/{job.pk}/", headers={"HX-Request": "true"})
+    assert b"<html" not in fragment.content
+
+
+def test_upload_rejects_other_files_and_regional_analysts(
+    world: World, personas: Personas, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    response = client.post("/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.exe", b"MZ")})
+    assert response.status_code == 200 and not ImportJob.objects.exists()
+    regional = client_for(world.analyst)
+    assert regional.get(f"/pbj/{personas.org.slug}/imports/").status_code == 404
+
+
+def test_mapping_a_buyer_is_audited(world: World, client_for) -> None:
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    client = client_for(world.kpk_analyst)
+    response = client.post(
+        f"/pbj/kpk-uji/satker/{loose.pk}/map/", {"organisation": "inspektorat-lain"}
+    )
+    assert response.status_code == 302
+    loose.refresh_from_db()
+    assert loose.organisation.slug == "inspektorat-lain"
+    assert TenderRisk.objects.filter(buyer=loose, organisation=loose.organisation).count() == 5
+    assert AuditEntry.objects.filter(action="procurement.buyer.mapped").exists()
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_api_gives_scoped_risk_for_the_map(world: World, personas: Personas, client) -> None:
+    _token, raw = create_api_token(organisation=personas.org, name="map", actor=personas.admin)
+    headers = {"Authorization": f"Bearer {raw}"}
+    body = client.get("/api/v1/procurement/buyers?year=2025", headers=headers).json()
+    assert [i["buyer_id"] for i in body["items"]] == [OWN]
+    assert body["items"][0]["zone"] == "high" and body["cutoffs"]["high"] == 40
+    institutions = client.get("/api/v1/procurement/institutions", headers=headers).json()
+    assert [i["organisation"] for i in institutions] == [personas.org.slug]
+    assert client.get("/api/v1/procurement/buyers").status_code == 401
+    _kpk_token, kpk_raw = create_api_token(organisation=world.kpk, name="kpk", actor=None)
+    everything = client.get(
+        "/api/v1/procurement/institutions", headers={"Authorization": f"Bearer {kpk_raw}"}
+    ).json()
+    assert None in [i["organisation"] for i in everything] and len(everything) == 3
