@@ -345,6 +345,11 @@ RATELIMIT_ENABLE = env_bool(
     "CEGAH_RATELIMIT", True, "Rate limits on anonymous endpoints (turn off only for benchmarks)."
 )
 
+# --- Channels (WhatsApp, SMS, email): every knob is declared in cegah/channels/conf.py ---------
+from cegah.channels.conf import from_environment as _channels_config  # noqa: E402
+
+CHANNELS_CONFIG = _channels_config(production=PRODUCTION)
+
 # --- API ---------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -30,6 +30,9 @@ class WbsConfig(AppConfig):
         )
         ORG_LINKS.append(OrgLink(_("Report keys"), "wbs:keys", "members.manage"))
         ORG_LINKS.append(OrgLink(_("Report handling policy"), "wbs:policy", "members.manage"))
+        from cegah.wbs.conversation import register as register_conversation
+
+        register_conversation()
         LOGIN_HOOKS.append(on_login)
         PASSWORD_CHANGED_HOOKS.append(on_password_changed)
         ROLE_REMOVED_HOOKS.append(on_role_removed)

@@ -411,7 +411,7 @@ class PolicyForm(forms.ModelForm):
 
     class Meta:
         model = Policy
-        fields = ["profile", "remind_days_before", "retention_days"]
+        fields = ["profile", "remind_days_before", "retention_days", "receives_channel_reports"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

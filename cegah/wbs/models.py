@@ -319,6 +319,11 @@ class Policy(models.Model):
     # The report form's adjustments: {"fields": {name: {"required": bool, "help_id": …, "help_en": …}},
     # "extra": [{"name", "label_id", "label_en", "type": "text|textarea|date|number", "required", "help_id", "help_en"}]}
     form = models.JSONField(default=dict, blank=True)
+    receives_channel_reports = models.BooleanField(
+        _("receives reports from the WhatsApp and SMS line"),
+        default=False,
+        help_text=_("One organisation answers the shared WhatsApp/SMS number; KPK if none is set."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -504,6 +504,10 @@ def post_message(report: Report, data_key: bytes, kind: str, body: str, actor: U
             kind=f"message_{kind}",
             visible_to_reporter=kind != Message.Kind.NOTE,
         )
+        if kind != Message.Kind.NOTE and report.channel in (Channel.WHATSAPP, Channel.SMS):
+            from cegah.wbs.conversation import relay_to_reporter
+
+            relay_to_reporter(report, data_key, message)
         audit.record(
             f"wbs.report.{'noted' if kind == Message.Kind.NOTE else 'messaged'}",
             actor=actor,
@@ -734,6 +738,10 @@ def update_policy(policy: Policy, data: dict[str, Any], actor: User) -> Policy:
         policy.profile = data["profile"]
         policy.remind_days_before = data["remind_days_before"]
         policy.retention_days = data["retention_days"]
+        if data.get("receives_channel_reports"):
+            # One organisation answers the shared line: taking it over releases the others.
+            Policy.objects.exclude(pk=policy.pk).update(receives_channel_reports=False)
+        policy.receives_channel_reports = bool(data.get("receives_channel_reports"))
         form_config = {
             "fields": {name: {"required": True} for name in data.get("required_fields", [])},
             "extra": data.get("extra_fields", []),

@@ -1,0 +1,121 @@
+"""A local fake of Twilio's Messages REST API (same path, form fields and JSON answers).
+
+Records accepted sends, counts them per ``ref`` (our message reference, carried in the status
+callback URL), and can rate-limit (429 / 20429), fail on demand, or refuse numbers (21211).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+
+
+def _error(status: int, code: int, message: str) -> httpx.Response:
+    return httpx.Response(
+        status, json={"code": code, "message": message, "more_info": "", "status": status}
+    )
+
+
+@dataclass
+class FakeTwilioAPI:
+    rate_per_second: float = 0.0
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    per_reference: Counter[str] = field(default_factory=Counter)
+    fail_next: list[tuple[int, int]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
+    rate_limited: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._tokens = self.rate_per_second
+        self._refilled = time.monotonic()
+
+    def reset(self, rate_per_second: float = 0.0) -> None:
+        with self._lock:
+            self.rate_per_second = rate_per_second
+            self._tokens, self._refilled = rate_per_second, time.monotonic()
+            self.sent.clear()
+            self.per_reference.clear()
+            self.fail_next.clear()
+            self.unreachable.clear()
+            self.rate_limited = 0
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def _take_token(self) -> bool:
+        if self.rate_per_second <= 0:
+            return True
+        now = time.monotonic()
+        self._tokens = min(
+            self.rate_per_second, self._tokens + (now - self._refilled) * self.rate_per_second
+        )
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        match = MESSAGES_PATH.match(request.url.path)
+        if request.method != "POST" or not match:
+            return _error(404, 20404, "The requested resource was not found")
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        to = form.get("To", "")
+        if (
+            not to
+            or not (form.get("From") or form.get("MessagingServiceSid"))
+            or not form.get("Body")
+        ):
+            return _error(400, 21604, "A 'To', 'From' and 'Body' are required")
+        with self._lock:
+            if not self._take_token():
+                self.rate_limited += 1
+                return _error(429, 20429, "Too Many Requests")
+            if self.fail_next:
+                status, code = self.fail_next.pop(0)
+                return _error(status, code, "Injected failure")
+            if to in self.unreachable:
+                return _error(400, 21211, "The 'To' number is not a valid phone number")
+            sid = f"SMFAKE{next(self._ids):026d}"
+            callback = form.get("StatusCallback", "")
+            reference = parse_qs(urlsplit(callback).query).get("ref", [""])[0]
+            self.sent.append(
+                {
+                    "sid": sid,
+                    "to": to,
+                    "body": form["Body"],
+                    "reference": reference,
+                    "at": time.time(),
+                }
+            )
+            if reference:
+                self.per_reference[reference] += 1
+        return httpx.Response(
+            201,
+            json={"sid": sid, "status": "queued", "to": to, "account_sid": match["sid"]},
+        )
+
+
+_FAKE: FakeTwilioAPI | None = None
+_FAKE_LOCK = threading.Lock()
+
+
+def fake_twilio() -> FakeTwilioAPI:
+    """Return the process-wide fake Twilio API."""
+    global _FAKE
+    with _FAKE_LOCK:
+        if _FAKE is None:
+            _FAKE = FakeTwilioAPI()
+        return _FAKE
