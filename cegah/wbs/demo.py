@@ -13,7 +13,7 @@ from cegah.accounts.models import User
 from cegah.core.demo import DEMO_USERS, demo_password
 from cegah.orgs.models import Organisation
 from cegah.wbs import keys, services
-from cegah.wbs.models import Message, OrgKey, Report, Status
+from cegah.wbs.models import Message, OrgKey, Policy, Report, Status
 
 DEMO_REPORTS: tuple[dict[str, Any], ...] = (
     {
@@ -112,6 +112,10 @@ def load_demo() -> list[str]:
                     f"Recovery key of {org.slug} (shown once, keep it offline): {recovery}"
                 )
     inspektorat = Organisation.objects.get(slug="inspektorat-lampung")
+    # The demo WhatsApp/SMS line answers for Inspektorat Provinsi Lampung.
+    if not Policy.objects.filter(receives_channel_reports=True).exists():
+        services.policy_for(inspektorat)
+        Policy.objects.filter(organisation=inspektorat).update(receives_channel_reports=True)
     if Report.objects.filter(organisation=inspektorat).exists():
         return notes
     handler = User.objects.get(username="penangan")
