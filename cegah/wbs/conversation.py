@@ -38,6 +38,7 @@ DONE_WORDS = {"selesai", "done", "lanjut", "next", "tidak ada", "none", "-"}
 SEND_WORDS = {"kirim", "send", "ya", "yes"}
 RECEIPT_RE = re.compile(r"(\d[\d\s-]{14,30}\d)")
 MAX_MEDIA = 5
+UNREADABLE_KINDS = {"sticker", "reaction", "location", "unsupported", "system"}
 
 
 def channel_organisation() -> Organisation | None:
@@ -81,6 +82,18 @@ def handle(event: InboundEvent) -> bool:
         language = "id"
     state["lang"] = language
     with translation.override(language):
+        if event.kind in UNREADABLE_KINDS:
+            # Stickers, reactions, locations, unknown types: answer politely, keep the step.
+            _reply(
+                event,
+                _("Sorry, I can only read text, photos and documents. Write BANTUAN for the menu."),
+                key="unreadable",
+            )
+            conversation.set_state(state)
+            if conversation.purpose != PURPOSE:
+                conversation.purpose = PURPOSE
+                conversation.save(update_fields=["purpose"])
+            return True
         if event.channel == "sms":
             state = _sms(event, state, text, lowered)
         else:

@@ -159,3 +159,13 @@ def test_sms_keyword_flow(wbs, twilio, line) -> None:  # noqa: F811
     assert "Receipt" in str(twilio.sent[-1]) or "Tanda" in str(twilio.sent[-1]) or twilio.sent
     sms("BANTUAN", "SM2")
     assert len(twilio.sent) >= 2
+
+
+def test_stickers_get_a_polite_answer_and_keep_the_step(wbs, graph, line) -> None:  # noqa: F811
+    line.say("LAPOR")
+    line.post(
+        _message("sticker", sticker={"id": "123", "mime_type": "image/webp", "animated": False})
+    )
+    assert "BANTUAN" in _last_text(graph)
+    line.pick("suap")  # still at the category step
+    assert "Apa yang terjadi" in _last_text(graph) or "What happened" in _last_text(graph)
