@@ -88,3 +88,7 @@ def example_csv(tmp_path: Path) -> Path:
     path = tmp_path / "responses.csv"
     path.write_text(RESPONSES_CSV, encoding="utf-8")
     return path
+
+
+# Fixtures of the web app tests (coordinator, edition, locus; fake WhatsApp).
+from tests.survey.web import graph, world  # noqa: E402, F401

@@ -1,0 +1,173 @@
+"""Forms of the survey's staff pages and the self-registration page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from lokal import parse_phone
+
+from cegah.orgs.models import Organisation
+from cegah.survey.models import Edition, Group, Locus
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+class EditionForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2017, max_value=2100)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = Edition
+        fields = [
+            "title",
+            "status",
+            "margin_of_error",
+            "confidence_level",
+            "census_below",
+            "max_reminders",
+            "reminder_gap_days",
+            "lagging_below",
+        ]
+
+    weight_internal = forms.FloatField(label=_("Weight: internal"), min_value=0)
+    weight_external = forms.FloatField(label=_("Weight: external"), min_value=0)
+    weight_expert = forms.FloatField(label=_("Weight: experts"), min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        weights = self.instance.group_weights or {}
+        for group in ("internal", "external", "expert"):
+            self.fields[f"weight_{group}"].initial = weights.get(group, 0)
+
+    def clean_margin_of_error(self) -> float:
+        value = float(self.cleaned_data["margin_of_error"])
+        if not 0.005 <= value <= 0.10:
+            raise forms.ValidationError(_("Use a margin between 0.005 and 0.10 (10%)."))
+        return value
+
+    def clean_confidence_level(self) -> float:
+        value = float(self.cleaned_data["confidence_level"])
+        if not 0.5 < value < 1:
+            raise forms.ValidationError(_("Use a confidence level between 0.5 and 1."))
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        data = {k: self.cleaned_data[k] for k in self.Meta.fields}
+        data["group_weights"] = {
+            g: self.cleaned_data[f"weight_{g}"] for g in ("internal", "external", "expert")
+        }
+        return data
+
+
+class QuestionnaireForm(forms.Form):
+    group = forms.ChoiceField(label=_("Respondent group"), choices=Group.choices)
+    file = forms.FileField(label=_("XLSForm (.xlsx)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD or not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("Upload an .xlsx file of at most 20 MB."))
+        return upload
+
+
+class LocusForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Organisation.objects.none()
+    )
+    institution_type = forms.ChoiceField(
+        label=_("Institution type"),
+        choices=[("", _("From the organisation")), *list(Locus.InstitutionType.choices)],
+        required=False,
+    )
+    size = forms.ChoiceField(
+        label=_("Size"), choices=[("", "—"), *list(Locus.Size.choices)], required=False
+    )
+
+    def __init__(self, *args: Any, candidates: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class FrameForm(forms.Form):
+    file = forms.FileField(
+        label=_("Population list (CSV or XLSX)"),
+        help_text=_("Columns: name, unit, group (internal/external/expert), phone, email."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD or not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file of at most 20 MB."))
+        return upload
+
+
+class RecommendationForm(forms.Form):
+    """One textarea per dimension; one recommendation per line, Indonesian | English."""
+
+    def __init__(
+        self,
+        *args: Any,
+        current: dict[str, list[dict[str, str]]],
+        labels: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for dim, label in labels.items():
+            lines = [f"{r['id']} | {r['en']}" for r in current.get(dim, [])]
+            self.fields[dim] = forms.CharField(
+                label=label,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial="\n".join(lines),
+                help_text=_("One recommendation per line: Indonesian | English."),
+            )
+
+    def texts(self) -> dict[str, list[dict[str, str]]]:
+        out: dict[str, list[dict[str, str]]] = {}
+        for dim in self.fields:
+            items = []
+            for line in str(self.cleaned_data.get(dim, "")).splitlines():
+                if not line.strip():
+                    continue
+                indo, _sep, english = line.partition("|")
+                items.append({"id": indo.strip()[:1000], "en": (english or indo).strip()[:1000]})
+            out[dim] = items
+        return out
+
+
+class RegistrationForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Service unit"), queryset=Organisation.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phone = forms.CharField(label=_("WhatsApp or mobile number"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    served_recently = forms.BooleanField(
+        label=_("I used a service of this institution in the last 12 months, not through a broker.")
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree to be contacted once for this survey. My contact data is not stored with my answers."
+        )
+    )
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"].strip()
+        if not value:
+            return ""
+        info = parse_phone(value)
+        if not info.valid or not info.e164:
+            raise forms.ValidationError(_("Not a valid Indonesian phone number."))
+        return str(info.e164)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("phone") and not data.get("email") and not self.errors:
+            raise forms.ValidationError(_("Give a phone number or an email address."))
+        return data

@@ -1,0 +1,199 @@
+"""The respondent's pages: the invitation link, the questionnaire page by page, opt-out, and
+self-registration at a service counter.
+
+A GET never consumes anything (chat apps prefetch links): starting, saving a page, submitting
+and opting out are POSTs. The pages work without JavaScript, load nothing from elsewhere, are
+not cached and send no referrer; no client address is stored (bursts use a keyed hash, held
+for minutes).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from cegah.core.middleware import sensitive_page
+from cegah.survey import runtime, sealing, services
+from cegah.survey.forms import RegistrationForm
+from cegah.survey.models import Draft, Edition, Invitation, Locus
+
+DEVICE_COOKIE = "spi_dev"
+
+
+def _invitation(token: str) -> Invitation:
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def _with_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if not request.COOKIES.get(DEVICE_COOKIE):
+        response.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(16),
+            max_age=60 * 60 * 24 * 60,
+            httponly=True,
+            samesite="Lax",
+            path="/spi/",
+        )
+    return response
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    device = request.COOKIES.get(DEVICE_COOKIE, "")
+    if device:
+        return sealing.keyed_hash("device", f"c:{device[:64]}")
+    return sealing.keyed_hash("device", f"a:{request.META.get('REMOTE_ADDR', '')}")
+
+
+@sensitive_page
+@require_GET
+@ratelimit(key="ip", rate="120/m", method="GET", block=True)
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    services.mark_opened(invitation)
+    draft = Draft.objects.filter(invitation=invitation).first()
+    context = {
+        "invitation": invitation,
+        "locus": invitation.locus,
+        "token": token,
+        "draft": draft,
+        "open": invitation.locus.edition.status == Edition.Status.FIELDWORK,
+    }
+    return _with_device(request, render(request, "survey/public/landing.html", context))
+
+
+@sensitive_page
+@require_POST
+@ratelimit(key="ip", rate="60/m", method="POST", block=True)
+def respond_start(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    if invitation.completed:
+        return redirect("survey:respond", token)
+    try:
+        services.start(invitation, token)
+    except services.ValidationError:
+        return redirect("survey:respond", token)
+    return _with_device(request, redirect("survey:respond_page", token))
+
+
+def _page_context(
+    invitation: Invitation,
+    token: str,
+    draft: Draft,
+    answers: dict[str, Any],
+    errors: dict[str, str],
+) -> dict[str, Any]:
+    questionnaire = services.questionnaire_for(invitation)
+    pages = runtime.pages(questionnaire)
+    number = min(draft.page, len(pages) - 1)
+    # Skip pages with nothing relevant (skip logic), forward from the saved page.
+    while number < len(pages) - 1 and not runtime.visible(pages[number], answers):
+        number += 1
+    page = pages[number]
+    questions = []
+    for q in runtime.visible(page, answers):
+        questions.append(
+            {
+                "q": q,
+                "kind": runtime.base_type(q),
+                "label": q.label("id"),
+                "hint": q.hints.get("id") or q.hints.get("default", ""),
+                "choices": [(c.name, c.label("id")) for c in q.choices],
+                "value": answers.get(q.name, ""),
+                "values": str(answers.get(q.name, "")).split(),
+                "error": errors.get(q.name, ""),
+            }
+        )
+    return {
+        "invitation": invitation,
+        "locus": invitation.locus,
+        "token": token,
+        "page": page,
+        "number": number,
+        "count": len(pages),
+        "percent": round(100 * number / len(pages)),
+        "questions": questions,
+        "last": number == len(pages) - 1,
+        "errors": errors,
+        "title": questionnaire.title,
+    }
+
+
+@sensitive_page
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="120/m", method="POST", block=True)
+def respond_page(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    if invitation.completed:
+        return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+    draft = Draft.objects.filter(invitation=invitation).first()
+    if draft is None:
+        return redirect("survey:respond", token)
+    answers = services.draft_answers(draft, token)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        context = _page_context(invitation, token, draft, answers, {})
+        page = context["page"]
+        action = request.POST.get("action", "next")
+        values, errors = runtime.clean_page(page, answers, dict(request.POST.lists()))
+        for q in page.questions:
+            answers.pop(q.name, None)
+        answers.update(values)
+        if action == "back":
+            target = max(0, context["number"] - 1)
+            pages = runtime.pages(services.questionnaire_for(invitation))
+            while target > 0 and not runtime.visible(pages[target], answers):
+                target -= 1
+            services.save_page(draft, token, answers, target)
+            return redirect("survey:respond_page", token)
+        if not errors:
+            if context["last"] and action == "submit":
+                services.save_page(draft, token, answers, context["number"])
+                services.submit(invitation, token, _fingerprint(request))
+                return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+            services.save_page(draft, token, answers, context["number"] + 1)
+            return redirect("survey:respond_page", token)
+        services.save_page(draft, token, answers, context["number"])
+    context = _page_context(invitation, token, draft, answers, errors)
+    return render(request, "survey/public/page.html", context, status=422 if errors else 200)
+
+
+@sensitive_page
+@require_POST
+@ratelimit(key="ip", rate="30/m", method="POST", block=True)
+def respond_optout(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    services.opt_out(invitation)
+    return render(request, "survey/public/optout.html", {"locus": invitation.locus})
+
+
+@sensitive_page
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="20/h", method="POST", block=True)
+def register(request: HttpRequest, code: str) -> HttpResponse:
+    locus = (
+        Locus.objects.select_related("organisation", "edition")
+        .filter(registration_code=code[:40], registration_open=True)
+        .first()
+    )
+    if locus is None:
+        raise Http404
+    units = services.units_of(locus.organisation)
+    from cegah.orgs.models import Organisation
+
+    form = RegistrationForm(
+        request.POST or None, units=Organisation.objects.filter(pk__in=[u.pk for u in units])
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.register_self(locus, data["unit"], data["name"], data["phone"], data["email"])
+        # The same page whether or not the person was already listed: no enumeration.
+        return render(request, "survey/public/registered.html", {"locus": locus}, status=201)
+    return render(request, "survey/public/register.html", {"locus": locus, "form": form})

@@ -1,0 +1,238 @@
+"""The coordinator's path: frame, sample, invitations through the outbox, reminders, opt-out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from cegah.channels.models import OutboundMessage
+from cegah.core.crypto import DecryptionError
+from cegah.survey import hooks, sealing, services
+from cegah.survey.models import Edition, FrameImport, Invitation, Respondent
+from tests.survey.web import FRAME_CSV, World, invited
+
+pytestmark = pytest.mark.django_db
+
+
+def test_frame_import_merges_duplicates_and_keeps_contact_data_sealed(
+    world: World, client_for
+) -> None:
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("daftar.csv", FRAME_CSV.encode(), content_type="text/csv")
+    response = client.post(url + "frame/", {"file": upload})
+    assert response.status_code == 302
+    record = FrameImport.objects.get()
+    assert (record.rows, record.added, record.merged, record.rejected) == (6, 3, 1, 2)
+    assert {(p["row"], p["code"]) for p in record.problems} == {(5, "phone"), (7, "unit")}
+    people = Respondent.objects.filter(locus=world.locus)
+    assert people.count() == 3
+    sari = next(
+        r
+        for r in people
+        if sealing.unseal_contact(r.public_id, r.contact_sealed)["name"] == "Sari Dewi"
+    )
+    assert sealing.unseal_contact(sari.public_id, sari.contact_sealed)["phone"] == "+6281211110002"
+    # Bound to its row: the ciphertext of one respondent does not open as another's.
+    other = people.exclude(pk=sari.pk).first()
+    assert other is not None
+    with pytest.raises(DecryptionError):
+        sealing.unseal_contact(other.public_id, sari.contact_sealed)
+    page = client.get(url)
+    assert page.status_code == 200
+    for secret in (b"Sari Dewi", b"0812", b"+62812", b"sari@contoh.id"):
+        assert secret not in page.content
+    assert (
+        b"Not a valid Indonesian phone number" in page.content
+        or b"bukan nomor" in page.content.lower()
+    )
+
+
+def test_sample_is_recorded_and_reproducible(world: World) -> None:
+    rows = ["name,unit,group,phone,email"] + [
+        f"P{i},dinas-contoh,internal,0812{i:08d}," for i in range(400)
+    ]
+    services.import_frame(world.locus, "f.csv", "\n".join(rows).encode(), world.coordinator)
+    first = services.draw_sample(world.locus, world.coordinator, seed=99)
+    chosen = set(Respondent.objects.filter(sampled=True).values_list("pk", flat=True))
+    assert first.size == len(chosen) == Invitation.objects.count() == 197  # n for N=400
+    again = services.draw_sample(world.locus, world.coordinator, seed=first.seed)
+    assert set(Respondent.objects.filter(sampled=True).values_list("pk", flat=True)) == chosen
+    assert again.strata == first.strata
+
+
+def test_invitations_go_through_the_outbox_with_fallback_and_one_link_each(
+    world: World, graph, django_capture_on_commit_callbacks, client_for
+) -> None:
+    services.import_frame(world.locus, "f.csv", FRAME_CSV.encode(), world.coordinator)
+    services.draw_sample(world.locus, world.coordinator, seed=5)
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/invite/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    messages = list(OutboundMessage.objects.filter(purpose="survey.invitation"))
+    assert len(messages) == 3
+    orders = sorted(m.channels for m in messages)
+    assert orders == ["email", "whatsapp,sms", "whatsapp,sms,email"]
+    assert len(graph.sent) == 2  # the email-only person got an email instead
+    links = [s["payload"]["template"]["components"][0]["parameters"][2]["text"] for s in graph.sent]
+    assert len(set(links)) == 2
+    token = links[0].rstrip("/").split("/")[-1]
+    assert Invitation.objects.filter(token_hash=sealing.token_hash(token)).exists()
+    # No column holds the token itself.
+    assert not Invitation.objects.filter(nonce=token).exists()
+    assert all(inv.sends == 1 for inv in Invitation.objects.all())
+    # Sending again queues nothing new.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_invitations(world.locus, world.coordinator) == 0
+
+
+def test_reminders_respect_the_limit_gap_completion_and_opt_out(
+    world: World, graph, django_capture_on_commit_callbacks
+) -> None:
+    pairs = invited(world, 4)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_invitations(world.locus, world.coordinator)
+    Edition.objects.filter(pk=world.edition.pk).update(max_reminders=2, reminder_gap_days=3)
+    Invitation.objects.filter(pk=pairs[0][0].pk).update(completed=True)
+    Invitation.objects.filter(pk=pairs[1][0].pk).update(opted_out=True)
+    now = timezone.now()
+    assert services.send_due_reminders(now + timedelta(days=1)) == 0
+    assert services.send_due_reminders(now + timedelta(days=3, minutes=1)) == 2
+    assert services.send_due_reminders(now + timedelta(days=4)) == 0  # gap not reached again
+    later = now + timedelta(days=7)
+    Invitation.objects.update(last_sent_at=later - timedelta(days=3))
+    assert services.send_due_reminders(later) == 2
+    Invitation.objects.update(last_sent_at=later)
+    assert services.send_due_reminders(later + timedelta(days=30)) == 0  # at most 2 reminders
+    counts = dict(Invitation.objects.values_list("pk", "sends"))
+    assert counts[pairs[2][0].pk] == 3 and counts[pairs[0][0].pk] == 1
+    keys = set(OutboundMessage.objects.values_list("idempotency_key", flat=True))
+    assert f"survey:inv:{pairs[2][0].pk}:2" in keys
+
+
+class _Event:
+    def __init__(self, text: str, address: str) -> None:
+        self.kind = "text"
+        self.channel = "whatsapp"
+        self.text = text
+        self.sender_address = address
+
+
+def test_inbound_stop_opts_the_sender_out(world: World) -> None:
+    pairs = invited(world, 2)
+    assert hooks.on_inbound(_Event("halo", "6281212340000")) is False
+    assert hooks.on_inbound(_Event(" BERHENTI ", "6281212340000")) is True
+    assert list(Invitation.objects.order_by("pk").values_list("opted_out", flat=True)) == [
+        True,
+        False,
+    ]
+    assert pairs
+
+
+def test_delivery_status_follows_the_outbox(world: World) -> None:
+    (inv, _token), *_ = invited(world, 1)
+    services.record_delivery(f"survey:inv:{inv.pk}:0", "sent")
+    services.record_delivery(f"survey:inv:{inv.pk}:0", "read")
+    services.record_delivery(f"survey:inv:{inv.pk}:0", "delivered")
+    inv.refresh_from_db()
+    assert inv.delivery == "read"
+
+
+def test_lagging_alert_emails_counts_without_personal_data(world: World) -> None:
+    pairs = invited(world, 6)
+    Invitation.objects.update(sends=1)
+    world.coordinator.email = "koordinator@contoh.id"
+    world.coordinator.save()
+    assert services.send_lagging_alerts(world.edition) == 1
+    assert services.send_lagging_alerts(world.edition) == 0  # once a day
+    body = mail.outbox[0].body
+    assert "Dinas Contoh" in body and "0 " in body
+    assert "Orang" not in body and "0812" not in body
+    assert pairs
+
+
+def test_dashboard_and_export_show_counts(world: World, client_for) -> None:
+    invited(world, 3)
+    Invitation.objects.update(sends=1)
+    Invitation.objects.filter(pk=Invitation.objects.first().pk).update(opened=True, completed=True)  # type: ignore[union-attr]
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    page = client.get(base)
+    assert page.status_code == 200 and b"Dinas Contoh" in page.content
+    assert b"lagging" in page.content
+    xlsx = client.get(base + "export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    partial = client.get(base, headers={"HX-Request": "true"})
+    assert b"<html" not in partial.content
+
+
+def test_only_loci_of_the_coordinators_province(personas, world: World) -> None:
+    from django.core.exceptions import ValidationError
+
+    from cegah.orgs.models import Organisation, Region
+
+    region = Region.objects.create(code="91", name="Papua", level=1, type="provinsi")
+    other = Region.objects.create(code="18", name="Lampung", level=1, type="provinsi")
+    Organisation.objects.filter(pk=personas.org.pk).update(region=other)
+    world.edition.organisation.refresh_from_db()
+    far = Organisation.objects.create(
+        slug="pemprov-papua", name="Pemprov Papua", kind="province", region=region
+    )
+    near = Organisation.objects.create(
+        slug="pemprov-x", name="Pemprov X", kind="province", region=other
+    )
+    assert list(services.locus_candidates(world.edition)) == [near]
+    with pytest.raises(ValidationError):
+        services.add_locus(world.edition, far, "provinsi", "", world.coordinator)
+
+
+def test_coordinator_creates_an_edition_and_edits_its_settings(
+    personas, world: World, client_for
+) -> None:
+    client = client_for(world.coordinator)
+    assert client.get("/spi/").status_code == 200
+    url = f"/spi/o/{personas.org.slug}/"
+    assert client.post(url, {"year": 2023, "title": "SPI 2023"}).status_code == 302
+    old = Edition.objects.get(organisation=personas.org, year=2023)
+    assert old.category_scheme == "4-class" and len(old.category_bands) == 4
+    assert old.questionnaires.count() == 3
+    assert client.post(url, {"year": 2023}).status_code == 200  # the year exists already
+    settings_url = f"/spi/o/{personas.org.slug}/2026/settings/"
+    assert client.get(settings_url).status_code == 200
+    data = {
+        "title": "SPI 2026",
+        "status": "fieldwork",
+        "margin_of_error": "0.03",
+        "confidence_level": "0.95",
+        "census_below": "20",
+        "max_reminders": "2",
+        "reminder_gap_days": "4",
+        "lagging_below": "0.4",
+        "weight_internal": "0.5",
+        "weight_external": "0.3",
+        "weight_expert": "0.2",
+    }
+    assert client.post(settings_url, data).status_code == 302
+    world.edition.refresh_from_db()
+    assert world.edition.margin_of_error == 0.03
+    assert world.edition.group_weights == {"internal": 0.5, "external": 0.3, "expert": 0.2}
+    assert client.post(settings_url, data | {"margin_of_error": "0.2"}).status_code == 200
+
+
+def test_a_viewer_of_the_organisation_cannot_coordinate(personas, world: World, client_for) -> None:
+    client = client_for(personas.viewer)
+    assert client.get(f"/spi/o/{personas.org.slug}/2026/").status_code == 404
+
+
+def test_a_send_is_claimed_once_even_from_stale_reads(world: World) -> None:
+    invited(world, 3)
+    stale = list(Invitation.objects.select_related("respondent", "locus"))
+    assert len(services._claim(stale, timezone.now())) == 3
+    assert services._claim(stale, timezone.now()) == []  # a second scheduler read the same rows
+    assert set(Invitation.objects.values_list("sends", flat=True)) == {1}

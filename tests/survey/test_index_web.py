@@ -1,0 +1,186 @@
+"""The index from stored responses equals the batch command's, reports come out, and the
+integrity review excludes confirmed responses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cegah.survey import indexing, runtime, services
+from cegah.survey.models import Draft, Questionnaire, Response
+from cegah.survey.scoring.cli import main as score_cli
+from tests.survey.web import World, invited
+
+pytestmark = pytest.mark.django_db
+
+
+def _fill(world: World, group: str, n: int, seed: int, same: dict[str, str] | None = None) -> None:
+    rng = random.Random(seed)
+    q = runtime.load_stored(Questionnaire.objects.get(edition=world.edition, group=group))
+    for inv, token in invited(world, n, group):
+        if inv.completed:
+            continue
+        answers: dict[str, str] = {}
+        for question in q.questions:
+            if question.choices and runtime.is_relevant(question, answers):
+                names = [c.name for c in question.choices]
+                answers[question.name] = (same or {}).get(question.name) or rng.choice(names)
+        services.start(inv, token)
+        services.save_page(Draft.objects.get(invitation=inv), token, answers, 99)
+        services.submit(inv, token, "")
+    services.flush_responses(world.edition.pk, force=True)
+
+
+def test_web_index_equals_the_batch_command(world: World, tmp_path) -> None:
+    _fill(world, "internal", 12, 1)
+    run = indexing.compute(world.edition, world.coordinator)
+    web = run.results["institutions"][world.institution.slug]
+    # The same responses through `cegah survey score`.
+    q = runtime.load_stored(Questionnaire.objects.get(edition=world.edition, group="internal"))
+    names = [x.name for x in q.questions]
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["institution", "group", *names])
+        for r in Response.objects.all():
+            writer.writerow(
+                [world.institution.slug, r.group, *[r.answers.get(n, "") for n in names]]
+            )
+    form = tmp_path / "internal.xlsx"
+    form.write_bytes(bytes(Questionnaire.objects.get(edition=world.edition, group="internal").xlsx))
+    out = io.StringIO()
+    assert (
+        score_cli(
+            ["--questionnaire", f"internal={form}", "--responses", str(path), "--edition", "2026"],
+            out,
+            io.StringIO(),
+        )
+        == 0
+    )
+    last = out.getvalue().strip().splitlines()[-1].split(",")
+    assert last[0] == world.institution.slug
+    assert float(last[3]) == web["index"] and last[4] == web["category"]
+    assert web["weakest"] and web["weakest"][0]["recommendations"]
+
+
+def test_index_page_and_pdf_report(world: World, client_for) -> None:
+    _fill(world, "internal", 6, 2)
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    assert client.post(base + "index/").status_code == 302
+    page = client.get(base + "index/")
+    assert page.status_code == 200 and b"Pemkab Contoh" in page.content
+    pdf = client.get(base + f"l/{world.institution.slug}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_confirmed_flags_are_left_out_of_the_index(world: World, client_for) -> None:
+    coached = {"masa_kerja": "1_5", "terlibat_pbj": "tidak"}
+    q = runtime.load_stored(Questionnaire.objects.get(edition=world.edition, group="internal"))
+    for item in q.scored_items:
+        coached[item.name] = "4"
+    _fill(world, "internal", 8, 3, same=coached)
+    assert indexing.refresh_flags(world.edition) == 8
+    assert all({"straightliner", "identical"} <= set(r.flags) for r in Response.objects.all())
+    assert indexing.coaching_scores(world.edition)[world.institution.slug] > 50
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    page = client.get(base + "integrity/")
+    assert page.status_code == 200
+    assert b"Dinas Contoh" in page.content  # 8 responses in the unit: enough to name it
+    target = Response.objects.first()
+    assert target is not None
+    client.post(base + f"integrity/{target.pk}/", {"decision": "confirmed"})
+    run = indexing.compute(world.edition)
+    assert run.excluded == 1 and run.results["institutions"][world.institution.slug]["n"] == 7
+
+
+def test_small_units_are_not_named_in_the_review(world: World, client_for) -> None:
+    _fill(world, "internal", 2, 4, same={"masa_kerja": "1_5"})
+    Response.objects.update(flags=["speeder"], review="flagged")
+    page = client_for(world.coordinator).get(
+        f"/spi/o/{world.edition.organisation.slug}/2026/integrity/"
+    )
+    assert b"Dinas Contoh" not in page.content
+
+
+def test_xlsform_errors_are_shown_by_sheet_row_and_column(
+    world: World, client_for, tmp_path
+) -> None:
+    from tests.survey.conftest import write_form
+
+    bad = write_form(
+        tmp_path / "bad.xlsx",
+        [
+            ("select_one s4", "a1", "Soal", "", "korupsi", "no"),
+            ("select_one s4", "a2", "Soal 2", "", "sdm", "maybe"),
+        ],
+    )
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/questionnaires/"
+    upload = SimpleUploadedFile("bad.xlsx", bad.read_bytes())
+    page = client.post(url, {"group": "internal", "file": upload})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "korupsi" in text and "<td>2</td>" in text and "<td>E (dimension)</td>" in text
+    good = SimpleUploadedFile(
+        "ok.xlsx",
+        write_form(
+            tmp_path / "ok.xlsx", [("select_one s4", "a1", "Soal", "", "sdm", "no")]
+        ).read_bytes(),
+    )
+    assert client.post(url, {"group": "expert", "file": good}).status_code == 302
+    assert Questionnaire.objects.get(edition=world.edition, group="expert").filename == "ok.xlsx"
+    assert client.post(url, {"default": "expert"}).status_code == 302
+    assert Questionnaire.objects.get(edition=world.edition, group="expert").is_default
+
+
+def test_recommendations_are_editable(world: World, client_for) -> None:
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/recommendations/"
+    assert client.get(url).status_code == 200
+    client.post(url, {"sdm": "Terapkan sistem merit | Apply a merit system"})
+    recs = indexing.recommendations(type(world.edition).objects.get(pk=world.edition.pk))
+    assert recs["sdm"][0].text_en == "Apply a merit system"
+
+
+def test_self_registration_is_kept_apart_and_screened(world: World, client_for) -> None:
+    from django.test import Client
+
+    from cegah.survey.models import Invitation, Locus, Respondent
+
+    code = world.locus.registration_code
+    assert Client().get(f"/spi/daftar/{code}/").status_code == 404  # closed
+    Locus.objects.filter(pk=world.locus.pk).update(registration_open=True)
+    data = {
+        "unit": world.unit.pk,
+        "name": "Warga",
+        "phone": "0812 9999 0000",
+        "email": "",
+        "served_recently": "on",
+        "consent": "on",
+    }
+    assert Client().post(f"/spi/daftar/{code}/", data).status_code == 201
+    person = Respondent.objects.get(source="self")
+    assert person.screening == "pending" and not Invitation.objects.exists()
+    client = client_for(world.coordinator)
+    base = (
+        f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/registrations/"
+    )
+    page = client.get(base)
+    assert page.status_code == 200 and b"<svg" in page.content and b"Warga" in page.content
+    client.post(base + f"{person.public_id}/", {"accept": "1"})
+    assert Invitation.objects.get().respondent == person
+
+
+def test_groups_with_too_few_responses_are_withheld(world: World) -> None:
+    _fill(world, "internal", 4, 5)
+    run = indexing.compute(world.edition)
+    assert world.institution.slug not in run.results["institutions"]
+    assert run.results["withheld"] == [
+        {"slug": world.institution.slug, "name": world.institution.name, "group": "internal"}
+    ]

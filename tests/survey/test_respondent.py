@@ -1,0 +1,192 @@
+"""The respondent's path: GET never consumes, POSTs start and submit, skip logic server-side,
+one response per token, and the stored response cannot be joined to a person."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import models
+from django.test import Client
+
+from cegah.survey import services
+from cegah.survey.models import Draft, Invitation, PendingResponse, Response, SubmissionTrace
+from tests.survey.web import World, invited
+
+pytestmark = pytest.mark.django_db
+
+INTERNAL = {
+    "masa_kerja": "6_15",
+    "terlibat_pbj": "tidak",
+    **{f"tr{i}": "3" for i in (1, 2, 3)},
+    **{f"sdm{i}": "2" for i in (1, 2, 3)},
+    **{f"ang{i}": "1" for i in (1, 2, 3)},
+    **{f"int{i}": "4" for i in (1, 2, 3, 4)},
+    **{f"pgh{i}": "2" for i in (1, 2, 3)},
+    **{f"pbj{i}": "3" for i in (1, 2, 3)},
+    **{f"sos{i}": "3" for i in (1, 2, 3)},
+}
+
+
+def answer_all(client: Client, token: str, answers: dict[str, str]) -> Client:
+    assert client.post(f"/spi/i/{token}/mulai/").status_code == 302
+    for _step in range(30):
+        page = client.get(f"/spi/i/{token}/isi/")
+        if b'name="action" value="submit"' in page.content:
+            action = "submit"
+        else:
+            action = "next"
+        names = set()
+        for value in answers:
+            if f'name="{value}"'.encode() in page.content:
+                names.add(value)
+        data = {k: answers[k] for k in names} | {"action": action}
+        response = client.post(f"/spi/i/{token}/isi/", data)
+        if action == "submit":
+            assert response.status_code == 200, response.content[:400]
+            return client
+        assert response.status_code == 302, response.content[:2000]
+    raise AssertionError("never reached the last page")
+
+
+def test_get_opens_but_never_consumes(world: World) -> None:
+    (inv, token), *_ = invited(world, 1)
+    client = Client()
+    for _ in range(3):
+        response = client.get(f"/spi/i/{token}/")
+        assert response.status_code == 200
+        assert b"Integritas" in response.content or b"Integrity" in response.content
+    inv.refresh_from_db()
+    assert inv.opened and not inv.started and not inv.completed
+    assert response["Cache-Control"].startswith("no-store")
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert client.get(f"/spi/i/{token}/isi/").status_code == 302  # not started: back to landing
+    assert Client().get("/spi/i/not-a-token/").status_code == 404
+
+
+def test_answering_on_a_phone_skips_irrelevant_pages_and_submits_once(world: World) -> None:
+    (inv, token), *_ = invited(world, 1)
+    client = answer_all(Client(HTTP_USER_AGENT="Mozilla/5.0 (Linux; Android 14)"), token, INTERNAL)
+    inv.refresh_from_db()
+    assert inv.completed and not Draft.objects.exists()
+    services.flush_responses(world.edition.pk, force=True)
+    stored = Response.objects.get()
+    # terlibat_pbj = 'tidak' makes the procurement group irrelevant: its answers are never kept.
+    assert "pbj1" not in stored.answers and stored.answers["tr1"] == "3"
+    assert stored.submitted_on and stored.duration_s is not None
+    # A second submission (another tab, a replay) stores nothing.
+    again = client.post(f"/spi/i/{token}/isi/", {"action": "submit"})
+    assert again.status_code == 200
+    assert Response.objects.count() == 1 and not PendingResponse.objects.exists()
+    assert not services.submit(inv, token, "x")
+
+
+def test_required_answers_are_asked_for_again(world: World) -> None:
+    (_inv, token), *_ = invited(world, 1)
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    response = client.post(f"/spi/i/{token}/isi/", {"action": "next"})
+    assert response.status_code == 422
+    assert b'role="alert"' in response.content
+
+
+def test_progress_is_saved_per_page_and_unreadable_without_the_link(world: World) -> None:
+    (inv, token), *_ = invited(world, 1)
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    client.post(
+        f"/spi/i/{token}/isi/", {"masa_kerja": "1_5", "terlibat_pbj": "ya", "action": "next"}
+    )
+    draft = Draft.objects.get(invitation=inv)
+    assert draft.page == 1
+    assert b"1_5" not in bytes(draft.answers_sealed)
+    assert services.draft_answers(draft, token)["terlibat_pbj"] == "ya"
+    # Resuming later on another device continues where it stopped.
+    page = Client().get(f"/spi/i/{token}/isi/")
+    assert b'name="tr1"' in page.content
+
+
+def test_opt_out_is_a_post(world: World) -> None:
+    (inv, token), *_ = invited(world, 1)
+    assert Client().get(f"/spi/i/{token}/berhenti/").status_code == 405
+    assert Client().post(f"/spi/i/{token}/berhenti/").status_code == 200
+    inv.refresh_from_db()
+    assert inv.opted_out
+
+
+def test_a_response_cannot_be_joined_to_a_respondent(world: World) -> None:
+    pairs = invited(world, 12)
+    for inv, token in pairs:
+        services.start(inv, token)
+        draft = Draft.objects.get(invitation=inv)
+        services.save_page(
+            draft, token, {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "tr1": "2"}, 9
+        )
+        assert services.submit(inv, token, f"device-{inv.pk}")
+    services.flush_responses(world.edition.pk, force=True)
+    # 1. No column of a response refers to the frame, the invitation, the token or a time.
+    fields = {f.name: f for f in Response._meta.get_fields() if f.concrete}
+    assert set(fields) == {
+        "id",
+        "edition",
+        "locus",
+        "unit",
+        "group",
+        "self_registered",
+        "answers",
+        "duration_s",
+        "submitted_on",
+        "flags",
+        "review",
+    }
+    targets = {f.related_model._meta.label for f in fields.values() if f.is_relation}  # type: ignore[union-attr]
+    assert targets == {"survey.Edition", "survey.Locus", "orgs.Organisation"}
+    assert not any(isinstance(f, models.DateTimeField) for f in fields.values())
+    assert isinstance(fields["id"], models.UUIDField)
+    # 2. Nothing of an invitation appears in any response row.
+    secrets = set()
+    for inv, token in pairs:
+        secrets |= {token, inv.nonce, inv.token_hash, str(inv.pk), str(inv.respondent.public_id)}
+    for row in Response.objects.values():
+        flat = " ".join(str(v) for v in row.values())
+        assert not any(s in flat for s in secrets if len(s) > 3)
+    # 3. Within a unit and group all responses look alike: no order, no time, no id to match.
+    assert Response.objects.values("unit", "group", "submitted_on").distinct().count() == 1
+    # 4. The pool and the burst traces are gone once moved and purged.
+    assert not PendingResponse.objects.exists() and not Draft.objects.exists()
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    SubmissionTrace.objects.update(at=timezone.now() - timedelta(hours=1))
+    from cegah.survey.tasks import housekeeping
+
+    housekeeping.call()
+    assert not SubmissionTrace.objects.exists()
+    assert Invitation.objects.filter(completed=True).count() == 12
+
+
+def test_the_pool_waits_for_a_batch(world: World) -> None:
+    pairs = invited(world, 3)
+    for inv, token in pairs:
+        services.start(inv, token)
+        assert services.submit(inv, token, "")
+    assert services.flush_responses(world.edition.pk) == 0
+    assert PendingResponse.objects.count() == 3 and not Response.objects.exists()
+    assert services.flush_responses(world.edition.pk, force=True) == 3
+
+
+def test_bursts_from_one_device_are_flagged_without_storing_the_address(world: World) -> None:
+    pairs = invited(world, 6)
+    for inv, token in pairs:
+        services.start(inv, token)
+        client = Client(REMOTE_ADDR="10.9.8.7")
+        client.cookies["spi_dev"] = "same-device"
+        client.post(
+            f"/spi/i/{token}/isi/", {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "action": "next"}
+        )
+    for inv, token in pairs:
+        services.submit(inv, token, services.sealing.keyed_hash("device", "c:same-device"))
+    services.flush_responses(world.edition.pk, force=True)
+    assert all("burst" in r.flags for r in Response.objects.all())
+    for model in (Response, SubmissionTrace, Invitation):
+        for row in model.objects.values():
+            assert "10.9.8.7" not in str(row)

@@ -1,0 +1,84 @@
+"""Shared set-up of the survey app tests: a coordinator, an edition, a locus with units."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from cegah.accounts.models import User
+from cegah.accounts.permissions import Role
+from cegah.channels.conf import ChannelsConfig, override_config
+from cegah.channels.providers import fake_email
+from cegah.channels.providers.fake_whatsapp import FakeGraphAPI, fake_graph
+from cegah.orgs.models import Organisation
+from cegah.survey import sealing, services
+from cegah.survey.models import Edition, Invitation, Locus
+from tests.conftest import CANARY, Personas, make_user
+
+FRAME_CSV = (
+    "name,unit,group,phone,email\n"
+    "Budi Santoso,,internal,0812-1111-0001,\n"
+    "Sari Dewi,dinas-contoh,internal,+62 812 1111 0002,sari@contoh.id\n"
+    "Budi Lagi,,internal,081211110001,\n"  # duplicate phone of row 2: merged
+    "Nomor Salah,,internal,12345,\n"  # bad phone, no email: reported
+    "Andi,dinas-contoh,external,,andi@contoh.id\n"
+    "Tanpa Unit,unit-tidak-ada,internal,081211110009,\n"
+)
+
+
+@dataclass
+class World:
+    coordinator: User
+    edition: Edition
+    institution: Organisation
+    unit: Organisation
+    locus: Locus
+
+
+def make_world(personas: Personas, name: str = "Pemkab Contoh") -> World:
+    coordinator = make_user("koordinator", personas.org, Role.SURVEY_COORDINATOR)
+    institution = Organisation.objects.create(
+        slug="pemkab-contoh", name=f"{name} {CANARY}", kind=Organisation.Kind.REGENCY
+    )
+    unit = Organisation.objects.create(
+        slug="dinas-contoh", name="Dinas Contoh", kind=Organisation.Kind.UNIT, parent=institution
+    )
+    edition = services.create_edition(personas.org, 2026, f"SPI {CANARY}", coordinator)
+    Edition.objects.filter(pk=edition.pk).update(status=Edition.Status.FIELDWORK)
+    edition.refresh_from_db()
+    locus = services.add_locus(edition, institution, "kabupaten", "kecil", coordinator)
+    return World(coordinator, edition, institution, unit, locus)
+
+
+def invited(world: World, n: int = 3, group: str = "internal") -> list[tuple[Invitation, str]]:
+    """Frame ``n`` people of ``group``, sample them all (census) and return (invitation, token)."""
+    rows = ["name,unit,group,phone,email"]
+    rows += [f"Orang {i},dinas-contoh,{group},08121234{i:04d}," for i in range(n)]
+    services.import_frame(world.locus, "f.csv", "\n".join(rows).encode(), world.coordinator)
+    services.draw_sample(world.locus, world.coordinator, seed=1)
+    out = []
+    for inv in Invitation.objects.filter(locus=world.locus, group=group).order_by("pk"):
+        out.append((inv, sealing.token_for(inv.nonce)))
+    return out
+
+
+@pytest.fixture
+def world(personas: Personas) -> World:
+    return make_world(personas)
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraphAPI]:
+    with override_config(
+        ChannelsConfig(),
+        whatsapp_rate_per_second=0,
+        twilio_rate_per_second=0,
+        email_rate_per_second=0,
+    ):
+        fake = fake_graph()
+        fake.reset()
+        fake_email.reset()
+        yield fake
+        fake.reset()
