@@ -24,11 +24,21 @@ class Command(BaseCommand):
         fake.add_argument("--host", default="127.0.0.1")
         fake.add_argument("--port", type=int, default=8791)
         fake.add_argument("--rate", type=float, default=80.0, help="Messages per second (0: none).")
+        simulate = sub.add_parser("simulate", help="Play a scripted reporter against the server.")
+        simulate.add_argument("channel", choices=["whatsapp"])
+        simulate.add_argument("--url", default="http://127.0.0.1:8000", help="The running server.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "drain":
             self._drain(options["batch"], options["until_empty"], options["idle"])
+        elif action == "simulate":
+            from django.core.management.base import CommandError
+
+            from cegah.wbs.simulate import run
+
+            if run(options["url"], self.stdout.write) != 0:
+                raise CommandError("the simulated conversation did not complete")
         elif action == "sweep":
             from cegah.channels import inbound, outbox
 
