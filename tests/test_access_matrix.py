@@ -63,13 +63,13 @@ def _load_app_matrices() -> None:
 
     import tests
 
-    for info in pkgutil.iter_modules(tests.__path__):
+    for info in pkgutil.walk_packages(tests.__path__, "tests."):
         if not info.ispkg:
             continue
         try:
-            module = importlib.import_module(f"tests.{info.name}.matrix")
+            module = importlib.import_module(f"{info.name}.matrix")
         except ModuleNotFoundError as exc:
-            if exc.name != f"tests.{info.name}.matrix":
+            if exc.name != f"{info.name}.matrix":
                 raise
             continue
         PARAM_FILLERS.update(getattr(module, "FILLERS", {}))

@@ -256,6 +256,28 @@ def normalize_code(value: str) -> str:
     return re.sub(r"[^0-9a-z]", "", value.casefold())
 
 
+# "kode tender 10012345", "Kode RUP-nya 45112233", "kd_rup: 4511 2233", "ID paket 12.345.678": the
+# word, then at most 25 characters that are not digits, then 6-12 digits with optional separators.
+_TENDER_CODE = re.compile(
+    r"\b(?:kode|kd|id|nomor|no)[\s_.-]*(?:tender|rup|paket|lelang|pengadaan|sirup)\b"
+    r"[^\d\n]{0,25}?(\d(?:[\d.\s-]{4,14})\d)",
+    re.IGNORECASE,
+)
+
+
+def tender_codes_in_text(text: str) -> list[str]:
+    """Return the SPSE tender / SiRUP codes that the narrative names after a label ("kode RUP").
+
+    Only labelled codes count: a bare number may be a phone, an account or an amount.
+    """
+    out = []
+    for match in _TENDER_CODE.finditer(text):
+        code = normalize_code(match.group(1))
+        if 6 <= len(code) <= 12:
+            out.append(code)
+    return out
+
+
 def region_keys(region: str) -> set[str]:
     """Return the hierarchical prefixes of a region (Kemendagri code or "Kota X, Kec. Y" name).
 

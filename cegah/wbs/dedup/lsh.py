@@ -8,6 +8,9 @@ used by the evaluation and by the batch command; the Django app runs the same qu
     SELECT report_id, COUNT(*) AS hits FROM wbs_dedup_band
      WHERE (band, band_hash) IN (...rows of the new report...) AND report_id <> %s
      GROUP BY report_id ORDER BY hits DESC LIMIT %s
+
+with at most ``ROW_CAP`` reports read per row, the newest first (see
+``cegah.wbs.integration.services.candidate_sql``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ from cegah.wbs.dedup.minhash import EMPTY, NUM_PERM
 # word pairs.
 ROWS = 3
 BANDS = NUM_PERM // ROWS
+# At most this many reports are read per (band, band_hash) row, the newest first. A bucket that
+# holds more is a common word triple or a common entity (a big village): it carries little
+# evidence, and reading all of it is what makes a query slow at a million stored reports
+# (bench/dedup_query.py). Newest first because the same incident reported twice is usually
+# reported within weeks. No bucket of the DEV set comes near this size, so DEV figures are unchanged.
+ROW_CAP = 300
 # Entity blocking keys get band numbers from 100 up so they live in the same table.
 ENTITY_BAND = {"tender": 100, "school": 101, "street": 102, "village": 103, "person": 104}
 
@@ -62,12 +71,20 @@ class BandIndex:
             self._buckets[row].append(report_id)
 
     def query(
-        self, rows: list[tuple[int, int]], limit: int = 100, exclude: Hashable | None = None
+        self,
+        rows: list[tuple[int, int]],
+        limit: int = 100,
+        exclude: Hashable | None = None,
+        row_cap: int = ROW_CAP,
     ) -> list[tuple[Hashable, int]]:
-        """Return up to ``limit`` ``(report_id, shared_rows)`` candidates, most shared first."""
+        """Return up to ``limit`` ``(report_id, shared_rows)`` candidates, most shared first.
+
+        Only the ``row_cap`` most recently added reports of each row count (as in SQL, where
+        newer reports have higher ids).
+        """
         hits: Counter[Hashable] = Counter()
         for row in rows:
-            hits.update(self._buckets.get(row, ()))
+            hits.update(self._buckets.get(row, ())[-row_cap:])
         if exclude is not None:
             hits.pop(exclude, None)
         return hits.most_common(limit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cegah.wbs.dedup.entities import tender_codes_in_text
 from cegah.wbs.dedup.fingerprint import Fingerprint, ReportFields, fingerprint
 from cegah.wbs.dedup.keys import DedupKey
 from cegah.wbs.dedup.lsh import BandIndex, band_rows
@@ -24,12 +25,14 @@ def fields_from_json(report: Mapping[str, Any]) -> ReportFields:
 
     Raises ``KeyError`` if ``text`` is missing.
     """
+    text = str(report["text"])
     return ReportFields(
-        text=str(report["text"]),
+        text=text,
         region=report.get("region") or None,
         reported_persons=tuple(report.get("reported_persons") or ()),
         reported_institutions=tuple(report.get("reported_institutions") or ()),
-        tender_codes=tuple(report.get("tender_codes") or ()),
+        # Codes named in the text count like codes given in a form field (same as at intake).
+        tender_codes=tuple(report.get("tender_codes") or ()) + tuple(tender_codes_in_text(text)),
         amount=report.get("amount"),
     )
 
