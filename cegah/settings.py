@@ -59,7 +59,9 @@ else:
 # that rotating Django's key does not orphan every receipt. Never rotate it without re-keying.
 if PRODUCTION:
     DATA_SECRET = env_str(
-        "CEGAH_DATA_SECRET", None, "Root secret for receipt lookup and keyed fingerprints; generated into var/ locally."
+        "CEGAH_DATA_SECRET",
+        None,
+        "Root secret for receipt lookup and keyed fingerprints; generated into var/ locally.",
     )
 else:
     DATA_SECRET = env_str(
@@ -323,17 +325,27 @@ SCHEDULER_TICK_SECONDS = env_int(
 )
 
 # --- Whistleblowing -----------------------------------------------------------------------------
-WBS_ATTACHMENT_MAX_BYTES = env_int(
-    "CEGAH_WBS_ATTACHMENT_MAX_MB", 10, "Largest evidence file a reporter may attach, in MiB."
-) * 1024 * 1024
-WBS_ATTACHMENT_MAX_COUNT = env_int("CEGAH_WBS_ATTACHMENT_MAX_COUNT", 5, "Most files per submission.")
+WBS_ATTACHMENT_MAX_BYTES = (
+    env_int(
+        "CEGAH_WBS_ATTACHMENT_MAX_MB", 10, "Largest evidence file a reporter may attach, in MiB."
+    )
+    * 1024
+    * 1024
+)
+WBS_ATTACHMENT_MAX_COUNT = env_int(
+    "CEGAH_WBS_ATTACHMENT_MAX_COUNT", 5, "Most files per submission."
+)
 WBS_SESSION_MINUTES = env_int(
-    "CEGAH_WBS_SESSION_MINUTES", 30, "Lifetime of a reporter's follow-up session opened with the receipt."
+    "CEGAH_WBS_SESSION_MINUTES",
+    30,
+    "Lifetime of a reporter's follow-up session opened with the receipt.",
 )
 # Argon2id cost for keys derived from passwords and receipts. The test suite uses the minimum so it
 # stays fast; production keeps OWASP's recommended floor or more.
 WBS_ARGON2 = {
-    "time_cost": env_int("CEGAH_ARGON2_TIME_COST", 2, "Argon2id passes for receipt and password keys."),
+    "time_cost": env_int(
+        "CEGAH_ARGON2_TIME_COST", 2, "Argon2id passes for receipt and password keys."
+    ),
     "memory_kib": env_int(
         "CEGAH_ARGON2_MEMORY_KIB", 19456, "Argon2id memory (KiB) for receipt and password keys."
     ),
@@ -364,7 +376,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_paths": {"()": "cegah.core.logfilters.RedactPathsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_paths"],
+        }
+    },
     "loggers": {
         "cegah": {"handlers": ["console"], "level": LOG_LEVEL},
         # django.request logs the request line of every 4xx/5xx; it carries paths, never bodies or
