@@ -7,8 +7,9 @@ Generates the synthetic SPSE-like data with ../shared/tools/ocds_synth.py into v
 is missing. Times, in the same run and alternating:
 
 * the read floor: ``SELECT count(*) FROM read_json(FILE)`` in this process (warm cache);
-* the engine: ``python -m cegah.procurement.engine indicators FILE --settings S.ini`` as a child
-  process, so interpreter start-up, settings, every indicator and writing the JSON count;
+* the engine: ``cegah procurement indicators FILE --settings S.ini`` (run as
+  ``python -m cegah.cli``) as a child process, so interpreter start-up, settings, every indicator
+  and writing the JSON count;
 
 and prints both (best and median of --repeat runs), their ratio (best / best) and the child's peak
 RSS (``getrusage(RUSAGE_CHILDREN)``). Target: ratio < 2 and peak RSS <= 1 GiB.
@@ -61,7 +62,7 @@ def read_floor(path: Path) -> float:
 
 def engine(path: Path, settings: Path | None, out: Path) -> float:
     """Seconds for the engine's CLI, end to end, as a child process."""
-    command = [sys.executable, "-m", "cegah.procurement.engine", "indicators", str(path)]
+    command = [sys.executable, "-m", "cegah.cli", "procurement", "indicators", str(path)]
     if settings is not None:
         command += ["--settings", str(settings)]
     start = time.perf_counter()
@@ -106,7 +107,7 @@ def main() -> int:
     )
     print(
         f"engine      best {best_run:.2f} s, median {statistics.median(runs):.2f} s"
-        "  (python -m cegah.procurement.engine indicators, end to end)"
+        "  (cegah procurement indicators, end to end)"
     )
     print(f"ratio       {best_run / best_floor:.2f}x the read floor (target < 2)")
     print(f"peak RSS    {peak_kib / 1024:,.0f} MiB (engine child process; target <= 1024)")

@@ -218,7 +218,7 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
     con.execute(
         """
         CREATE TEMP TABLE bid AS
-        SELECT rid, idx, b.status AS status, b.date AS date, rfc3339_us(b.date) AS date_us,
+        SELECT rid, idx, b.status AS status, b.date AS date,
                b.value.amount AS amount, b.value.currency AS currency,
                [t.id FOR t IN b.tenderers] AS tids,
                price_ok, all_final, any_active, supplier, tp_end_us
@@ -244,11 +244,18 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
         "CREATE TEMP TABLE award_supplier AS"
         " SELECT rid, idx, status, unnest(suppliers) AS id FROM award"
     )
+    # The nested lists are not needed any more; dropping them frees the memory (or the spilled
+    # pages) they hold, which matters for files larger than the memory limit.
+    con.execute("ALTER TABLE proc DROP COLUMN details")
+    con.execute("ALTER TABLE proc DROP COLUMN awards")
     # Lines whose ocid appears again further down: where Cardinal keeps one value per ocid, the
-    # last line wins.
+    # last line wins. Grouping by a hash of the ocid is cheaper than by its text; only the (rare)
+    # lines whose hash repeats are then grouped by text.
     con.execute(
-        """CREATE TEMP TABLE superseded AS SELECT unnest(list_sort(list(rowid))[:-2]) AS rid
-        FROM proc GROUP BY ocid HAVING count(*) > 1"""
+        """CREATE TEMP TABLE superseded AS
+        WITH h AS (SELECT hash(ocid) AS h FROM proc GROUP BY 1 HAVING count(*) > 1)
+        SELECT unnest(list_sort(list(rowid))[:-2]) AS rid
+        FROM proc WHERE hash(ocid) IN (SELECT h FROM h) GROUP BY ocid HAVING count(*) > 1"""
     )
     # Results. For the OCID group, ``id`` is NULL and ``ord`` (the rid) points at the process: its
     # ocid is only looked up for the output.

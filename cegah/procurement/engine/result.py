@@ -96,13 +96,8 @@ class IndicatorResult:
             yield ",".join(member for (member,) in rows)
 
     def _ocids_unique(self) -> bool:
-        """Return whether no ocid appears on more than one line (among flagged processes)."""
-        row = first_row(
-            self.con,
-            """SELECT count(DISTINCT p.ocid) = count(*) FROM proc AS p
-            WHERE p.rowid IN (SELECT ord FROM flag WHERE grp = 'OCID')""",
-        )
-        return bool(row and row[0])
+        """Return whether no ocid appears on more than one line (``superseded`` is empty)."""
+        return first_row(self.con, "SELECT 1 FROM superseded LIMIT 1") is None
 
     def meta_json(self) -> dict[str, dict[str, float | None]]:
         """Return Meta: quartiles and fences per indicator, rounded to 4 decimals."""

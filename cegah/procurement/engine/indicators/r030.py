@@ -26,7 +26,8 @@ def run(run: Run) -> None:
               AND b.status = 'valid' AND b.date IS NOT NULL AND b.date > p.tp_end"""
     else:
         late = """SELECT rid, tids FROM bid
-            WHERE status = 'valid' AND date_us > tp_end_us"""
+            WHERE status = 'valid' AND tp_end_us IS NOT NULL
+              AND rfc3339_us(date) > tp_end_us"""
     run.execute(
         f"""
         CREATE TEMP TABLE r030 AS
