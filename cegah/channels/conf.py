@@ -127,6 +127,12 @@ class ChannelsConfig:
         "How long a worker owns a claimed message before another may take it over.",
         120,
     )
+    reconcile_seconds: int = _knob(
+        "CEGAH_CHANNELS_RECONCILE_SECONDS",
+        "How long after a send whose worker died the outbox waits for the provider's status "
+        "callback before sending it again (WhatsApp, SMS; email is re-sent when the lease ends).",
+        600,
+    )
     max_attempts: int = _knob(
         "CEGAH_CHANNELS_MAX_ATTEMPTS",
         "Failed attempts on one recipient before falling back to the next one.",
@@ -150,6 +156,10 @@ class ChannelsConfig:
                 "CEGAH_CHANNELS_LEASE_SECONDS must exceed CEGAH_CHANNELS_HTTP_TIMEOUT by at "
                 f"least {INLINE_WAIT_SECONDS + 5:g} seconds"
             )
+        if self.reconcile_seconds < 0:
+            from cegah.core.env import ConfigurationError
+
+            raise ConfigurationError("CEGAH_CHANNELS_RECONCILE_SECONDS must not be negative")
 
     def template_for(self, purpose: str) -> tuple[str, str] | None:
         """Return (template name, language) configured for ``purpose``, or None."""

@@ -129,7 +129,12 @@ class InboundMessage(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """One message in the outbox, sent to the first recipient that works, at most once each."""
+    """One message in the outbox, sent to the first recipient that works, at most once each.
+
+    ``attempt_started_at`` is set (and committed) just before a send is handed to the provider and
+    cleared once its outcome is recorded: while it is set, the provider may have accepted the send,
+    so the message is reconciled (see ``cegah.channels.outbox``) before it is sent again.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -162,6 +167,10 @@ class OutboundMessage(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # A send to the current recipient whose outcome is not recorded yet began at this time.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    # Sends repeated because an earlier attempt was never confirmed within the reconcile window.
+    unconfirmed_resends = models.PositiveIntegerField(default=0)
     provider = models.CharField(max_length=32, blank=True)
     provider_message_id = models.CharField(max_length=128, blank=True, db_index=True)
     last_error = models.CharField(max_length=64, blank=True)
@@ -188,7 +197,12 @@ class OutboundMessage(models.Model):
         return f"outbound:{what}:{self.reference}"
 
     def recipients(self) -> list[tuple[str, str]]:
-        return [(c, a) for c, a in crypto.unseal(self.recipients_sealed, self.aad("recipients"))]
+        """The (channel, address) list in fallback order, unsealed once per instance."""
+        cached = self.__dict__.get("_recipients")
+        if cached is None:
+            sealed = crypto.unseal(self.recipients_sealed, self.aad("recipients"))
+            cached = self.__dict__["_recipients"] = [(c, a) for c, a in sealed]
+        return list(cached)
 
     def body(self) -> dict[str, Any]:
         return dict(crypto.unseal(self.body_sealed, self.aad("body")))

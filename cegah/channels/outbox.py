@@ -6,11 +6,22 @@ How a message is kept from going out twice:
 - A worker sends only after claiming the row with one conditional UPDATE (status and due time, or
   an expired lease, in the WHERE clause). Two workers racing for a row: one UPDATE matches.
 - A claim is a lease. A worker killed mid-send leaves the row in ``sending``; once the lease has
-  run out another worker takes it over. Only the one send in flight at the kill can be repeated
-  (the provider may have accepted it before the worker died), so a kill costs at most one
-  duplicate, never a loss.
-- Every later write is conditional on the claim token, so a worker whose lease was taken over
-  cannot overwrite the new owner's outcome.
+  run out another worker takes it over. Every later write is conditional on the claim token, so a
+  worker whose lease was taken over cannot overwrite the new owner's outcome.
+- Just before handing a send to the provider the worker commits ``attempt_started_at``; the
+  outcome clears it. A row taken over with the mark still set is the one send in flight when its
+  worker died: it may or may not have reached the provider. Each send carries a reference
+  (``<message reference>.<recipient index>``) that the provider echoes in its status callbacks
+  (WhatsApp's ``biz_opaque_callback_data``, the ``?ref=`` of Twilio's StatusCallback URL), and
+  ``apply_status`` records a callback matching the current recipient as the send's outcome, even
+  when the worker never did. So instead of sending again, the new owner reconciles: if the
+  callback has come the message is already sent; otherwise it waits until
+  ``CEGAH_CHANNELS_RECONCILE_SECONDS`` after the attempt began, and only then sends again
+  (counted in ``unconfirmed_resends``). The same holds for a send that failed in a way that may
+  still have reached the provider (a read timeout, a 2xx we could not read).
+- What is left of at-least-once: a provider that accepted a send and whose callback arrives only
+  after the reconcile window (or never) gets it twice; email, which has no callback, is sent again
+  once the lease has run out, with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ logger = logging.getLogger("cegah.channels")
 
 S = OutboundMessage.Status
 RANK = {S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4}
+OPEN = (S.QUEUED, S.SENDING)
 # A worker waits this long inline for a rate token before giving the message back.
 MAX_INLINE_WAIT = INLINE_WAIT_SECONDS
 CLAIM_GROUP = 10
@@ -218,11 +230,13 @@ def claim_many(ids: list[int]) -> list[OutboundMessage]:
         )
     if not claimed:
         return []
-    return list(
+    messages = list(
         OutboundMessage.objects.select_related("conversation")
         .filter(claim_token=token)
         .order_by("next_attempt_at", "pk")
     )
+    _find_conversations(messages)
+    return messages
 
 
 def claim(message_id: int) -> OutboundMessage | None:
@@ -231,19 +245,44 @@ def claim(message_id: int) -> OutboundMessage | None:
     return claimed[0] if claimed else None
 
 
+def attempt_reference(message: OutboundMessage) -> str:
+    """Return the reference sent with a send of ``message`` to its current recipient."""
+    return f"{message.reference}.{message.recipient_index}"
+
+
+def parse_reference(value: str) -> tuple[uuid.UUID, int | None] | None:
+    """Return (message reference, recipient index or None) of an echoed reference, or None.
+
+    A bare message reference (sent before recipient indexes were added) gives index None.
+    """
+    head, dot, tail = value.strip().rpartition(".")
+    raw, index = (head, int(tail)) if dot and tail.isdigit() else (value.strip(), None)
+    try:
+        return uuid.UUID(raw), index
+    except ValueError:
+        return None
+
+
 def _owned(message: OutboundMessage) -> Any:
     return OutboundMessage.objects.filter(pk=message.pk, claim_token=message.claim_token)
 
 
-def _notify(message_id: int, status: str, previous: str) -> None:
+def _notify(message: OutboundMessage, status: str, previous: str, **written: Any) -> None:
+    """Send ``message_status_changed`` once the transaction commits.
+
+    Listeners get the instance this process holds, with ``status`` and the other fields just
+    written (``written``) set on it, rather than a fresh read: one query less per send of a blast.
+    """
+    message.status = status
+    for name, value in written.items():
+        setattr(message, name, value)
+    if not message_status_changed.has_listeners(OutboundMessage):
+        return
+
     def send() -> None:
-        if not message_status_changed.has_listeners(OutboundMessage):
-            return  # spare the query on every send of a blast nobody listens to
-        message = OutboundMessage.objects.filter(pk=message_id).first()
-        if message is not None:
-            message_status_changed.send(
-                sender=OutboundMessage, message=message, status=status, previous=previous
-            )
+        message_status_changed.send(
+            sender=OutboundMessage, message=message, status=status, previous=previous
+        )
 
     transaction.on_commit(send)
 
@@ -277,7 +316,34 @@ def _conversation_for(message: OutboundMessage, address: str) -> Conversation | 
     from cegah.channels.providers.whatsapp import WhatsAppCloud
 
     key = crypto.sender_key(WhatsAppCloud.provider, address)
+    known: dict[str, Conversation] | None = message.__dict__.get("_conversations")
+    if known is not None:  # looked up with the rest of its claim (see _find_conversations)
+        return known.get(key)
     return Conversation.objects.filter(provider=WhatsAppCloud.provider, sender_key=key).first()
+
+
+def _find_conversations(messages: list[OutboundMessage]) -> None:
+    """Look up, in one query, the WhatsApp conversations (whose 24-hour window decides between
+    free text and a template) of claimed messages that have none of their own."""
+    from cegah.channels.providers.whatsapp import WhatsAppCloud
+
+    keys: dict[str, list[OutboundMessage]] = {}
+    for message in messages:
+        recipients = message.recipients()
+        if message.conversation_id is not None or message.recipient_index >= len(recipients):
+            continue
+        channel_name, address = recipients[message.recipient_index]
+        if channel_name == "whatsapp":
+            keys.setdefault(crypto.sender_key(WhatsAppCloud.provider, address), []).append(message)
+    if not keys:
+        return
+    found = {
+        c.sender_key: c
+        for c in Conversation.objects.filter(provider=WhatsAppCloud.provider, sender_key__in=keys)
+    }
+    for key, claimed in keys.items():
+        for message in claimed:
+            message.__dict__["_conversations"] = {key: found[key]} if key in found else {}
 
 
 def _plan(message: OutboundMessage, channel_name: str, address: str) -> Outgoing:
@@ -285,7 +351,7 @@ def _plan(message: OutboundMessage, channel_name: str, address: str) -> Outgoing
     body = message.body()
     text = body.get("text", "")
     interactive = Interactive.from_json(body["interactive"]) if body.get("interactive") else None
-    reference = str(message.reference)
+    reference = attempt_reference(message)
     if channel_name == "whatsapp":
         conversation = _conversation_for(message, address)
         in_window = (
@@ -324,7 +390,8 @@ def _plan(message: OutboundMessage, channel_name: str, address: str) -> Outgoing
 def deliver(message_id: int) -> str:
     """Claim and try to send message ``message_id`` once; return what happened.
 
-    Outcomes: ``sent``, ``retry``, ``rate_limited``, ``fallback``, ``failed`` or ``not_claimed``
+    Outcomes: ``sent``, ``retry``, ``rate_limited``, ``fallback``, ``failed``, ``reconciling``
+    (an earlier send may have reached the provider: waiting for its callback) or ``not_claimed``
     (another worker has it, or it is not due). Must run outside a transaction, so that the claim
     is visible to other workers at once.
     """
@@ -344,6 +411,19 @@ def _attempt(message: OutboundMessage) -> str:
         # A status callback (matched by our reference) proved that the provider accepted an
         # earlier attempt whose worker died before recording it: record it, do not send again.
         return _record_sent(message, channel_name, channel.provider, message.provider_message_id)
+    resend = False
+    if message.attempt_started_at is not None:
+        # The last send to this recipient may have reached the provider (its worker died, or
+        # the call failed without a clear answer) and no callback has confirmed it yet.
+        config = get_config()
+        if channel.confirms_sends:
+            until = message.attempt_started_at + timedelta(seconds=config.reconcile_seconds)
+            if until > timezone.now():
+                _park(message, until)
+                return "reconciling"
+        if message.attempts >= config.max_attempts:
+            return _advance(message, message.last_error or "unconfirmed")
+        resend = True
     try:
         outgoing = _plan(message, channel_name, address)
     except PermanentError as exc:
@@ -360,11 +440,13 @@ def _attempt(message: OutboundMessage) -> str:
         # send, so give it back instead of risking a double send.
         _release(message, delay=1.0, error="lease", count=False)
         return "retry"
+    if not _begin_attempt(message, resend):
+        return "not_claimed"  # a callback completed it, or the lease was taken over
     try:
         result = channel.send(outgoing)
     except RateLimited as exc:
         ratelimit.block(channel.provider, exc.retry_after)
-        _release(message, delay=exc.retry_after, error=exc.code, count=False)
+        _release(message, delay=exc.retry_after, error=exc.code, count=False, settled=True)
         return "rate_limited"
     except WindowClosed as exc:
         body = message.body()
@@ -372,18 +454,58 @@ def _attempt(message: OutboundMessage) -> str:
             # Our clock said the window was open, WhatsApp's said not: go again with a template.
             body["force_template"] = True
             _owned(message).update(body_sealed=crypto.seal(body, message.aad("body")))
-            _release(message, delay=0, error=exc.code, count=False)
+            _release(message, delay=0, error=exc.code, count=False, settled=True)
             return "retry"
         return _advance(message, exc.code)
     except PermanentError as exc:
         return _advance(message, exc.code)
     except ProviderError as exc:
-        return _fail_attempt(message, exc.code or "provider")
+        return _fail_attempt(message, exc.code or "provider", maybe_sent=exc.maybe_sent)
     except Exception:
-        # A bug in a provider module must not lose the message: log (no content) and retry.
+        # A bug in a provider module must not lose the message: log (no content) and retry,
+        # reconciling first, since we cannot tell whether the provider got it.
         logger.exception("outbox: provider %s raised", channel.provider)
-        return _fail_attempt(message, "internal")
+        return _fail_attempt(message, "internal", maybe_sent=True)
     return _record_sent(message, channel_name, channel.provider, result.provider_message_id)
+
+
+def _begin_attempt(message: OutboundMessage, resend: bool) -> bool:
+    """Commit that a send to the current recipient is being handed to the provider now.
+
+    Committed on its own, with a durable commit, before the provider call: whoever takes the
+    message over after a crash must know that this send may have gone out. Return False (send
+    nothing) if the claim is no longer ours or a callback has already completed the message.
+    """
+    now = timezone.now()
+    fields: dict[str, Any] = {"attempt_started_at": now}
+    if resend:
+        fields["unconfirmed_resends"] = F("unconfirmed_resends") + 1
+    marked = _owned(message).filter(status=S.SENDING, provider_message_id="").update(**fields)
+    if not marked:
+        return False
+    if resend:
+        logger.warning(
+            "outbox: message %s sent again: the send begun at %s was never confirmed",
+            message.pk,
+            message.attempt_started_at,
+        )
+    message.attempt_started_at = now
+    return True
+
+
+def _park(message: OutboundMessage, until: Any) -> None:
+    """Give a message whose last send is unconfirmed back until ``until``, keeping the mark: a
+    status callback arriving meanwhile completes it; if none does, it is sent again then."""
+    now = timezone.now()
+    _owned(message).update(
+        status=S.QUEUED,
+        next_attempt_at=until,
+        lease_until=None,
+        claim_token=None,
+        last_error="unconfirmed",
+        updated_at=now,
+    )
+    _schedule(message.pk, (until - now).total_seconds())
 
 
 def _record_sent(
@@ -392,8 +514,8 @@ def _record_sent(
     now = timezone.now()
     with transaction.atomic():
         # Not waiting for the WAL flush: if the database itself crashes in the next instant and
-        # loses this record, the message is sent once more, which is what a killed worker
-        # costs anyway; waiting would make the disk's fsync time the outbox's speed limit.
+        # loses this record, the attempt mark committed before the send is still there, and the
+        # provider's status callback (or, failing that, the reconcile window) settles it.
         ratelimit.relaxed_commit()
         updated = _owned(message).update(
             # A fast delivery callback may already have moved the status on; keep the later one.
@@ -404,13 +526,22 @@ def _record_sent(
             sent_at=now,
             lease_until=None,
             claim_token=None,
+            attempt_started_at=None,
             last_error="",
             updated_at=now,
         )
     if updated != 1:
         logger.warning("outbox: message %s sent after its lease was taken over", message.pk)
         return "sent"
-    _notify(message.pk, S.SENT, S.QUEUED)
+    _notify(
+        message,
+        S.SENT,
+        S.QUEUED,
+        channel=channel_name,
+        provider=provider,
+        provider_message_id=provider_message_id,
+        sent_at=now,
+    )
     return "sent"
 
 
@@ -446,8 +577,15 @@ def _lease_left_for_a_send(message: OutboundMessage) -> bool:
     return (message.lease_until - timezone.now()).total_seconds() > needed
 
 
-def _release(message: OutboundMessage, *, delay: float, error: str, count: bool) -> None:
+def _release(
+    message: OutboundMessage, *, delay: float, error: str, count: bool, settled: bool = False
+) -> None:
+    """Give the message back to the queue for ``delay`` seconds. ``settled``: the provider
+    answered that it did not take this send, so the attempt mark is cleared."""
     now = timezone.now()
+    fields: dict[str, Any] = {}
+    if settled:
+        fields["attempt_started_at"] = None
     _owned(message).update(
         status=S.QUEUED,
         next_attempt_at=now + timedelta(seconds=delay),
@@ -456,20 +594,23 @@ def _release(message: OutboundMessage, *, delay: float, error: str, count: bool)
         last_error=error[:64],
         attempts=F("attempts") + 1 if count else F("attempts"),
         updated_at=now,
+        **fields,
     )
     _schedule(message.pk, delay)
 
 
-def _fail_attempt(message: OutboundMessage, code: str) -> str:
+def _fail_attempt(message: OutboundMessage, code: str, *, maybe_sent: bool = False) -> str:
     attempt = message.attempts + 1
-    if attempt >= get_config().max_attempts:
+    config = get_config()
+    delay = backoff_delay(attempt, config.retry_base_seconds)
+    if maybe_sent:
+        # Perhaps accepted: keep the mark, so the retry reconciles first (and waits for the
+        # callback up to the reconcile window) instead of sending blind or falling back.
+        _release(message, delay=delay, error=code, count=True)
+        return "retry"
+    if attempt >= config.max_attempts:
         return _advance(message, code)
-    _release(
-        message,
-        delay=backoff_delay(attempt, get_config().retry_base_seconds),
-        error=code,
-        count=True,
-    )
+    _release(message, delay=delay, error=code, count=True, settled=True)
     return "retry"
 
 
@@ -484,6 +625,7 @@ def _advance(message: OutboundMessage, code: str) -> str:
             next_attempt_at=now,
             lease_until=None,
             claim_token=None,
+            attempt_started_at=None,
             last_error=code[:64],
             updated_at=now,
         )
@@ -499,11 +641,12 @@ def _finish_failed(message: OutboundMessage, code: str) -> str:
         failed_at=now,
         lease_until=None,
         claim_token=None,
+        attempt_started_at=None,
         last_error=code[:64],
         updated_at=now,
     ):
         logger.warning("outbox: message %s failed (%s)", message.pk, code)
-        _notify(message.pk, S.FAILED, S.SENDING)
+        _notify(message, S.FAILED, S.SENDING, failed_at=now, last_error=code[:64])
     return "failed"
 
 
@@ -569,32 +712,43 @@ def sweep(limit: int = 1000) -> int:
 
 
 # --- delivery statuses -------------------------------------------------------------------------
+def _is_current_send(
+    message: OutboundMessage, provider: str, index: int | None
+) -> tuple[bool, str]:
+    """Whether a callback naming ``message`` (with recipient ``index``, None if unknown) is about
+    the send to its current recipient that no worker has recorded yet; and that channel."""
+    if message.status not in OPEN:
+        return False, ""
+    recipients = message.recipients()
+    if message.recipient_index >= len(recipients):
+        return False, ""
+    channel_name = recipients[message.recipient_index][0]
+    if index is not None and index != message.recipient_index:
+        return False, ""
+    return get_channel(channel_name).provider == provider, channel_name
+
+
 def apply_status(provider: str, item: StatusItem) -> OutboundMessage | None:
-    """Record a delivery status from a provider callback; return the message, or None if unknown.
+    """Record a delivery status from a provider callback; return the message (as read, with what
+    was written set on it), or None if unknown.
 
     Idempotent: a repeated callback changes nothing. Statuses only move forward (sent → delivered
-    → read). A ``failed`` status falls back to the next recipient when there is one.
+    → read). A ``failed`` status falls back to the next recipient when there is one. A callback
+    whose reference names the current recipient of a message no worker has recorded as sent (its
+    worker died mid-send, or it waits to be reconciled) is that send's outcome: the message is
+    recorded as sent with the provider's id and is not sent again.
     """
-    found = OutboundMessage.objects.filter(
-        provider=provider, provider_message_id=item.provider_message_id
-    ).first()
-    if found is None and item.reference:
-        try:
-            found = OutboundMessage.objects.filter(reference=uuid.UUID(item.reference)).first()
-        except ValueError:
-            found = None
-    if found is None:
-        return None
+    parsed = parse_reference(item.reference) if item.reference else None
     now = timezone.now()
     with transaction.atomic():
-        message = OutboundMessage.objects.select_for_update().get(pk=found.pk)
-        if not message.provider_message_id:
-            # The callback beat the worker's own record of the send.
-            message.provider_message_id = item.provider_message_id
-            message.provider = provider
-            OutboundMessage.objects.filter(pk=message.pk).update(
-                provider_message_id=item.provider_message_id, provider=provider
-            )
+        locked = OutboundMessage.objects.select_for_update()
+        message = locked.filter(
+            provider=provider, provider_message_id=item.provider_message_id
+        ).first()
+        if message is None and parsed is not None:
+            message = locked.filter(reference=parsed[0]).first()
+        if message is None:
+            return None
         try:
             with transaction.atomic():
                 OutboundStatusEvent.objects.create(
@@ -606,10 +760,32 @@ def apply_status(provider: str, item: StatusItem) -> OutboundMessage | None:
                 )
         except IntegrityError:
             return message  # the same callback again
-        if item.provider_message_id != message.provider_message_id:
+        status = item.status
+        if not message.provider_message_id:
+            current, channel_name = _is_current_send(
+                message, provider, parsed[1] if parsed else None
+            )
+            if not current:
+                return message  # about an earlier recipient's send; kept as history only
+            # The provider accepted the send the worker has not recorded: that is its outcome.
+            confirm: dict[str, Any] = {
+                "provider_message_id": item.provider_message_id,
+                "provider": provider,
+                "channel": channel_name,
+                "attempt_started_at": None,
+                "last_error": "",
+            }
+            if message.lease_until is None or message.lease_until < now:
+                confirm.update(lease_until=None, claim_token=None)  # no live owner
+            OutboundMessage.objects.filter(pk=message.pk).update(**confirm)
+            message.provider_message_id = item.provider_message_id
+            message.provider = provider
+            if status != S.FAILED and (status not in RANK or RANK[S(status)] < RANK[S.SENT]):
+                status = S.SENT  # "queued" / "accepted" at the provider: accepted all the same
+        elif item.provider_message_id != message.provider_message_id:
             return message  # about an earlier recipient's send; kept as history only
         previous = message.status
-        if item.status == S.FAILED:
+        if status == S.FAILED:
             if previous == S.FAILED:
                 return message
             if message.recipient_index + 1 < len(message.recipients()):
@@ -620,27 +796,33 @@ def apply_status(provider: str, item: StatusItem) -> OutboundMessage | None:
                     next_attempt_at=now,
                     lease_until=None,
                     claim_token=None,
+                    attempt_started_at=None,
                     provider_message_id="",
                     last_error=item.error_code[:64] or "failed",
                     updated_at=now,
                 )
                 _schedule(message.pk, 0)
-                _notify(message.pk, S.QUEUED, previous)
+                _notify(message, S.QUEUED, previous, recipient_index=message.recipient_index + 1)
                 return message
             OutboundMessage.objects.filter(pk=message.pk).update(
-                status=S.FAILED, failed_at=now, last_error=item.error_code[:64], updated_at=now
+                status=S.FAILED,
+                failed_at=now,
+                attempt_started_at=None,
+                last_error=item.error_code[:64],
+                updated_at=now,
             )
-            _notify(message.pk, S.FAILED, previous)
+            _notify(message, S.FAILED, previous, failed_at=now)
             return message
-        if item.status not in RANK or previous == S.FAILED:
+        if status not in RANK or previous == S.FAILED:
             return message
-        if RANK[S(item.status)] <= RANK[S(previous)]:
+        if RANK[S(status)] <= RANK[S(previous)]:
             return message
         stamp = {S.DELIVERED: "delivered_at", S.READ: "read_at", S.SENT: "sent_at"}
-        fields: dict[str, Any] = {"status": item.status, "updated_at": now}
-        if item.status in stamp:
-            fields[stamp[S(item.status)]] = item.at or now
+        fields: dict[str, Any] = {"status": status, "updated_at": now}
+        if status in stamp:
+            fields[stamp[S(status)]] = item.at or now
+        if message.sent_at is None and status != S.SENT:
+            fields["sent_at"] = item.at or now
         OutboundMessage.objects.filter(pk=message.pk).update(**fields)
-        _notify(message.pk, item.status, previous)
-    message.refresh_from_db()
+        _notify(message, status, previous, **{k: v for k, v in fields.items() if k != "status"})
     return message

@@ -25,8 +25,10 @@ def relaxed_commit() -> None:
 def take(key: str, rate: float, want: int = 1) -> tuple[int, float]:
     """Take up to ``want`` tokens from bucket ``key``, refilled at ``rate`` per second.
 
-    Return (tokens granted, seconds to wait when none were): the wait is until one token will be
-    there, or until the provider's own 429 block lifts. ``rate`` <= 0 means unlimited.
+    Return (tokens granted, seconds to wait when none were): the wait is until ``want`` tokens
+    will be there, or until the provider's own 429 block lifts. ``rate`` <= 0 means unlimited.
+    Waiting for all ``want`` rather than for one keeps throttled workers from polling the bucket
+    (a write transaction) for every token; the bucket keeps what accrues, so no rate is lost.
     """
     if rate <= 0:
         return want, 0.0
@@ -45,7 +47,7 @@ def take(key: str, rate: float, want: int = 1) -> tuple[int, float]:
         elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
         tokens = min(burst, bucket.tokens + elapsed * rate)
         granted = min(want, int(tokens))
-        wait = 0.0 if granted else (1.0 - tokens) / rate
+        wait = 0.0 if granted else (want - tokens) / rate
         RateBucket.objects.filter(key=key).update(tokens=tokens - granted, updated_at=now)
     return granted, wait
 

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from cegah.channels import crypto, ratelimit
 from cegah.channels.models import Conversation, OutboundMessage, RateBucket
-from cegah.channels.outbox import apply_status, claim, deliver, dispatch_due, queue_message
+from cegah.channels.outbox import (
+    apply_status,
+    attempt_reference,
+    claim,
+    deliver,
+    dispatch_due,
+    queue_message,
+)
 from cegah.channels.providers import fake_email
 from cegah.channels.providers.base import Choice, Interactive, StatusItem, Template
 from cegah.channels.signals import message_status_changed
@@ -87,7 +94,7 @@ def test_outside_the_window_whatsapp_gets_the_template(send, graph) -> None:
     assert sent["type"] == "template"
     assert sent["payload"]["template"]["name"] == "spi_undangan"
     assert sent["payload"]["template"]["components"][0]["parameters"][0]["text"] == "Budi"
-    assert sent["reference"] == str(message.reference)
+    assert sent["reference"] == f"{message.reference}.0"  # the message and its recipient
 
 
 def test_inside_the_window_whatsapp_gets_free_text(send, graph) -> None:
@@ -164,7 +171,7 @@ def test_send_is_retried_after_a_provider_error(send, graph) -> None:
     assert send(message.pk) == "not_claimed"  # not due yet
     OutboundMessage.objects.update(next_attempt_at=timezone.now())
     assert send(message.pk) == "sent"
-    assert graph.per_reference[str(message.reference)] == 1
+    assert graph.per_reference[attempt_reference(message)] == 1
 
 
 def test_repeated_errors_move_on_to_the_next_recipient(send, graph, twilio) -> None:
@@ -216,7 +223,7 @@ def test_a_stale_claim_is_recovered_after_the_lease(send, graph) -> None:
     message.refresh_from_db()
     assert message.status == S.SENT
     assert message.claims == 2
-    assert graph.per_reference[str(message.reference)] == 1
+    assert graph.per_reference[attempt_reference(message)] == 1
 
 
 def test_a_worker_that_lost_its_lease_cannot_overwrite_the_outcome(send, graph) -> None:
@@ -299,6 +306,7 @@ def test_status_for_a_send_the_worker_has_not_recorded_is_matched_by_reference(g
     message = queue()
     claimed = claim(message.pk)
     assert claimed is not None
+    # A bare message reference (as sent before recipient indexes) still names the current send.
     item = StatusItem("wamid.EARLY", "delivered", timezone.now(), reference=str(message.reference))
     assert apply_status("whatsapp_cloud", item) is not None
     message.refresh_from_db()

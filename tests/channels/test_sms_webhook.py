@@ -76,8 +76,8 @@ def test_sms_is_sent_through_the_rest_api_and_status_callbacks_update_it(
     message.refresh_from_db()
     assert message.status == OutboundMessage.Status.SENT
     assert twilio.sent[0]["to"] == "+6281298765432"
-    assert twilio.per_reference[str(message.reference)] == 1
-    path = f"{STATUS}?ref={message.reference}"
+    assert twilio.per_reference[f"{message.reference}.0"] == 1
+    path = f"{STATUS}?ref={message.reference}.0"
     form = {"MessageSid": message.provider_message_id, "MessageStatus": "delivered"}
     assert signed_post(client, path, form).status_code == 204
     message.refresh_from_db()

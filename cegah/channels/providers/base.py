@@ -18,17 +18,34 @@ if TYPE_CHECKING:
 
 # --- Errors a send may raise; the outbox decides what each means for the message --------------
 class ProviderError(Exception):
-    """A send failed. ``code`` is the provider's error code (never message content)."""
+    """A send failed. ``code`` is the provider's error code (never message content).
+
+    ``maybe_sent`` is True when the request may have reached the provider and been accepted all
+    the same (a read timeout, a connection lost after the request went out, a 2xx answer we
+    could not read): the outbox then reconciles before it sends again instead of retrying blind.
+    """
 
     retryable = True
 
-    def __init__(self, code: str = "", detail: str = "") -> None:
+    def __init__(self, code: str = "", detail: str = "", *, maybe_sent: bool = False) -> None:
         super().__init__(f"{code} {detail}".strip())
         self.code = code
+        self.maybe_sent = maybe_sent
 
 
 class TemporaryError(ProviderError):
     """Network error, timeout or 5xx: the same recipient may work later."""
+
+
+def http_error(exc: Exception) -> TemporaryError:
+    """Map an httpx exception raised by a send to a TemporaryError, saying whether it may have
+    been delivered: only a failure to connect proves that the provider never saw the request."""
+    import httpx
+
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return TemporaryError("network" if isinstance(exc, httpx.ConnectError) else "timeout")
+    code = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+    return TemporaryError(code, maybe_sent=True)
 
 
 class RateLimited(ProviderError):
@@ -111,7 +128,8 @@ class Outgoing:
     template: Template | None = None
     interactive: Interactive | None = None
     subject: str = ""
-    # Our id of the message, echoed back by the provider in status callbacks where it can be.
+    # Our id of this message to this recipient (``<message reference>.<recipient index>``),
+    # echoed back by the provider in status callbacks where it can be.
     reference: str = ""
     status_callback_url: str = ""
 
@@ -168,6 +186,11 @@ class Channel(ABC):
     name: ClassVar[str]
     provider: ClassVar[str]
     supports_inbound: ClassVar[bool] = True
+    # True when the provider posts a status callback for every send it accepted, carrying
+    # ``Outgoing.reference`` (WhatsApp's biz_opaque_callback_data, Twilio's StatusCallback URL):
+    # a send whose worker died before recording it is then confirmed by the callback, and the
+    # outbox waits CEGAH_CHANNELS_RECONCILE_SECONDS for it before sending again.
+    confirms_sends: ClassVar[bool] = False
 
     @abstractmethod
     def verify_inbound(self, request: HttpRequest) -> bool:

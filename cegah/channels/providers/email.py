@@ -1,7 +1,13 @@
-"""Email through Django's mail framework (the site mailer, or a backend class of our own)."""
+"""Email through Django's mail framework (the site mailer, or a backend class of our own).
+
+Every email carries our own ``Message-ID`` made from the outbox reference, so a send repeated
+after a worker died (mail has no delivery callback to reconcile with) reaches the recipient with
+the same Message-ID, by which mail systems can recognise the repeat.
+"""
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMessage
@@ -44,12 +50,16 @@ class Email(Channel):
             raise PermanentError("no_text", "email needs text")
         if "@" not in message.to:
             raise PermanentError("bad_address")
+        headers = {}
+        if message.reference:
+            headers["X-Cegah-Reference"] = message.reference
+            headers["Message-ID"] = message_id(message.reference, settings.DEFAULT_FROM_EMAIL)
         email = EmailMessage(
             subject=message.subject or _("Message from Cegah"),
             body=text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.to],
-            headers={"X-Cegah-Reference": message.reference} if message.reference else None,
+            headers=headers or None,
         )
         try:
             if self.config.email_backend:
@@ -61,3 +71,10 @@ class Email(Channel):
         if not sent:
             raise TemporaryError("not_sent")
         return SendResult(email.extra_headers.get("Message-ID", "") or f"email:{message.reference}")
+
+
+def message_id(reference: str, from_email: str) -> str:
+    """Return the Message-ID of the email for outbox ``reference``: the same for every retry."""
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or "cegah.invalid"
+    local = "".join(c for c in reference if c.isalnum() or c in ".-")
+    return f"<{local}@{domain}>"

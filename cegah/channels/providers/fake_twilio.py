@@ -2,6 +2,11 @@
 
 Records accepted sends, counts them per ``ref`` (our message reference, carried in the status
 callback URL), and can rate-limit (429 / 20429), fail on demand, or refuse numbers (21211).
+
+Like Twilio, it calls a send's ``StatusCallback`` URL as the message moves on (``sent``, then
+``delivered``), with Twilio's form fields and an ``X-Twilio-Signature`` made with the account's
+auth token over that exact URL. The calls wait in ``pending`` until ``deliver_callbacks`` posts
+them (tests post them through the Django test client); one not answered 2xx stays for later.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ import itertools
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from twilio.request_validator import RequestValidator
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 
@@ -34,6 +41,13 @@ class FakeTwilioAPI:
     fail_next: list[tuple[int, int]] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
     rate_limited: int = 0
+    # Status callbacks: the auth token that signs them, the statuses an accepted message goes
+    # through, and the (url, form) calls not yet made.
+    auth_token: str = ""
+    status_flow: tuple[str, ...] = ("sent", "delivered")
+    pending: deque[tuple[str, dict[str, str]]] = field(
+        default_factory=lambda: deque(maxlen=100_000)
+    )
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -50,6 +64,31 @@ class FakeTwilioAPI:
             self.fail_next.clear()
             self.unreachable.clear()
             self.rate_limited = 0
+            self.pending.clear()
+
+    def deliver_callbacks(
+        self, post: Callable[[str, dict[str, str], dict[str, str]], int], limit: int = 0
+    ) -> int:
+        """Make the pending status callbacks through ``post(url, form, headers)``, which returns
+        the HTTP status; a call not answered 2xx goes back to the queue. Return how many were
+        made."""
+        with self._lock:
+            count = min(limit, len(self.pending)) if limit else len(self.pending)
+            calls = [self.pending.popleft() for _ in range(count)]
+        validator = RequestValidator(self.auth_token)
+        made = 0
+        for i, (url, form) in enumerate(calls):
+            headers = {"X-Twilio-Signature": validator.compute_signature(url, form)}
+            try:
+                ok = 200 <= post(url, form, headers) < 300
+            except Exception:  # the receiver is down: try again later
+                ok = False
+            if not ok:
+                with self._lock:
+                    self.pending.extendleft(reversed(calls[i:]))
+                break
+            made += 1
+        return made
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -102,6 +141,24 @@ class FakeTwilioAPI:
             )
             if reference:
                 self.per_reference[reference] += 1
+            if callback:
+                sender = form.get("From") or form.get("MessagingServiceSid", "")
+                for state in self.status_flow:
+                    self.pending.append(
+                        (
+                            callback,
+                            {
+                                "AccountSid": match["sid"],
+                                "ApiVersion": "2010-04-01",
+                                "From": sender,
+                                "MessageSid": sid,
+                                "MessageStatus": state,
+                                "SmsSid": sid,
+                                "SmsStatus": state,
+                                "To": to,
+                            },
+                        )
+                    )
         return httpx.Response(
             201,
             json={"sid": sid, "status": "queued", "to": to, "account_sid": match["sid"]},
@@ -117,5 +174,7 @@ def fake_twilio() -> FakeTwilioAPI:
     global _FAKE
     with _FAKE_LOCK:
         if _FAKE is None:
-            _FAKE = FakeTwilioAPI()
+            from cegah.channels.conf import get_config
+
+            _FAKE = FakeTwilioAPI(auth_token=get_config().twilio_auth_token)
         return _FAKE

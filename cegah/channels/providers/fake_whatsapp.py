@@ -6,6 +6,14 @@ error 130429 like the real API. It records every accepted send and counts sends 
 ``biz_opaque_callback_data`` (our message reference), so a test or benchmark can prove that no
 message went out twice.
 
+Like Meta, it reports every accepted message through status webhooks (``sent``, then
+``delivered``) that echo the message's ``biz_opaque_callback_data`` and are signed with the app
+secret (``X-Hub-Signature-256``). They wait in ``pending`` until delivered: by
+``deliver_webhooks`` (tests post them through the Django test client) or, with ``serve()``, by a
+thread posting them to the configured callback URL, keeping refused ones for a later try as Meta
+does. Like the real API it offers no way to look a message up by our reference: the webhooks are
+the only evidence of a send.
+
 Used in-process through an ``httpx.MockTransport`` (``CEGAH_WHATSAPP_API_BASE=fake:``, tests and
 ``make run``), or over loopback HTTP with ``serve()`` (``cegah channels fake-server``) when several
 worker processes must share one fake, as the outbox benchmark does.
@@ -14,18 +22,22 @@ worker processes must share one fake, as the outbox benchmark does.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import json
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
+# Statuses kept for a receiver that is down; the oldest are dropped beyond this (Meta gives up too).
+PENDING_LIMIT = 100_000
 MESSAGES_PATH = re.compile(r"^/v[\d.]+/(?P<phone>[^/]+)/messages$")
 MEDIA_PATH = re.compile(r"^/v[\d.]+/(?P<media>[^/]+)$")
 DOWNLOAD_PATH = re.compile(r"^/media-download/(?P<media>[^/]+)$")
@@ -57,6 +69,16 @@ class FakeGraphAPI:
     unreachable: set[str] = field(default_factory=set)
     window_closed: set[str] = field(default_factory=set)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # Status webhooks: the app secret that signs them, the statuses each accepted message goes
+    # through, how many statuses one webhook body carries, and those not yet delivered.
+    app_secret: str = ""
+    status_flow: tuple[str, ...] = ("sent", "delivered")
+    webhook_batch: int = 1
+    pending: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=PENDING_LIMIT))
+    webhooks_delivered: int = 0
+    webhooks_refused: int = 0
+    statuses_queued: int = 0
+    statuses_delivered: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -76,6 +98,9 @@ class FakeGraphAPI:
             self.unreachable.clear()
             self.window_closed.clear()
             self.media.clear()
+            self.pending.clear()
+            self.webhooks_delivered = self.webhooks_refused = 0
+            self.statuses_queued = self.statuses_delivered = 0
 
     def add_media(self, content: bytes, mime_type: str) -> str:
         media_id = f"{9000000000 + next(self._ids)}"
@@ -94,7 +119,100 @@ class FakeGraphAPI:
             "rate_limited": self.rate_limited,
             "first_at": self.sent[0]["at"] if self.sent else None,
             "last_at": self.sent[-1]["at"] if self.sent else None,
+            "webhooks_delivered": self.webhooks_delivered,
+            "webhooks_refused": self.webhooks_refused,
+            "statuses_pending": len(self.pending),
         }
+
+    # --- status webhooks -------------------------------------------------------------------
+    def webhook_bodies(self, limit: int = 0) -> list[tuple[bytes, list[dict[str, Any]]]]:
+        """Take pending statuses off the queue as webhook bodies of up to ``webhook_batch``
+        statuses each (at most ``limit`` bodies, 0: all); return each body with its statuses."""
+        with self._lock:
+            taken: list[dict[str, Any]] = []
+            want = limit * max(1, self.webhook_batch) if limit else len(self.pending)
+            while self.pending and len(taken) < want:
+                taken.append(self.pending.popleft())
+        size = max(1, self.webhook_batch)
+        return [
+            (self._webhook_body(taken[i : i + size]), taken[i : i + size])
+            for i in range(0, len(taken), size)
+        ]
+
+    def _webhook_body(self, statuses: list[dict[str, Any]]) -> bytes:
+        changes = []
+        for phone_number_id in dict.fromkeys(s["_phone_number_id"] for s in statuses):
+            items = [
+                {k: v for k, v in s.items() if not k.startswith("_")}
+                for s in statuses
+                if s["_phone_number_id"] == phone_number_id
+            ]
+            changes.append(
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {
+                            "display_phone_number": "15550001111",
+                            "phone_number_id": phone_number_id,
+                        },
+                        "statuses": items,
+                    },
+                }
+            )
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "100000000000002", "changes": changes}],
+        }
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    def webhook_headers(self, body: bytes) -> dict[str, str]:
+        digest = hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        return {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
+
+    def deliver_webhooks(self, post: Callable[[bytes, dict[str, str]], int], limit: int = 0) -> int:
+        """Post pending status webhooks through ``post(body, headers)``, which returns the HTTP
+        status; statuses of a webhook not answered 200 go back to the queue, to be posted again
+        later (Meta retries). Return how many statuses were delivered."""
+        delivered = 0
+        bodies = self.webhook_bodies(limit)
+        for i, (body, statuses) in enumerate(bodies):
+            try:
+                ok = post(body, self.webhook_headers(body)) == 200
+            except Exception:  # the receiver is down or timed out: try again later
+                ok = False
+            with self._lock:
+                if ok:
+                    self.webhooks_delivered += 1
+                    self.statuses_delivered += len(statuses)
+                    delivered += len(statuses)
+                    continue
+                self.webhooks_refused += 1
+                unsent = [item for _, rest in bodies[i:] for item in rest]
+                self.pending.extendleft(reversed(unsent))
+            break
+        return delivered
+
+    def _queue_statuses(self, wamid: str, phone_number_id: str, payload: dict[str, Any]) -> None:
+        """Queue the status webhooks of an accepted message (caller holds the lock)."""
+        now = int(time.time())
+        for status in self.status_flow:
+            item: dict[str, Any] = {
+                "id": wamid,
+                "status": status,
+                "timestamp": str(now),
+                "_phone_number_id": phone_number_id,
+            }
+            if "recipient" in payload:
+                item["recipient_user_id"] = str(payload["recipient"])
+            else:
+                item["recipient_id"] = str(payload.get("to", ""))
+            if payload.get("biz_opaque_callback_data"):
+                item["biz_opaque_callback_data"] = str(payload["biz_opaque_callback_data"])
+            if status == "sent":
+                item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
+            self.pending.append(item)
+            self.statuses_queued += 1
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -183,6 +301,7 @@ class FakeGraphAPI:
             )
             if reference:
                 self.per_reference[reference] += 1
+            self._queue_statuses(wamid, phone_number_id, payload)
         contact: dict[str, str] = {"input": recipient}
         if "recipient" in payload:
             contact["user_id"] = recipient
@@ -209,12 +328,48 @@ def fake_graph() -> FakeGraphAPI:
         if _FAKE is None:
             from cegah.channels.conf import get_config
 
-            _FAKE = FakeGraphAPI(rate_per_second=get_config().whatsapp_fake_rate_per_second)
+            config = get_config()
+            _FAKE = FakeGraphAPI(
+                rate_per_second=config.whatsapp_fake_rate_per_second,
+                app_secret=config.whatsapp_app_secret,
+            )
         return _FAKE
 
 
-def serve(fake: FakeGraphAPI, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """Return a loopback HTTP server answering with ``fake`` (call ``serve_forever`` on it)."""
+def post_webhooks_forever(
+    fake: FakeGraphAPI, url: str, interval: float = 0.2, stop: threading.Event | None = None
+) -> threading.Thread:
+    """Start a daemon thread posting ``fake``'s pending status webhooks to ``url`` (our
+    ``/channels/whatsapp/webhook``) every ``interval`` seconds, as Meta does; return it."""
+    stopping = stop or threading.Event()
+
+    def run() -> None:
+        with httpx.Client(timeout=10) as client:
+
+            def post(body: bytes, headers: dict[str, str]) -> int:
+                return client.post(url, content=body, headers=headers).status_code
+
+            while not stopping.is_set():
+                if not fake.deliver_webhooks(post, limit=20):
+                    stopping.wait(interval)
+
+    thread = threading.Thread(target=run, name="fake-graph-webhooks", daemon=True)
+    thread.start()
+    return thread
+
+
+def serve(
+    fake: FakeGraphAPI,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    before_response: Callable[[tuple[str, int], httpx.Request, httpx.Response], None] | None = None,
+) -> ThreadingHTTPServer:
+    """Return a loopback HTTP server answering with ``fake`` (call ``serve_forever`` on it).
+
+    ``before_response(client address, request, response)`` runs after the fake has handled a
+    request and before the answer is written: a benchmark's fault injection (killing the client
+    whose send was just accepted) hooks in here.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -232,6 +387,8 @@ def serve(fake: FakeGraphAPI, host: str = "127.0.0.1", port: int = 0) -> Threadi
                 content=body,
             )
             response = fake.handle(request)
+            if before_response is not None:
+                before_response(self.client_address, request, response)
             content = response.read()
             self.send_response(response.status_code)
             self.send_header("Content-Type", response.headers.get("Content-Type", "text/plain"))

@@ -31,6 +31,7 @@ from cegah.channels.providers.base import (
     SendResult,
     StatusItem,
     TemporaryError,
+    http_error,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ def empty_twiml() -> str:
 class TwilioSms(Channel):
     name = "sms"
     provider = "twilio"
+    # Every send names a StatusCallback URL carrying our reference (?ref=), which Twilio calls.
+    confirms_sends = True
 
     def __init__(self, config: ChannelsConfig, client: httpx.Client | None = None) -> None:
         self.config = config
@@ -154,17 +157,15 @@ class TwilioSms(Channel):
         path = f"/2010-04-01/Accounts/{self.config.twilio_account_sid}/Messages.json"
         try:
             response = self.client.post(path, data=data)
-        except httpx.TimeoutException as exc:
-            raise TemporaryError("timeout") from exc
         except httpx.HTTPError as exc:
-            raise TemporaryError("network") from exc
+            raise http_error(exc) from exc
         if response.status_code >= 300:
             raise _error(response)
         try:
             body = response.json()
             return SendResult(str(body["sid"]), STATUS_MAP.get(body.get("status", ""), "sent"))
         except (ValueError, KeyError, TypeError) as exc:
-            raise TemporaryError("bad_response") from exc
+            raise TemporaryError("bad_response", maybe_sent=True) from exc
 
     def download_media(self, media_id: str) -> Media:
         """Fetch a MediaUrl (``media_id``) with the account's credentials."""

@@ -33,6 +33,7 @@ from cegah.channels.providers.base import (
     StatusItem,
     TemporaryError,
     WindowClosed,
+    http_error,
 )
 
 if TYPE_CHECKING:
@@ -179,6 +180,8 @@ def sign(body: bytes, app_secret: str) -> str:
 class WhatsAppCloud(Channel):
     name = "whatsapp"
     provider = "whatsapp_cloud"
+    # Every accepted message gets a "sent" status webhook echoing biz_opaque_callback_data.
+    confirms_sends = True
 
     def __init__(self, config: ChannelsConfig, client: httpx.Client | None = None) -> None:
         self.config = config
@@ -281,16 +284,15 @@ class WhatsAppCloud(Channel):
         path = f"/{self.config.whatsapp_phone_number_id}/messages"
         try:
             response = self.client.post(path, json=self.build_payload(message))
-        except httpx.TimeoutException as exc:
-            raise TemporaryError("timeout") from exc
         except httpx.HTTPError as exc:
-            raise TemporaryError("network") from exc
+            raise http_error(exc) from exc
         if response.status_code >= 300:
             raise _error(response)
         try:
             return SendResult(str(response.json()["messages"][0]["id"]))
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise TemporaryError("bad_response") from exc
+            # Accepted (2xx) but without an id we can read: the status webhook will name it.
+            raise TemporaryError("bad_response", maybe_sent=True) from exc
 
     def download_media(self, media_id: str) -> Media:
         """Fetch ``/{media-id}`` for the short-lived URL, then the bytes (size and hash checked)."""

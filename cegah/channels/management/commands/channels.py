@@ -24,6 +24,12 @@ class Command(BaseCommand):
         fake.add_argument("--host", default="127.0.0.1")
         fake.add_argument("--port", type=int, default=8791)
         fake.add_argument("--rate", type=float, default=80.0, help="Messages per second (0: none).")
+        fake.add_argument(
+            "--webhook-url",
+            default="",
+            help="Post the status webhooks here, signed with CEGAH_WHATSAPP_APP_SECRET "
+            "(e.g. http://127.0.0.1:8000/channels/whatsapp/webhook); empty: keep them.",
+        )
         simulate = sub.add_parser("simulate", help="Play a scripted reporter against the server.")
         simulate.add_argument("channel", choices=["whatsapp"])
         simulate.add_argument("--url", default="http://127.0.0.1:8000", help="The running server.")
@@ -44,15 +50,23 @@ class Command(BaseCommand):
 
             self.stdout.write(f"outbound {outbox.sweep()}, inbound {inbound.sweep()}")
         else:
-            from cegah.channels.providers.fake_whatsapp import FakeGraphAPI, serve
-
-            server = serve(
-                FakeGraphAPI(rate_per_second=options["rate"]), options["host"], options["port"]
+            from cegah.channels.conf import get_config
+            from cegah.channels.providers.fake_whatsapp import (
+                FakeGraphAPI,
+                post_webhooks_forever,
+                serve,
             )
+
+            fake = FakeGraphAPI(
+                rate_per_second=options["rate"], app_secret=get_config().whatsapp_app_secret
+            )
+            server = serve(fake, options["host"], options["port"])
             self.stdout.write(
                 f"fake Graph API on http://{options['host']}:{server.server_address[1]} "
                 f"(CEGAH_WHATSAPP_API_BASE), {options['rate']:g} msg/s"
             )
+            if options["webhook_url"]:
+                post_webhooks_forever(fake, options["webhook_url"])
             server.serve_forever()
 
     def _drain(self, batch: int, until_empty: bool, idle: float) -> None:
