@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from twilio.request_validator import RequestValidator
 
+from cegah.channels.providers.fake_rate import TokenBucket
+
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 
 
@@ -52,13 +54,12 @@ class FakeTwilioAPI:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._tokens = self.rate_per_second
-        self._refilled = time.monotonic()
+        self._bucket = TokenBucket(self.rate_per_second)
 
     def reset(self, rate_per_second: float = 0.0) -> None:
         with self._lock:
             self.rate_per_second = rate_per_second
-            self._tokens, self._refilled = rate_per_second, time.monotonic()
+            self._bucket.reset(rate_per_second)
             self.sent.clear()
             self.per_reference.clear()
             self.fail_next.clear()
@@ -94,17 +95,7 @@ class FakeTwilioAPI:
         return httpx.MockTransport(self.handle)
 
     def _take_token(self) -> bool:
-        if self.rate_per_second <= 0:
-            return True
-        now = time.monotonic()
-        self._tokens = min(
-            self.rate_per_second, self._tokens + (now - self._refilled) * self.rate_per_second
-        )
-        self._refilled = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
+        return self._bucket.take()
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         match = MESSAGES_PATH.match(request.url.path)

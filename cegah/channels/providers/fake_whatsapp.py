@@ -36,6 +36,8 @@ from typing import Any
 
 import httpx
 
+from cegah.channels.providers.fake_rate import TokenBucket
+
 # Statuses kept for a receiver that is down; the oldest are dropped beyond this (Meta gives up too).
 PENDING_LIMIT = 100_000
 MESSAGES_PATH = re.compile(r"^/v[\d.]+/(?P<phone>[^/]+)/messages$")
@@ -83,14 +85,13 @@ class FakeGraphAPI:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._tokens = self.rate_per_second
-        self._refilled = time.monotonic()
+        self._bucket = TokenBucket(self.rate_per_second)
 
     # --- test helpers ----------------------------------------------------------------------
     def reset(self, rate_per_second: float = 0.0) -> None:
         with self._lock:
             self.rate_per_second = rate_per_second
-            self._tokens, self._refilled = rate_per_second, time.monotonic()
+            self._bucket.reset(rate_per_second)
             self.sent.clear()
             self.per_reference.clear()
             self.rate_limited = self.requests = 0
@@ -219,17 +220,7 @@ class FakeGraphAPI:
 
     # --- the API ---------------------------------------------------------------------------
     def _take_token(self) -> bool:
-        if self.rate_per_second <= 0:
-            return True
-        now = time.monotonic()
-        self._tokens = min(
-            self.rate_per_second, self._tokens + (now - self._refilled) * self.rate_per_second
-        )
-        self._refilled = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
+        return self._bucket.take()
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
