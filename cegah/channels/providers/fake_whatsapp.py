@@ -15,7 +15,7 @@ does. Like the real API it offers no way to look a message up by our reference: 
 the only evidence of a send.
 
 Used in-process through an ``httpx.MockTransport`` (``CEGAH_WHATSAPP_API_BASE=fake:``, tests and
-``make run``), or over loopback HTTP with ``serve()`` (``cegah channels fake-server``) when several
+``make run``), or over loopback HTTP with ``serve()`` (``cegah channels fake-whatsapp``) when several
 worker processes must share one fake, as the outbox benchmark does.
 """
 
