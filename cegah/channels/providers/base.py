@@ -8,15 +8,45 @@ retries and rate limits belong to the services (``cegah.channels.inbound`` and `
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from cegah.channels.conf import FAKE
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
 # --- Errors a send may raise; the outbox decides what each means for the message --------------
+def api_client(
+    api_base: str,
+    fake_transport: Callable[[], httpx.BaseTransport],
+    fake_base: str,
+    *,
+    timeout: float,
+    path: str = "",
+    **options: Any,
+) -> httpx.Client:
+    """Return the HTTP client of a provider's API.
+
+    ``api_base`` ``fake:`` selects the local fake (``fake_transport()``, in-process, reached at
+    ``fake_base``); anything else is the real API's base URL. ``path`` is appended to the base;
+    ``options`` (auth, headers) go to ``httpx.Client``.
+    """
+    if api_base.startswith(FAKE):
+        transport: httpx.BaseTransport | None = fake_transport()
+        base = fake_base
+    else:
+        transport, base = None, api_base.rstrip("/")
+    return httpx.Client(
+        base_url=f"{base}{path}", transport=transport, timeout=httpx.Timeout(timeout), **options
+    )
+
+
 class ProviderError(Exception):
     """A send failed. ``code`` is the provider's error code (never message content).
 

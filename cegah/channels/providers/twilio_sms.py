@@ -17,7 +17,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from cegah.channels.conf import FAKE, ChannelsConfig
+from cegah.channels.conf import ChannelsConfig
 from cegah.channels.providers.base import (
     BadWebhook,
     Channel,
@@ -31,6 +31,7 @@ from cegah.channels.providers.base import (
     SendResult,
     StatusItem,
     TemporaryError,
+    api_client,
     http_error,
 )
 
@@ -64,6 +65,12 @@ def empty_twiml() -> str:
     return str(MessagingResponse())
 
 
+def _fake_transport() -> httpx.BaseTransport:
+    from cegah.channels.providers.fake_twilio import fake_twilio  # loaded only when used
+
+    return fake_twilio().transport()
+
+
 class TwilioSms(Channel):
     name = "sms"
     provider = "twilio"
@@ -72,21 +79,13 @@ class TwilioSms(Channel):
 
     def __init__(self, config: ChannelsConfig, client: httpx.Client | None = None) -> None:
         self.config = config
-        if client is None:
-            if config.twilio_api_base.startswith(FAKE):
-                from cegah.channels.providers.fake_twilio import fake_twilio
-
-                transport: httpx.BaseTransport | None = fake_twilio().transport()
-                base = "http://fake-twilio.invalid"
-            else:
-                transport, base = None, config.twilio_api_base.rstrip("/")
-            client = httpx.Client(
-                base_url=base,
-                transport=transport,
-                timeout=httpx.Timeout(config.http_timeout_seconds),
-                auth=(config.twilio_account_sid, config.twilio_auth_token),
-            )
-        self.client = client
+        self.client = client or api_client(
+            config.twilio_api_base,
+            _fake_transport,
+            "http://fake-twilio.invalid",
+            timeout=config.http_timeout_seconds,
+            auth=(config.twilio_account_sid, config.twilio_auth_token),
+        )
 
     def verify_inbound(self, request: HttpRequest) -> bool:
         signature = request.headers.get("X-Twilio-Signature", "")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from cegah.channels.conf import FAKE, ChannelsConfig
+from cegah.channels.conf import ChannelsConfig
 from cegah.channels.providers.base import (
     BadWebhook,
     Channel,
@@ -33,6 +33,7 @@ from cegah.channels.providers.base import (
     StatusItem,
     TemporaryError,
     WindowClosed,
+    api_client,
     http_error,
 )
 
@@ -177,6 +178,12 @@ def sign(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _fake_transport() -> httpx.BaseTransport:
+    from cegah.channels.providers.fake_whatsapp import fake_graph  # loaded only when used
+
+    return fake_graph().transport()
+
+
 class WhatsAppCloud(Channel):
     name = "whatsapp"
     provider = "whatsapp_cloud"
@@ -185,21 +192,14 @@ class WhatsAppCloud(Channel):
 
     def __init__(self, config: ChannelsConfig, client: httpx.Client | None = None) -> None:
         self.config = config
-        if client is None:
-            if config.whatsapp_api_base.startswith(FAKE):
-                from cegah.channels.providers.fake_whatsapp import fake_graph
-
-                transport: httpx.BaseTransport | None = fake_graph().transport()
-                base = "http://fake-graph.invalid"
-            else:
-                transport, base = None, config.whatsapp_api_base.rstrip("/")
-            client = httpx.Client(
-                base_url=f"{base}/{config.whatsapp_api_version}",
-                transport=transport,
-                timeout=httpx.Timeout(config.http_timeout_seconds),
-                headers={"Authorization": f"Bearer {config.whatsapp_token}"},
-            )
-        self.client = client
+        self.client = client or api_client(
+            config.whatsapp_api_base,
+            _fake_transport,
+            "http://fake-graph.invalid",
+            timeout=config.http_timeout_seconds,
+            path=f"/{config.whatsapp_api_version}",
+            headers={"Authorization": f"Bearer {config.whatsapp_token}"},
+        )
 
     # --- inbound ---------------------------------------------------------------------------
     def verify_handshake(self, mode: str, token: str) -> bool:
