@@ -1,8 +1,13 @@
 """Provider webhooks. Public but signature-protected, CSRF-exempt (providers have no CSRF token),
-rate-limited, and they never log bodies, phone numbers or user ids: counts only.
+and they never log bodies, phone numbers or user ids: counts only.
 
 Each view checks that a signature is present before anything else and answers 403 without storing
 anything when it is missing or wrong; the work after recording is done by tasks.
+
+Only refused requests are rate-limited (per address). Verified calls are not: Meta and Twilio post
+status callbacks in bursts from few addresses during a blast, and throttling them would delay the
+confirmations the outbox waits for before it may send again. A signature can only come from the
+provider, and recording is idempotent, so a replayed call changes nothing.
 """
 
 from __future__ import annotations
@@ -10,23 +15,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
-from django_ratelimit.decorators import ratelimit
 
 from cegah.channels.inbound import receive
 from cegah.channels.providers import get_channel
 from cegah.channels.providers.base import BadWebhook
 
 logger = logging.getLogger("cegah.channels")
-
-
-def _rate(group: str, request: HttpRequest) -> str:
-    # Meta and Twilio post status callbacks in bursts during a blast, from few addresses.
-    return str(getattr(settings, "CHANNELS_WEBHOOK_RATE", "3000/m"))
 
 
 def _refuse(request: HttpRequest) -> HttpResponse:
@@ -50,7 +48,6 @@ def _log(name: str, result: Any) -> None:
 
 
 @csrf_exempt
-@ratelimit(key="ip", rate=_rate, block=True)
 @require_http_methods(["GET", "POST"])
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -90,7 +87,6 @@ def _twilio(request: HttpRequest) -> tuple[Any, HttpResponse | None]:
 
 
 @csrf_exempt
-@ratelimit(key="ip", rate=_rate, block=True)
 @require_POST
 def twilio_sms_webhook(request: HttpRequest) -> HttpResponse:
     from cegah.channels.providers.twilio_sms import empty_twiml
@@ -104,7 +100,6 @@ def twilio_sms_webhook(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@ratelimit(key="ip", rate=_rate, block=True)
 @require_POST
 def twilio_status(request: HttpRequest) -> HttpResponse:
     parsed, refusal = _twilio(request)

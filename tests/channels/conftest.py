@@ -106,11 +106,14 @@ def payload(name: str, *, now: bool = False, **replace: str) -> dict[str, Any]:
     return data
 
 
-def post_signed(client: Client, body: bytes | dict[str, Any], secret: str = APP_SECRET) -> Any:
+def post_signed(
+    client: Client, body: bytes | dict[str, Any], secret: str = APP_SECRET, **extra: Any
+) -> Any:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return client.post(
         WEBHOOK,
         data=raw,
         content_type="application/json",
         headers={"X-Hub-Signature-256": sign(raw, secret)},
+        **extra,
     )

@@ -230,3 +230,27 @@ def test_media_is_downloaded_through_the_graph_media_endpoint(
     media = handled[0].download_media(handled[0].media[0]["id"])
     assert media.content == b"\x89PNG fake bytes"
     assert media.mime_type == "image/png"
+
+
+def test_refused_calls_are_limited_per_address_but_signed_calls_never(client: Client) -> None:
+    # An address of its own, so that the refusal counter cannot reach the other tests.
+    address = {"REMOTE_ADDR": "203.0.113.9"}
+    body = json.dumps(payload("text"))
+    refused = [
+        client.post(
+            WEBHOOK,
+            data=body,
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+            **address,
+        ).status_code
+        for _ in range(61)
+    ]
+    assert refused == [403] * 60 + [429]
+    # A burst of genuine calls from the very same address is recorded in full.
+    statuses = [
+        post_signed(client, payload("status_sent"), **address).status_code for _ in range(80)
+    ]
+    assert statuses == [200] * 80
+    assert post_signed(client, payload("text"), **address).status_code == 200
+    assert InboundMessage.objects.count() == 1
