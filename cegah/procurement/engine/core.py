@@ -10,7 +10,8 @@ Working tables (temporary, one DuckDB connection per run):
 ``bid``
     One row per ``bids/details`` entry, ``idx`` its 1-based position, ``tids`` the ids of its
     tenderers (NULL entries kept, so that ``len(tids)`` is the number of tenderers), plus the
-    process facts indicators filter on.
+    process facts indicators filter on and two facts about the bid itself: ``won`` (its single
+    tenderer is the process's single active supplier) and ``late`` (R030).
 ``award``
     One row per ``awards`` entry, with supplier ids and item classification ids.
 ``bid_tenderer``, ``award_supplier``
@@ -214,19 +215,38 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
     con.execute("SET preserve_insertion_order = false")
     # Select-list unnest (a lateral join is ~20x slower in DuckDB); generate_subscripts gives each
     # entry's position, which Cardinal's tie-breaks depend on. The process facts the indicators
-    # filter on are copied onto each bid, which spares them a join.
+    # filter on are copied onto each bid, which spares them a join. Only facts are kept, not the
+    # text they come from (the bid date, the supplier id): the bid table is the largest, and at
+    # millions of releases every byte per bid is spilled to disk and read back.
+    #   won   the bid's single tenderer is the process's single active supplier (``supplier``);
+    #   late  R030: a valid bid dated after the end of the tender period, compared as instants
+    #         (RFC 3339 only) or, with ``compare = text``, as Cardinal compares them.
+    if "R030" not in settings.enabled:
+        late = "false"
+    elif settings.r030.compare == "text":
+        late = "tp_end IS NOT NULL AND has_awards AND b.date IS NOT NULL AND b.date > tp_end"
+    else:
+        late = "tp_end_us IS NOT NULL AND rfc3339_us(b.date) > tp_end_us"
     con.execute(
-        """
+        f"""
         CREATE TEMP TABLE bid AS
-        SELECT rid, idx, b.status AS status, b.date AS date,
+        SELECT rid, idx, b.status AS status,
                b.value.amount AS amount, b.value.currency AS currency,
                [t.id FOR t IN b.tenderers] AS tids,
-               price_ok, all_final, any_active, supplier, tp_end_us
-        FROM (SELECT rowid AS rid, price_ok, all_final, any_active, supplier, tp_end_us,
+               price_ok, all_final, any_active, supplier IS NOT NULL AS has_supplier,
+               coalesce(len(b.tenderers) = 1 AND b.tenderers[1].id = supplier, false) AS won,
+               CASE WHEN b.status = 'valid' THEN coalesce({late}, false) ELSE false END AS late
+        FROM (SELECT rowid AS rid, price_ok, all_final, any_active, supplier,
+                     tp_end, tp_end_us, has_awards,
                      unnest(details) AS b, generate_subscripts(details, 1) AS idx
               FROM proc)
         """
     )
+    # Each nested list is dropped as soon as it is unnested: that frees the memory (or the spilled
+    # pages) it holds before the next table is built, which matters for files larger than the
+    # memory limit.
+    for column in ("details", "tp_end"):
+        con.execute(f"ALTER TABLE proc DROP COLUMN {column}")
     con.execute(
         """
         CREATE TEMP TABLE award AS
@@ -236,6 +256,7 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
               FROM proc)
         """
     )
+    con.execute("ALTER TABLE proc DROP COLUMN awards")
     # One row per (bid, tenderer) and per (award, supplier); ids may be NULL.
     con.execute(
         "CREATE TEMP TABLE bid_tenderer AS SELECT rid, idx, status, unnest(tids) AS id FROM bid"
@@ -244,10 +265,6 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
         "CREATE TEMP TABLE award_supplier AS"
         " SELECT rid, idx, status, unnest(suppliers) AS id FROM award"
     )
-    # The nested lists are not needed any more; dropping them frees the memory (or the spilled
-    # pages) they hold, which matters for files larger than the memory limit.
-    con.execute("ALTER TABLE proc DROP COLUMN details")
-    con.execute("ALTER TABLE proc DROP COLUMN awards")
     # Lines whose ocid appears again further down: where Cardinal keeps one value per ocid, the
     # last line wins. Grouping by a hash of the ocid is cheaper than by its text; only the (rare)
     # lines whose hash repeats are then grouped by text.

@@ -16,8 +16,8 @@ from ..core import Run
 # The bids that take part (before the currency filter): valid, priced, by one tenderer, in
 # processes with price comparison, all awards final and a single supplier.
 CANDIDATES = """
-    SELECT rid, idx, amount, currency, tids[1] AS tid, supplier FROM bid
-    WHERE price_ok AND all_final AND supplier IS NOT NULL
+    SELECT rid, idx, amount, currency, tids[1] AS tid, won FROM bid
+    WHERE price_ok AND all_final AND has_supplier
       AND status = 'valid' AND amount IS NOT NULL AND currency IS NOT NULL
       AND len(tids) = 1 AND tids[1] IS NOT NULL
 """
@@ -30,14 +30,14 @@ def run(run: Run) -> None:
         CREATE TEMP TABLE slbr AS
         WITH c AS (SELECT * FROM ({CANDIDATES}) WHERE currency = $currency),
         w AS (
-            SELECT rid, any_value(supplier) AS supplier, min(amount) AS amount FROM c
-            WHERE tid = supplier GROUP BY rid
+            SELECT rid, any_value(tid) AS supplier, min(amount) AS amount FROM c
+            WHERE won GROUP BY rid
         ),
         l AS (
             SELECT rid, min(amount) AS amount,
                    -- the first of equally low bids, as Cardinal keeps the first on ties
                    arg_min(tid, {{'amount': amount, 'idx': idx}}) AS tid
-            FROM c WHERE tid <> supplier GROUP BY rid
+            FROM c WHERE NOT won GROUP BY rid
         )
         SELECT w.rid, w.supplier AS winner, l.tid AS loser,
                (l.amount - w.amount) / w.amount AS ratio

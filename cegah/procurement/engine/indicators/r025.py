@@ -22,11 +22,11 @@ def run(run: Run) -> None:
         """
         CREATE TEMP TABLE r025 AS
         WITH c AS (
-            SELECT DISTINCT rid, tids[1] AS tid, supplier FROM bid
-            WHERE all_final AND supplier IS NOT NULL
+            SELECT DISTINCT rid, tids[1] AS tid, won FROM bid
+            WHERE all_final AND has_supplier
               AND status = 'valid' AND len(tids) = 1 AND tids[1] IS NOT NULL
         )
-        SELECT tid, sum(CASE WHEN tid = supplier THEN 1 ELSE 0 END) AS wins, count(*) AS bids,
+        SELECT tid, sum(CASE WHEN won THEN 1 ELSE 0 END) AS wins, count(*) AS bids,
                min(rid) AS rid
         FROM c GROUP BY tid
         """

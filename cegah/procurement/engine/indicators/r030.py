@@ -20,18 +20,11 @@ CODE = "R030"
 
 def run(run: Run) -> None:
     """Flag awarded late bids."""
-    if run.settings.r030.compare == "text":
-        late = """SELECT b.rid, b.tids FROM bid AS b JOIN proc AS p ON p.rowid = b.rid
-            WHERE p.tp_end IS NOT NULL AND p.has_awards
-              AND b.status = 'valid' AND b.date IS NOT NULL AND b.date > p.tp_end"""
-    else:
-        late = """SELECT rid, tids FROM bid
-            WHERE status = 'valid' AND tp_end_us IS NOT NULL
-              AND rfc3339_us(date) > tp_end_us"""
+    # Which bids are late is decided while the bid table is built (``core``), by ``compare``.
     run.execute(
-        f"""
+        """
         CREATE TEMP TABLE r030 AS
-        WITH late AS ({late}),
+        WITH late AS (SELECT rid, tids FROM bid WHERE late),
         tenderer AS (SELECT rid, unnest(tids) AS id FROM late),
         supplier AS (
             SELECT DISTINCT rid, id FROM award_supplier
