@@ -176,7 +176,7 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
         )
         SELECT ocid, buyer_id, pe_id, pm, pmd, ntend,
                rfc3339_us(tp_start) AS tp_start_us, tp_end, rfc3339_us(tp_end) AS tp_end_us,
-               awards IS NOT NULL AS has_awards, details IS NOT NULL AS has_details,
+               awards IS NOT NULL AS has_awards,
                CASE WHEN n_awards = 1 THEN coalesce(awards[1].status = 'active', false)
                     WHEN n_awards > 1 THEN list_contains([a.status FOR a IN awards], 'active')
                     ELSE false END AS any_active,
@@ -245,7 +245,8 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
     # Each nested list is dropped as soon as it is unnested: that frees the memory (or the spilled
     # pages) it holds before the next table is built, which matters for files larger than the
     # memory limit.
-    for column in ("details", "tp_end"):
+    # The process facts copied onto the bids are not needed on the process any more either.
+    for column in ("details", "tp_end", "has_awards", "any_active", "price_ok", "supplier"):
         con.execute(f"ALTER TABLE proc DROP COLUMN {column}")
     con.execute(
         """
