@@ -11,8 +11,13 @@ is missing. Times, in the same run and alternating:
   ``python -m cegah.cli``) as a child process, so interpreter start-up, settings, every indicator
   and writing the JSON count;
 
-and prints both (best and median of --repeat runs), their ratio (best / best) and the child's peak
-RSS (``getrusage(RUSAGE_CHILDREN)``). Target: ratio < 2 and peak RSS <= 1 GiB.
+and prints both (best and median of --repeat runs), their ratios and the child's peak RSS
+(``getrusage(RUSAGE_CHILDREN)``). Target: ratio < 2 and peak RSS <= 1 GiB.
+
+Each engine run follows its own floor measurement, so the two share the machine's state of the
+moment; the headline ratio is the median of these paired ratios, which a single lucky or unlucky
+run moves less than best / best (also printed, with median / median). On a shared 2-core machine,
+times of either side vary by up to a third from run to run.
 """
 
 from __future__ import annotations
@@ -99,6 +104,7 @@ def main() -> int:
         result = json.load(f)
     groups = {k: len(v) for k, v in result.items() if k not in ("Meta", "Maps")}
     best_floor, best_run = min(floors), min(runs)
+    paired = statistics.median(run / floor for floor, run in zip(floors, runs, strict=True))
     print(f"file        {path} ({args.n:,} releases, {size / 2**20:,.0f} MiB)")
     print(f"settings    {args.settings or '(none: all 11 Cardinal indicators)'}")
     print(
@@ -109,7 +115,11 @@ def main() -> int:
         f"engine      best {best_run:.2f} s, median {statistics.median(runs):.2f} s"
         "  (cegah procurement indicators, end to end)"
     )
-    print(f"ratio       {best_run / best_floor:.2f}x the read floor (target < 2)")
+    print(
+        f"ratio       {paired:.2f}x the read floor (median of paired runs; target < 2);"
+        f" best/best {best_run / best_floor:.2f}x,"
+        f" median/median {statistics.median(runs) / statistics.median(floors):.2f}x"
+    )
     print(f"peak RSS    {peak_kib / 1024:,.0f} MiB (engine child process; target <= 1024)")
     print(f"results     {groups}")
     return 0
