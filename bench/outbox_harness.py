@@ -47,6 +47,9 @@ APP_SECRET = "bench-app-secret"  # a throwaway secret shared with the fake
 def add_arguments(parser: argparse.ArgumentParser, *, lease: int) -> None:
     parser.add_argument("--rate", type=float, default=80.0, help="fake provider limit, msg/s")
     parser.add_argument("--workers", type=int, default=2, help="send workers")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="fake provider's answer delay (real: 100-300)"
+    )
     parser.add_argument("--kill-at", type=float, default=0.4, help="fraction sent at the kill")
     parser.add_argument("--kill-when", choices=["accepted", "any"], default="accepted")
     parser.add_argument("--lease", type=int, default=lease, help="CEGAH_CHANNELS_LEASE_SECONDS")
@@ -122,7 +125,9 @@ class Harness:
             webhook_batch=self.args.webhook_batch,
             status_flow=tuple(s for s in self.args.statuses.split(",") if s),
         )
-        self.server = serve(self.fake, before_response=self._before_response)
+        self.server = serve(
+            self.fake, before_response=self._before_response, latency=self.args.latency_ms / 1000
+        )
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.fake_port = self.server.server_address[1]
         self.web_port = _free_port()

@@ -32,3 +32,35 @@ def test_sweep_reports_what_it_enqueued() -> None:
     out = StringIO()
     call_command("channels", "sweep", stdout=out)
     assert out.getvalue().strip() == "outbound 0, inbound 0"
+
+
+def test_the_served_fake_answers_over_http_after_its_latency() -> None:
+    import threading
+    import time
+
+    import httpx
+
+    from cegah.channels.providers.fake_whatsapp import FakeGraphAPI, serve
+
+    server = serve(FakeGraphAPI(), latency=0.2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        started = time.monotonic()
+        response = httpx.post(
+            base + "/v21.0/123/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "to": "6281234567890",
+                "type": "text",
+                "text": {"body": "halo"},
+            },
+            timeout=5,
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200
+    assert response.json()["messages"][0]["id"]
+    assert elapsed >= 0.2

@@ -354,8 +354,13 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     before_response: Callable[[tuple[str, int], httpx.Request, httpx.Response], None] | None = None,
+    latency: float = 0.0,
 ) -> ThreadingHTTPServer:
     """Return a loopback HTTP server answering with ``fake`` (call ``serve_forever`` on it).
+
+    ``latency`` (seconds) delays every answer, as the real Graph API's round trip does (about
+    0.1–0.3 s from Indonesia): a send worker then spends most of its time waiting, which is what
+    sizing the number of workers is about.
 
     ``before_response(client address, request, response)`` runs after the fake has handled a
     request and before the answer is written: a benchmark's fault injection (killing the client
@@ -378,6 +383,8 @@ def serve(
                 content=body,
             )
             response = fake.handle(request)
+            if latency > 0:
+                time.sleep(latency)
             if before_response is not None:
                 before_response(self.client_address, request, response)
             content = response.read()

@@ -25,6 +25,12 @@ class Command(BaseCommand):
         fake.add_argument("--port", type=int, default=8791)
         fake.add_argument("--rate", type=float, default=80.0, help="Messages per second (0: none).")
         fake.add_argument(
+            "--latency-ms",
+            type=float,
+            default=0.0,
+            help="Delay every answer by this many milliseconds (the real API: about 100-300).",
+        )
+        fake.add_argument(
             "--webhook-url",
             default="",
             help="Post the status webhooks here, signed with CEGAH_WHATSAPP_APP_SECRET "
@@ -60,10 +66,13 @@ class Command(BaseCommand):
             fake = FakeGraphAPI(
                 rate_per_second=options["rate"], app_secret=get_config().whatsapp_app_secret
             )
-            server = serve(fake, options["host"], options["port"])
+            server = serve(
+                fake, options["host"], options["port"], latency=options["latency_ms"] / 1000
+            )
             self.stdout.write(
                 f"fake Graph API on http://{options['host']}:{server.server_address[1]} "
-                f"(CEGAH_WHATSAPP_API_BASE), {options['rate']:g} msg/s"
+                f"(CEGAH_WHATSAPP_API_BASE), {options['rate']:g} msg/s, "
+                f"{options['latency_ms']:g} ms per answer"
             )
             if options["webhook_url"]:
                 post_webhooks_forever(fake, options["webhook_url"])
