@@ -1,7 +1,7 @@
 """Benchmark: drain the outbox to the fake WhatsApp Graph API with 2 workers, kill one mid-way.
 
     .venv/bin/python bench/channels_outbox.py [--messages 100000] [--rate 80] [--workers 2]
-        [--kill-at 0.4] [--kill-when accepted|any] [--lease 20] [--reconcile 30]
+        [--latency-ms 0] [--kill-at 0.4] [--kill-when accepted|any] [--lease 20] [--reconcile 30]
         [--database-url postgresql://postgres@127.0.0.1:5432/DB]
 
 The messages are queued with ``queue_many`` into a temporary SQLite database (or the PostgreSQL

@@ -2,7 +2,7 @@
 the fake WhatsApp Graph API, killing one send worker once mid-way.
 
     .venv/bin/python bench/survey_invitations.py [--people 100000] [--rate 80] [--workers 2]
-        [--kill-at 0.4] [--kill-when accepted|any] [--lease 25] [--reconcile 30]
+        [--latency-ms 0] [--kill-at 0.4] [--kill-when accepted|any] [--lease 25] [--reconcile 30]
         [--database-url postgresql://postgres@127.0.0.1:5432/DB]
 
 Unlike ``bench/channels_outbox.py`` (which queues bare outbox rows), the messages here come from
