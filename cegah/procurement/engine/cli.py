@@ -17,10 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from . import compute, compute_store
-from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions
+from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions, duckdb
 from .settings import SettingsError, load_settings
 
 if TYPE_CHECKING:

@@ -35,9 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from .database import first_row, sql_string
+from .database import duckdb, first_row, sql_string
 from .settings import Settings
 
 _ID = "STRUCT(id VARCHAR)"

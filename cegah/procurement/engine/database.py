@@ -14,7 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
+try:
+    # DuckDB's compiled core, which the ``duckdb`` package re-exports before adding a relational
+    # and expression API in pure Python. The engine uses only connections, their results and the
+    # exception classes, all defined here; importing the package instead costs about 0.25 s, a
+    # tenth of a 200,000-release run of ``cegah procurement indicators``.
+    import _duckdb as duckdb
+except ImportError:  # pragma: no cover - a DuckDB release without the separate core module
+    import duckdb  # type: ignore[no-redef]
+
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "DatabaseOptions",
+    "connect",
+    "duckdb",
+    "first_row",
+    "sql_string",
+]
 
 DEFAULT_MEMORY_LIMIT = "600MB"
 

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-import duckdb
-
-from .database import first_row
+from .database import duckdb, first_row
 from .stats import round4
 
 # Cardinal's order of groups in its output (OCID and Tenderer are filled while folding, Buyer and
