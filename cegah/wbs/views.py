@@ -513,7 +513,8 @@ def policy_settings(request: HttpRequest, slug: str) -> HttpResponse:
         services.update_policy(policy, form.cleaned_data, staff_user(request))
         messages.success(request, _("Saved."))
         return redirect("wbs:policy", slug=org.slug)
-    return render(request, "wbs/policy.html", {"org": org, "form": form})
+    accepting = services.accepting_organisations().filter(pk=org.pk).exists()
+    return render(request, "wbs/policy.html", {"org": org, "form": form, "accepting": accepting})
 
 
 # --- referral ------------------------------------------------------------------------------------
