@@ -240,10 +240,9 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
               FROM proc)
         """
     )
-    # Each nested list is dropped as soon as it is unnested: that frees the memory (or the spilled
-    # pages) it holds before the next table is built, which matters for files larger than the
-    # memory limit.
-    # The process facts copied onto the bids are not needed on the process any more either.
+    # Each nested list is dropped as soon as it is unnested, and with the bids the process facts
+    # that were only copied onto them: that frees the memory (or the spilled pages) they hold
+    # before the next table is built, which matters for files larger than the memory limit.
     for column in ("details", "tp_end", "has_awards", "any_active", "price_ok", "supplier"):
         con.execute(f"ALTER TABLE proc DROP COLUMN {column}")
     con.execute(
