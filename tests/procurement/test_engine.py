@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cegah.procurement.engine import compute, parse_settings
+from cegah.procurement.engine import DatabaseOptions, compute, parse_settings
 from cegah.procurement.engine.cli import main
+from cegah.procurement.engine.database import connect, duckdb, side_by_side
+
+from .conftest import DATA, needs_data
 
 Run = Callable[..., dict[str, Any]]
 
@@ -287,3 +292,63 @@ def test_cli_errors(
     assert main(["indicators"]) == 2  # neither FILE nor --store
     with pytest.raises(SystemExit):
         main(["indicators", "--no-such-option"])
+
+
+# --- Two connections at once ----------------------------------------------------------------------
+
+
+def test_side_by_side_runs_each_task_once_on_two_connections() -> None:
+    con = connect()
+    con.execute("CREATE TABLE done (task INTEGER, connection BIGINT)")
+    seen: list[int] = []
+    # Each task waits for another to be running: with one connection, the first would time out.
+    both = threading.Barrier(2, timeout=30)
+
+    def task(n: int) -> Callable[[Any], None]:
+        def on(other: Any) -> None:
+            seen.append(id(other))
+            other.execute("INSERT INTO done VALUES (?, ?)", [n, id(other)])
+            both.wait()
+
+        return on
+
+    side_by_side(con, [task(n) for n in range(6)])
+    rows = con.execute("SELECT task FROM done ORDER BY task").fetchall()
+    assert [n for (n,) in rows] == list(range(6))
+    assert len(set(seen)) == 2
+    con.close()
+
+
+def test_side_by_side_raises_the_first_error_and_stops_handing_out() -> None:
+    con = connect()
+    con.execute("CREATE TABLE done (task INTEGER)")
+
+    def ok(n: int) -> Callable[[Any], None]:
+        return lambda other: other.execute("INSERT INTO done VALUES (?)", [n])
+
+    def bad(other: Any) -> None:
+        other.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(duckdb.CatalogException):
+        side_by_side(con, [bad, *[ok(n) for n in range(50)]], connections=2)
+    done = con.execute("SELECT count(*) FROM done").fetchone()
+    assert done is not None and done[0] < 50
+    with pytest.raises(duckdb.CatalogException):
+        side_by_side(con, [bad, ok(99)], connections=1)
+    con.close()
+
+
+@needs_data(DATA / "synthetic" / "synth_spse_2k.jsonl")
+def test_one_connection_and_two_give_the_same_output() -> None:
+    outputs = []
+    for threads in (1, 2):
+        with compute(
+            DATA / "synthetic" / "synth_spse_2k.jsonl",
+            map=True,
+            database=DatabaseOptions(threads=threads),
+        ) as result:
+            buffer = io.StringIO()
+            result.write_json(buffer)
+            outputs.append(buffer.getvalue())
+    assert outputs[0] == outputs[1]
+    assert list(json.loads(outputs[0])["Meta"]) == sorted(json.loads(outputs[0])["Meta"])

@@ -1,6 +1,7 @@
 """Load OCDS compiled releases into DuckDB working tables, and the state shared by indicators.
 
-Working tables (temporary, one DuckDB connection per run):
+Working tables, in the run's own in-memory database (not temporary tables, which only their
+connection would see: indicators run on two connections at once, see ``Run.fork``):
 
 ``proc``
     One row per usable release: a JSON object whose ``ocid`` is set, whose tender is not
@@ -29,13 +30,13 @@ JSON objects are skipped, like Cardinal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .database import duckdb, first_row, sql_string
+from .database import duckdb, first_row, side_by_side, sql_string
 from .settings import Settings
 
 _ID = "STRUCT(id VARCHAR)"
@@ -152,7 +153,7 @@ def load_store(con: duckdb.DuckDBPyConnection, store: str | Path, settings: Sett
 def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> int:
     """Create the working tables from ``source``, a query with the columns of ``load``'s."""
     con.execute(
-        f"CREATE TEMP MACRO rfc3339_us(s) AS CASE WHEN regexp_full_match(s, '{RFC3339}')"
+        f"CREATE MACRO rfc3339_us(s) AS CASE WHEN regexp_full_match(s, '{RFC3339}')"
         " THEN epoch_us(try_cast(upper(s) AS TIMESTAMPTZ)) END"
     )
     include = sorted(settings.price_comparison_procurement_methods)
@@ -167,7 +168,7 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
     # slower) only run for the others, as CASE evaluates a branch only for its own rows.
     con.execute(
         f"""
-        CREATE TEMP TABLE proc AS
+        CREATE TABLE proc AS
         WITH src AS (
             SELECT *, len(awards) AS n_awards FROM ({source})
             WHERE ocid IS NOT NULL AND (t_status IS NULL OR t_status <> 'cancelled')
@@ -225,9 +226,8 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
         late = "tp_end IS NOT NULL AND has_awards AND b.date IS NOT NULL AND b.date > tp_end"
     else:
         late = "tp_end_us IS NOT NULL AND rfc3339_us(b.date) > tp_end_us"
-    con.execute(
-        f"""
-        CREATE TEMP TABLE bid AS
+    bids = f"""
+        CREATE TABLE bid AS
         SELECT rid, idx, b.status AS status,
                b.value.amount AS amount, b.value.currency AS currency,
                [t.id FOR t IN b.tenderers] AS tids,
@@ -238,46 +238,50 @@ def _load(con: duckdb.DuckDBPyConnection, source: str, settings: Settings) -> in
                      tp_end, tp_end_us, has_awards,
                      unnest(details) AS b, generate_subscripts(details, 1) AS idx
               FROM proc)
-        """
-    )
-    # Each nested list is dropped as soon as it is unnested, and with the bids the process facts
-    # that were only copied onto them: that frees the memory (or the spilled pages) they hold
-    # before the next table is built, which matters for files larger than the memory limit.
-    for column in ("details", "tp_end", "has_awards", "any_active", "price_ok", "supplier"):
-        con.execute(f"ALTER TABLE proc DROP COLUMN {column}")
-    con.execute(
-        """
-        CREATE TEMP TABLE award AS
+    """
+    awards = """
+        CREATE TABLE award AS
         SELECT rid, idx, a.status AS status, [s.id FOR s IN a.suppliers] AS suppliers,
                [it.classification.id FOR it IN a.items] AS items
         FROM (SELECT rowid AS rid, unnest(awards) AS a, generate_subscripts(awards, 1) AS idx
               FROM proc)
-        """
-    )
-    con.execute("ALTER TABLE proc DROP COLUMN awards")
+    """
     # One row per (bid, tenderer) and per (award, supplier); ids may be NULL.
-    con.execute(
-        "CREATE TEMP TABLE bid_tenderer AS SELECT rid, idx, status, unnest(tids) AS id FROM bid"
+    bid_tenderers = (
+        "CREATE TABLE bid_tenderer AS SELECT rid, idx, status, unnest(tids) AS id FROM bid"
     )
-    con.execute(
-        "CREATE TEMP TABLE award_supplier AS"
-        " SELECT rid, idx, status, unnest(suppliers) AS id FROM award"
+    award_suppliers = (
+        "CREATE TABLE award_supplier AS SELECT rid, idx, status, unnest(suppliers) AS id FROM award"
     )
     # Lines whose ocid appears again further down: where Cardinal keeps one value per ocid, the
     # last line wins. Grouping by a hash of the ocid is cheaper than by its text; only the (rare)
     # lines whose hash repeats are then grouped by text.
-    con.execute(
-        """CREATE TEMP TABLE superseded AS
+    superseded = """CREATE TABLE superseded AS
         WITH h AS (SELECT hash(ocid) AS h FROM proc GROUP BY 1 HAVING count(*) > 1)
         SELECT unnest(list_sort(list(rowid))[:-2]) AS rid
         FROM proc WHERE hash(ocid) IN (SELECT h FROM h) GROUP BY ocid HAVING count(*) > 1"""
-    )
+
+    def run(*statements: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+        def task(on: duckdb.DuckDBPyConnection) -> None:
+            for sql in statements:
+                on.execute(sql)
+
+        return task
+
+    # The bids and the awards are unnested at once, on two connections.
+    side_by_side(con, [run(bids, bid_tenderers), run(awards, award_suppliers, superseded)])
+    # Then the nested lists are dropped, and with them the process facts that were only copied
+    # onto the bids: that frees the memory (or the spilled pages) they hold before the
+    # indicators run, which matters for files larger than the memory limit.
+    dropped = ("details", "awards", "tp_end", "has_awards", "any_active", "price_ok", "supplier")
+    for column in dropped:
+        con.execute(f"ALTER TABLE proc DROP COLUMN {column}")
     # Results. For the OCID group, ``id`` is NULL and ``ord`` (the rid) points at the process: its
     # ocid is only looked up for the output.
     con.execute(
-        "CREATE TEMP TABLE flag (grp VARCHAR, id VARCHAR, code VARCHAR, value DOUBLE, ord BIGINT)"
+        "CREATE TABLE flag (grp VARCHAR, id VARCHAR, code VARCHAR, value DOUBLE, ord BIGINT)"
     )
-    con.execute("CREATE TEMP TABLE mapping (name VARCHAR, rid BIGINT, id VARCHAR)")
+    con.execute("CREATE TABLE mapping (name VARCHAR, rid BIGINT, id VARCHAR)")
     row = first_row(con, "SELECT count(*) FROM proc")
     return int(row[0]) if row else 0
 
@@ -290,6 +294,17 @@ class Run:
     settings: Settings
     map: bool = False
     meta: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def on(self, con: duckdb.DuckDBPyConnection) -> Run:
+        """Return this Run on another connection to its database (see ``side_by_side``).
+
+        The two share Meta and, if already chosen, the currency; they write to ``flag`` and
+        ``mapping`` at once and to separate tables otherwise.
+        """
+        other = Run(con=con, settings=self.settings, map=self.map, meta=self.meta)
+        if "currency" in self.__dict__:
+            other.__dict__["currency"] = self.__dict__["currency"]
+        return other
 
     def set_meta(self, code: str, key: str, value: float) -> None:
         """Record a quartile or fence for the Meta output (rounded on output)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .database import duckdb, first_row
+from .settings import CARDINAL_CODES
 from .stats import round4
 
 # Cardinal's order of groups in its output (OCID and Tenderer are filled while folding, Buyer and
@@ -98,10 +99,15 @@ class IndicatorResult:
         return first_row(self.con, "SELECT 1 FROM superseded LIMIT 1") is None
 
     def meta_json(self) -> dict[str, dict[str, float | None]]:
-        """Return Meta: quartiles and fences per indicator, rounded to 4 decimals."""
+        """Return Meta: quartiles and fences per indicator, rounded to 4 decimals.
+
+        Cardinal's indicators come in Cardinal's order whichever finished first (they run side
+        by side), then the others in the order they were recorded.
+        """
+        order = {code: i for i, code in enumerate(CARDINAL_CODES)}
+        codes = sorted(self.meta, key=lambda code: order.get(code, len(order)))
         return {
-            code: {key: round4(value) for key, value in values.items()}
-            for code, values in self.meta.items()
+            code: {key: round4(value) for key, value in self.meta[code].items()} for code in codes
         }
 
     def write_json(self, out: TextIO, *, meta: bool = True) -> None:

@@ -27,7 +27,7 @@ def run(run: Run) -> None:
     """Create ``slbr`` (rid, winner, loser, ratio); one row per ocid (its last line wins)."""
     run.execute(
         f"""
-        CREATE TEMP TABLE slbr AS
+        CREATE TABLE slbr AS
         WITH c AS (SELECT * FROM ({CANDIDATES}) WHERE currency = $currency),
         w AS (
             SELECT rid, any_value(tid) AS supplier, min(amount) AS amount FROM c

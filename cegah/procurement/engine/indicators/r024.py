@@ -22,7 +22,7 @@ def run(run: Run) -> None:
     low, q1 = lower_fence(run, CODE, values, run.settings.r024.threshold)
     if not (q1 > 0 and low > 0):
         return
-    run.execute("CREATE TEMP TABLE r024 AS SELECT * FROM slbr WHERE ratio <= $low", {"low": low})
+    run.execute("CREATE TABLE r024 AS SELECT * FROM slbr WHERE ratio <= $low", {"low": low})
     run.flag_process(CODE, "SELECT rid, ratio FROM r024")
     run.flag("SELECT 'Tenderer', unnest([winner, loser]), 'R024', 0.0, rid FROM r024")
     run.add_map("SELECT 'ocid_tenderer_r024', rid, unnest([winner, loser]) FROM r024")

@@ -20,7 +20,7 @@ def run(run: Run) -> None:
     options = run.settings.r025
     run.execute(
         """
-        CREATE TEMP TABLE r025 AS
+        CREATE TABLE r025 AS
         WITH c AS (
             SELECT DISTINCT rid, tids[1] AS tid, won FROM bid
             WHERE all_final AND has_supplier

@@ -20,7 +20,7 @@ def run(run: Run) -> None:
     """Flag identical prices from different tenderers."""
     run.execute(
         f"""
-        CREATE TEMP TABLE r028 AS
+        CREATE TABLE r028 AS
         WITH priced AS (
             SELECT rid, amount, currency, tids FROM bid
             WHERE price_ok AND {SUBMITTED} AND tids IS NOT NULL

@@ -23,7 +23,7 @@ def run(run: Run) -> None:
     # Which bids are late is decided while the bid table is built (``core``), by ``compare``.
     run.execute(
         """
-        CREATE TEMP TABLE r030 AS
+        CREATE TABLE r030 AS
         WITH late AS (SELECT rid, tids FROM bid WHERE late),
         tenderer AS (SELECT rid, unnest(tids) AS id FROM late),
         supplier AS (

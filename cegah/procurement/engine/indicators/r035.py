@@ -17,7 +17,7 @@ def run(run: Run) -> None:
     """Flag processes where every rival was disqualified."""
     run.execute(
         """
-        CREATE TEMP TABLE r035 AS
+        CREATE TABLE r035 AS
         WITH dq AS (SELECT DISTINCT rid FROM bid WHERE status = 'disqualified'),
         t AS (
             SELECT rid, status, id FROM bid_tenderer SEMI JOIN dq USING (rid)

@@ -21,13 +21,13 @@ def run(run: Run) -> None:
     options = run.settings.r038
     run.execute(
         f"""
-        CREATE TEMP TABLE r038_bid AS
+        CREATE TABLE r038_bid AS
         SELECT rid, status = 'disqualified' AS disq FROM bid WHERE {SUBMITTED}
         """
     )
     run.execute(
         """
-        CREATE TEMP TABLE r038_process AS
+        CREATE TABLE r038_process AS
         SELECT b.rid, p.buyer_id, p.pe_id, b.disq, b.bids
         FROM (
             SELECT rid, count(*) FILTER (WHERE disq) AS disq, count(*) AS bids
@@ -68,7 +68,7 @@ def run(run: Run) -> None:
 def _flag(run: Run, group: str, fractions_sql: str, minimum: int) -> None:
     table = f"r038_{group.lower()}"
     run.execute(
-        f"""CREATE TEMP TABLE {table} AS SELECT id, disq / bids AS ratio, rid
+        f"""CREATE TABLE {table} AS SELECT id, disq / bids AS ratio, rid
         FROM ({fractions_sql}) WHERE bids >= $minimum""",
         {"minimum": minimum},
     )

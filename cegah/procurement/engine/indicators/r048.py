@@ -20,7 +20,7 @@ def run(run: Run) -> None:
     options = run.settings.r048
     run.execute(
         """
-        CREATE TEMP TABLE r048 AS
+        CREATE TABLE r048 AS
         WITH c AS (
             SELECT rid, sid, left(cid, $digits) AS code FROM (
                 SELECT rid, suppliers[1] AS sid, unnest(items) AS cid FROM award

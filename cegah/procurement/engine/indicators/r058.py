@@ -19,7 +19,7 @@ def run(run: Run) -> None:
     high = upper_fence(run, CODE, values, run.settings.r058.threshold)
     if not high > 0:
         return
-    run.execute("CREATE TEMP TABLE r058 AS SELECT * FROM slbr WHERE ratio >= $high", {"high": high})
+    run.execute("CREATE TABLE r058 AS SELECT * FROM slbr WHERE ratio >= $high", {"high": high})
     run.flag_process(CODE, "SELECT rid, ratio FROM r058")
     run.flag("SELECT 'Tenderer', winner, 'R058', 0.0, rid FROM r058")
     run.add_map("SELECT 'ocid_tenderer_r058', rid, winner FROM r058")
