@@ -90,6 +90,9 @@ R030_RELEASES = [
     r030_release("same-instant", "2025-03-01T05:00:00Z", "2025-03-01T05:00:00.000Z"),
     r030_release("late", "2025-03-02T00:00:00+07:00", "2025-03-01T00:00:00+07:00"),
     r030_release("not-a-date", "yesterday", "2025-03-01T00:00:00+07:00"),
+    # Later, and DuckDB would cast them, but not RFC 3339 (no time; no offset): not dates here.
+    r030_release("date-only", "2025-03-02", "2025-03-01T00:00:00+07:00"),
+    r030_release("no-offset", "2025-03-02T00:00:00", "2025-03-01T00:00:00+07:00"),
 ]
 
 
@@ -101,7 +104,14 @@ def test_r030_compares_instants(run_indicators: Run) -> None:
 
 def test_r030_text_mode_reproduces_cardinal(run_indicators: Run) -> None:
     out = run_indicators(R030_RELEASES, "[R030]\ncompare = text\n")
-    assert set(out["OCID"]) == {"on-time-other-zone", "same-instant", "late", "not-a-date"}
+    assert set(out["OCID"]) == {
+        "on-time-other-zone",
+        "same-instant",
+        "late",
+        "not-a-date",
+        "date-only",
+        "no-offset",
+    }
 
 
 # --- R003 per method (the Indonesian case) ---------------------------------------------------------
