@@ -47,7 +47,7 @@ def compute(
     try:
         releases = load(con, path, settings)
         run = Run(con=con, settings=settings, map=map)
-        run_cardinal(run)
+        run_cardinal(run, prepare_output=not indonesian)
         if indonesian:
             from .store import Store
 
@@ -84,7 +84,7 @@ def compute_store(
     try:
         releases = load_store(con, store, settings)
         run = Run(con=con, settings=settings, map=map)
-        run_cardinal(run)
+        run_cardinal(run, prepare_output=not indonesian)
         if indonesian:
             run_indonesian(run)
     except BaseException:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,14 +124,20 @@ def side_by_side(
     con: duckdb.DuckDBPyConnection,
     tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], None]],
     connections: int | None = None,
+    after: Mapping[int, Collection[int]] | None = None,
 ) -> None:
     """Run ``tasks`` on ``con`` and on a second connection to its database, at once.
 
     Each task is called with the connection to use. Tasks are handed out in order to whichever
-    connection is free, so the slowest should come first; they must not depend on one another.
-    ``connections`` defaults to 2, or 1 when DuckDB may use only one thread. The first error stops
-    the handing out, interrupts the other connection and is raised once both have stopped.
+    connection is free, so the slowest should come first; ``after`` maps a task's index to those
+    of earlier tasks it needs finished first (a connection takes the next task that is ready
+    meanwhile). ``connections`` defaults to 2, or 1 when DuckDB may use only one thread. The
+    first error stops the handing out, interrupts the other connection and is raised once both
+    have stopped.
     """
+    needs = {i: frozenset(earlier) for i, earlier in (after or {}).items()}
+    if any(not 0 <= j < i for i, earlier in needs.items() for j in earlier):
+        raise ValueError("a task can only wait for an earlier task")
     if connections is None:
         row = first_row(con, "SELECT current_setting('threads')")
         connections = min(CONNECTIONS, int(row[0]) if row else 1)
@@ -139,20 +145,32 @@ def side_by_side(
         for task in tasks:
             task(con)
         return
-    pending = iter(tasks)
-    lock = threading.Lock()
+    waiting = list(range(len(tasks)))
+    done: set[int] = set()
     errors: list[BaseException] = []
+    changed = threading.Condition()
+
+    def take() -> int | None:
+        with changed:
+            while waiting and not errors:
+                for i in waiting:
+                    if needs.get(i, frozenset()) <= done:
+                        waiting.remove(i)
+                        return i
+                changed.wait()
+            return None
 
     def work(on: duckdb.DuckDBPyConnection) -> None:
         try:
-            while not errors:
-                with lock:
-                    task = next(pending, None)
-                if task is None:
-                    return
-                task(on)
+            while (i := take()) is not None:
+                tasks[i](on)
+                with changed:
+                    done.add(i)
+                    changed.notify_all()
         except BaseException as exc:  # re-raised by the calling thread, below
-            errors.append(exc)
+            with changed:
+                errors.append(exc)
+                changed.notify_all()
 
     other = cursor(con)
     helper = threading.Thread(target=work, args=(other,), name="cegah-duckdb", daemon=True)

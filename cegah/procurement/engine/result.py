@@ -33,14 +33,27 @@ _NUMBER = "CASE WHEN isfinite(value) THEN to_json(value)::VARCHAR ELSE 'null' EN
 
 # One JSON member per process, in file order, when every ocid is on one line only (the usual
 # case, and the fast path: grouping by row number, not by ocid text).
-_OCID_SQL = f"""
-SELECT to_json(p.ocid)::VARCHAR || ':{{' || f.members || '}}'
+_OCID_MEMBERS = f"""
+SELECT f.ord, to_json(p.ocid)::VARCHAR || ':{{' || f.members || '}}' AS member
 FROM (
     SELECT ord, array_to_string(list_sort(list('"' || code || '":' || {_NUMBER})), ',') AS members
     FROM flag WHERE grp = 'OCID' GROUP BY ord
 ) AS f JOIN proc AS p ON p.rowid = f.ord
-ORDER BY f.ord
 """
+_OCID_SQL = f"SELECT member FROM ({_OCID_MEMBERS}) ORDER BY ord"
+# The same members, formatted beforehand by ``prepare_ocid_members``.
+_PREPARED_OCID_SQL = "SELECT member FROM ocid_member ORDER BY ord"
+
+
+def prepare_ocid_members(con: duckdb.DuckDBPyConnection) -> None:
+    """Format the OCID group's members ahead of ``write_json``, into ``ocid_member``.
+
+    For a run to do while its last indicators (those without OCID results) are still computed;
+    only when every ocid is on one line, and only once every OCID result is in.
+    """
+    if first_row(con, "SELECT 1 FROM superseded LIMIT 1") is None:
+        con.execute(f"CREATE TABLE ocid_member AS {_OCID_MEMBERS}")
+
 
 # One JSON member per identifier. A process that appears on several lines keeps, for each
 # indicator, the value of its last line, as in Cardinal; members come in order of first appearance.
@@ -98,6 +111,11 @@ class IndicatorResult:
         """Return whether no ocid appears on more than one line (``superseded`` is empty)."""
         return first_row(self.con, "SELECT 1 FROM superseded LIMIT 1") is None
 
+    def _prepared(self) -> bool:
+        """Return whether ``prepare_ocid_members`` formatted the OCID group."""
+        sql = "SELECT 1 FROM duckdb_tables() WHERE table_name = 'ocid_member' AND NOT temporary"
+        return first_row(self.con, sql) is not None
+
     def meta_json(self) -> dict[str, dict[str, float | None]]:
         """Return Meta: quartiles and fences per indicator, rounded to 4 decimals.
 
@@ -117,7 +135,7 @@ class IndicatorResult:
         unique = self._ocids_unique()
         for group in GROUPS:
             if group == "OCID" and unique:
-                members = self._batches(_OCID_SQL, [])
+                members = self._batches(_PREPARED_OCID_SQL if self._prepared() else _OCID_SQL, [])
             else:
                 members = self._batches(_GROUP_SQL, [group])
             first = next(members, None)
