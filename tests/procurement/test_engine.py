@@ -384,7 +384,8 @@ def test_one_connection_and_two_give_the_same_output() -> None:
             outputs.append(buffer.getvalue())
             # The OCID group was formatted while the last indicators ran; formatted at the
             # end instead, it is the same.
-            result.con.execute("DROP TABLE ocid_member")
+            assert result.prepared
+            result.prepared = False
             buffer = io.StringIO()
             result.write_json(buffer)
             outputs.append(buffer.getvalue())

@@ -62,7 +62,12 @@ def compute(
         con.close()
         raise
     return IndicatorResult(
-        con=con, meta=run.meta, releases=releases, map=map, codes=tuple(sorted(settings.enabled))
+        con=con,
+        meta=run.meta,
+        releases=releases,
+        map=map,
+        codes=tuple(sorted(settings.enabled)),
+        prepared=not indonesian,
     )
 
 
@@ -91,5 +96,10 @@ def compute_store(
         con.close()
         raise
     return IndicatorResult(
-        con=con, meta=run.meta, releases=releases, map=map, codes=tuple(sorted(settings.enabled))
+        con=con,
+        meta=run.meta,
+        releases=releases,
+        map=map,
+        codes=tuple(sorted(settings.enabled)),
+        prepared=not indonesian,
     )

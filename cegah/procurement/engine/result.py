@@ -41,18 +41,23 @@ FROM (
 ) AS f JOIN proc AS p ON p.rowid = f.ord
 """
 _OCID_SQL = f"SELECT member FROM ({_OCID_MEMBERS}) ORDER BY ord"
-# The same members, formatted beforehand by ``prepare_ocid_members``.
-_PREPARED_OCID_SQL = "SELECT member FROM ocid_member ORDER BY ord"
+# The same members, formatted beforehand by ``prepare_ocid_members`` and already joined in
+# chunks of 8,192 processes: fetching a few long strings costs far less than one per process.
+_PREPARED_OCID_SQL = "SELECT members FROM ocid_member ORDER BY chunk"
 
 
 def prepare_ocid_members(con: duckdb.DuckDBPyConnection) -> None:
-    """Format the OCID group's members ahead of ``write_json``, into ``ocid_member``.
+    """Format the OCID group ahead of ``write_json``, into ``ocid_member`` (chunk, members).
 
-    For a run to do while its last indicators (those without OCID results) are still computed;
-    only when every ocid is on one line, and only once every OCID result is in.
+    For a run to do while its last indicators (those without OCID results) are still computed,
+    once every OCID result is in; nothing is prepared when an ocid is on several lines.
     """
     if first_row(con, "SELECT 1 FROM superseded LIMIT 1") is None:
-        con.execute(f"CREATE TABLE ocid_member AS {_OCID_MEMBERS}")
+        con.execute(
+            f"""CREATE TABLE ocid_member AS
+            SELECT ord // 8192 AS chunk, string_agg(member, ',' ORDER BY ord) AS members
+            FROM ({_OCID_MEMBERS}) GROUP BY chunk"""
+        )
 
 
 # One JSON member per identifier. A process that appears on several lines keeps, for each
@@ -88,6 +93,9 @@ class IndicatorResult:
     releases: int
     map: bool = False
     codes: tuple[str, ...] = field(default_factory=tuple)
+    # Whether the run formatted the OCID group ahead (``prepare_ocid_members``) and added no
+    # results after.
+    prepared: bool = False
 
     def __enter__(self) -> IndicatorResult:
         return self
@@ -111,10 +119,11 @@ class IndicatorResult:
         """Return whether no ocid appears on more than one line (``superseded`` is empty)."""
         return first_row(self.con, "SELECT 1 FROM superseded LIMIT 1") is None
 
-    def _prepared(self) -> bool:
-        """Return whether ``prepare_ocid_members`` formatted the OCID group."""
-        sql = "SELECT 1 FROM duckdb_tables() WHERE table_name = 'ocid_member' AND NOT temporary"
-        return first_row(self.con, sql) is not None
+    def _chunks(self) -> Iterator[str]:
+        """Yield the OCID group's members as ``prepare_ocid_members`` joined them."""
+        cursor = self.con.execute(_PREPARED_OCID_SQL)
+        while row := cursor.fetchone():
+            yield row[0]
 
     def meta_json(self) -> dict[str, dict[str, float | None]]:
         """Return Meta: quartiles and fences per indicator, rounded to 4 decimals.
@@ -135,7 +144,7 @@ class IndicatorResult:
         unique = self._ocids_unique()
         for group in GROUPS:
             if group == "OCID" and unique:
-                members = self._batches(_PREPARED_OCID_SQL if self._prepared() else _OCID_SQL, [])
+                members = self._chunks() if self.prepared else self._batches(_OCID_SQL, [])
             else:
                 members = self._batches(_GROUP_SQL, [group])
             first = next(members, None)
