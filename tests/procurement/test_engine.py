@@ -14,7 +14,13 @@ import pytest
 
 from cegah.procurement.engine import DatabaseOptions, compute, parse_settings
 from cegah.procurement.engine.cli import main
-from cegah.procurement.engine.database import connect, duckdb, side_by_side
+from cegah.procurement.engine.database import (
+    connect,
+    duckdb,
+    memory_limit_bytes,
+    roomy,
+    side_by_side,
+)
 
 from .conftest import DATA, needs_data
 
@@ -386,8 +392,34 @@ def test_one_connection_and_two_give_the_same_output() -> None:
             # end instead, it is the same.
             assert result.prepared
             result.prepared = False
+            result.con.execute("DROP TABLE ocid_member")
             buffer = io.StringIO()
             result.write_json(buffer)
             outputs.append(buffer.getvalue())
     assert len(set(outputs)) == 1
     assert list(json.loads(outputs[0])["Meta"]) == sorted(json.loads(outputs[0])["Meta"])
+
+
+def test_ocid_group_with_awkward_ocids_and_more_than_a_piece(run_indicators: Run) -> None:
+    awkward = ["a,b", 'q"uote', "back\\slash", "new\nline", "tab\tand ÿ ü 漢", '"},{"x":', "ok"]
+    # Long ocids, so that the OCID group spans several of the 1 MiB pieces it is read back in.
+    many = [f"ocds-{n:06d}-" + "x" * 60 for n in range(20_000)]
+    releases = [
+        {"ocid": ocid, "tender": {"procurementMethod": "open", "numberOfTenderers": 1}}
+        for ocid in awkward + many
+    ]
+    out = run_indicators(releases, "[R018]\n")
+    assert list(out["OCID"]) == awkward + many
+    assert all(value == {"R018": 1.0} for value in out["OCID"].values())
+
+
+def test_two_connections_only_with_memory_to_spare() -> None:
+    con = connect(DatabaseOptions(memory_limit="60MB"))
+    assert 55e6 < memory_limit_bytes(con) < 61e6
+    assert roomy(con)
+    con.execute("CREATE TABLE big AS SELECT range AS n, repeat('x', 40) AS s FROM range(600000)")
+    assert not roomy(con)
+    ran: set[int] = set()
+    side_by_side(con, [lambda other: ran.add(id(other))] * 4)
+    assert ran == {id(con)}
+    con.close()

@@ -31,6 +31,8 @@ __all__ = [
     "cursor",
     "duckdb",
     "first_row",
+    "memory_limit_bytes",
+    "roomy",
     "side_by_side",
     "sql_string",
 ]
@@ -120,6 +122,40 @@ def first_row(
     return tuple(rows[0]) if rows else None
 
 
+_UNITS = {
+    "bytes": 1,
+    **{f"{p}iB": 1024 ** (i + 1) for i, p in enumerate("KMGTPE")},
+    **{f"{p}B": 1000 ** (i + 1) for i, p in enumerate("KMGTPE")},
+}
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
+    """Return DuckDB's memory limit in bytes (it shows it as text, such as "572.2 MiB"); 0 if the
+    text cannot be read."""
+    row = first_row(con, "SELECT current_setting('memory_limit')")
+    try:
+        number, unit = str(row[0] if row else "").split()
+        return float(number) * _UNITS[unit]
+    except (KeyError, ValueError):
+        return 0.0  # unknown: taken as no room to spare
+
+
+def roomy(con: duckdb.DuckDBPyConnection) -> bool:
+    """Return whether two queries can run at once without running out of memory.
+
+    That is while nothing has been spilled to disk and the database takes at most a third of the
+    memory limit: two large aggregates at once could otherwise need more than the limit, and some
+    of their state cannot be spilled. Beyond that, one query at a time (the limit is what keeps
+    peak memory flat as files grow).
+    """
+    row = first_row(
+        con,
+        "SELECT sum(memory_usage_bytes), sum(temporary_storage_bytes) FROM duckdb_memory()",
+    )
+    used, spilled = (int(v or 0) for v in row) if row else (0, 0)
+    return spilled == 0 and used <= memory_limit_bytes(con) / 3
+
+
 def side_by_side(
     con: duckdb.DuckDBPyConnection,
     tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], None]],
@@ -131,16 +167,16 @@ def side_by_side(
     Each task is called with the connection to use. Tasks are handed out in order to whichever
     connection is free, so the slowest should come first; ``after`` maps a task's index to those
     of earlier tasks it needs finished first (a connection takes the next task that is ready
-    meanwhile). ``connections`` defaults to 2, or 1 when DuckDB may use only one thread. The
-    first error stops the handing out, interrupts the other connection and is raised once both
-    have stopped.
+    meanwhile). ``connections`` defaults to 2, or to 1 when DuckDB may use only one thread or
+    when memory is short (see ``roomy``). The first error stops the handing out, interrupts the
+    other connection and is raised once both have stopped.
     """
     needs = {i: frozenset(earlier) for i, earlier in (after or {}).items()}
     if any(not 0 <= j < i for i, earlier in needs.items() for j in earlier):
         raise ValueError("a task can only wait for an earlier task")
     if connections is None:
         row = first_row(con, "SELECT current_setting('threads')")
-        connections = min(CONNECTIONS, int(row[0]) if row else 1)
+        connections = min(CONNECTIONS, int(row[0]) if row else 1) if roomy(con) else 1
     if connections <= 1 or len(tasks) <= 1:
         for task in tasks:
             task(con)

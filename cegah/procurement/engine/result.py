@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
-from .database import duckdb, first_row
+from .database import duckdb, first_row, sql_string
 from .settings import CARDINAL_CODES
 from .stats import round4
 
@@ -41,23 +43,18 @@ FROM (
 ) AS f JOIN proc AS p ON p.rowid = f.ord
 """
 _OCID_SQL = f"SELECT member FROM ({_OCID_MEMBERS}) ORDER BY ord"
-# The same members, formatted beforehand by ``prepare_ocid_members`` and already joined in
-# chunks of 8,192 processes: fetching a few long strings costs far less than one per process.
-_PREPARED_OCID_SQL = "SELECT members FROM ocid_member ORDER BY chunk"
+# The same members, formatted beforehand by ``prepare_ocid_members``.
+_PREPARED_OCID_SQL = "SELECT member FROM ocid_member ORDER BY ord"
 
 
 def prepare_ocid_members(con: duckdb.DuckDBPyConnection) -> None:
-    """Format the OCID group ahead of ``write_json``, into ``ocid_member`` (chunk, members).
+    """Format the OCID group's members ahead of ``write_json``, into ``ocid_member``.
 
     For a run to do while its last indicators (those without OCID results) are still computed,
     once every OCID result is in; nothing is prepared when an ocid is on several lines.
     """
     if first_row(con, "SELECT 1 FROM superseded LIMIT 1") is None:
-        con.execute(
-            f"""CREATE TABLE ocid_member AS
-            SELECT ord // 8192 AS chunk, string_agg(member, ',' ORDER BY ord) AS members
-            FROM ({_OCID_MEMBERS}) GROUP BY chunk"""
-        )
+        con.execute(f"CREATE TABLE ocid_member AS {_OCID_MEMBERS}")
 
 
 # One JSON member per identifier. A process that appears on several lines keeps, for each
@@ -108,22 +105,42 @@ class IndicatorResult:
         self.con.close()
 
     def _batches(self, sql: str, params: list[Any]) -> Iterator[str]:
-        """Yield the members returned by ``sql``, comma-joined in batches (one write each)."""
-        # Temporary tables belong to this connection (a cursor would not see them), so a batch
-        # iterator must be exhausted before the next query.
+        """Yield the members returned by ``sql``, comma-joined, in batches (one write each).
+
+        Pieces after the first start with their comma: written one after the other, they make
+        the list. The iterator must be exhausted before the connection's next query.
+        """
         cursor = self.con.execute(sql, params)
+        sep = ""
         while rows := cursor.fetchmany(BATCH):
-            yield ",".join(member for (member,) in rows)
+            yield sep + ",".join(member for (member,) in rows)
+            sep = ","
 
     def _ocids_unique(self) -> bool:
         """Return whether no ocid appears on more than one line (``superseded`` is empty)."""
         return first_row(self.con, "SELECT 1 FROM superseded LIMIT 1") is None
 
-    def _chunks(self) -> Iterator[str]:
-        """Yield the OCID group's members as ``prepare_ocid_members`` joined them."""
-        cursor = self.con.execute(_PREPARED_OCID_SQL)
-        while row := cursor.fetchone():
-            yield row[0]
+    def _copied(self, sql: str) -> Iterator[str]:
+        """Yield the members returned by ``sql``, comma-joined, in pieces of about 1 MiB.
+
+        For the OCID group, with a member per process: DuckDB writes the members to a temporary
+        file (in parallel, and without a Python string per member), which is then read back.
+        JSON strings hold no raw control characters, so nothing needs quoting.
+        """
+        with tempfile.TemporaryDirectory(prefix="cegah-output-") as tmp:
+            path = Path(tmp) / "members.txt"
+            self.con.execute(
+                f"COPY ({sql}) TO {sql_string(path)}"
+                " (FORMAT csv, HEADER false, QUOTE '', NEW_LINE ',')"
+            )
+            with path.open(encoding="utf-8", newline="") as members:
+                held = ""
+                while piece := members.read(1 << 20):
+                    if held:
+                        yield held
+                    held = piece
+                if held:
+                    yield held[:-1]  # every member is followed by a comma
 
     def meta_json(self) -> dict[str, dict[str, float | None]]:
         """Return Meta: quartiles and fences per indicator, rounded to 4 decimals.
@@ -144,16 +161,15 @@ class IndicatorResult:
         unique = self._ocids_unique()
         for group in GROUPS:
             if group == "OCID" and unique:
-                members = self._chunks() if self.prepared else self._batches(_OCID_SQL, [])
+                members = self._copied(_PREPARED_OCID_SQL if self.prepared else _OCID_SQL)
             else:
                 members = self._batches(_GROUP_SQL, [group])
             first = next(members, None)
             if first is None:
                 continue  # Cardinal omits empty groups
             out.write(f'{sep}"{group}":{{{first}')
-            for batch in members:
-                out.write(",")
-                out.write(batch)
+            for piece in members:
+                out.write(piece)
             out.write("}")
             sep = ","
         if meta:
@@ -164,7 +180,7 @@ class IndicatorResult:
             out.write(f'{sep}"Maps":{{')
             for i, name in enumerate(MAPS):
                 out.write(f'{"," if i else ""}"{name}":{{')
-                out.write(",".join(self._batches(_MAP_SQL, [name in SCALAR_MAPS, name])))
+                out.write("".join(self._batches(_MAP_SQL, [name in SCALAR_MAPS, name])))
                 out.write("}")
             out.write("}")
         out.write("}\n")
