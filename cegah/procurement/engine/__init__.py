@@ -61,14 +61,7 @@ def compute(
     except BaseException:
         con.close()
         raise
-    return IndicatorResult(
-        con=con,
-        meta=run.meta,
-        releases=releases,
-        map=map,
-        codes=tuple(sorted(settings.enabled)),
-        prepared=not indonesian,
-    )
+    return _result(run, releases, prepared=not indonesian)
 
 
 def compute_store(
@@ -95,11 +88,16 @@ def compute_store(
     except BaseException:
         con.close()
         raise
+    return _result(run, releases, prepared=not indonesian)
+
+
+def _result(run: Run, releases: int, *, prepared: bool) -> IndicatorResult:
+    """Return the IndicatorResult of a finished run (``prepared``: see ``run_cardinal``)."""
     return IndicatorResult(
-        con=con,
+        con=run.con,
         meta=run.meta,
         releases=releases,
-        map=map,
-        codes=tuple(sorted(settings.enabled)),
-        prepared=not indonesian,
+        map=run.map,
+        codes=tuple(sorted(run.settings.enabled)),
+        prepared=prepared,
     )

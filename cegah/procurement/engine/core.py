@@ -1,7 +1,8 @@
 """Load OCDS compiled releases into DuckDB working tables, and the state shared by indicators.
 
 Working tables, in the run's own in-memory database (not temporary tables, which only their
-connection would see: indicators run on two connections at once, see ``Run.fork``):
+connection would see: indicators run on two connections at once, see ``database.side_by_side``
+and ``Run.on``):
 
 ``proc``
     One row per usable release: a JSON object whose ``ocid`` is set, whose tender is not
