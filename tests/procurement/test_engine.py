@@ -355,7 +355,6 @@ def test_side_by_side_raises_the_first_error_and_stops_handing_out() -> None:
     con.close()
 
 
-@needs_data(DATA / "synthetic" / "synth_spse_2k.jsonl")
 def test_side_by_side_waits_for_the_tasks_a_task_needs() -> None:
     con = connect()
     con.execute("CREATE TABLE done (task INTEGER, seen BIGINT)")
@@ -377,6 +376,7 @@ def test_side_by_side_waits_for_the_tasks_a_task_needs() -> None:
     con.close()
 
 
+@needs_data(DATA / "synthetic" / "synth_spse_2k.jsonl")
 def test_one_connection_and_two_give_the_same_output() -> None:
     outputs = []
     for threads in (1, 2):

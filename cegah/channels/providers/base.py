@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 
-# --- Errors a send may raise; the outbox decides what each means for the message --------------
 def api_client(
     api_base: str,
     fake_transport: Callable[[], httpx.BaseTransport],
@@ -47,6 +46,7 @@ def api_client(
     )
 
 
+# --- Errors a send may raise; the outbox decides what each means for the message --------------
 class ProviderError(Exception):
     """A send failed. ``code`` is the provider's error code (never message content).
 
