@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -309,6 +310,41 @@ def test_cli_errors(
     assert main(["indicators"]) == 2  # neither FILE nor --store
     with pytest.raises(SystemExit):
         main(["indicators", "--no-such-option"])
+
+
+def endless_query(*args: Any, **kwargs: Any) -> None:
+    """Stands in for ``compute``: a DuckDB query that only Ctrl-C ends."""
+    connect().execute("SELECT count(*) FROM range(1000000000000) AS t(a) WHERE a % 7 = 8")
+
+
+def test_cli_ctrl_c_ends_quietly_with_130(
+    files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB turns Ctrl-C during a query into its own RuntimeError; the command still says
+    "interrupted" and exits 130, without a traceback."""
+    data, _ = files
+    monkeypatch.setattr("cegah.procurement.engine.cli.compute", endless_query)
+    timer = threading.Timer(0.3, signal.raise_signal, [signal.SIGINT])
+    timer.start()
+    try:
+        assert main(["indicators", str(data)]) == 130
+    finally:
+        timer.cancel()
+    assert capsys.readouterr().err == "dibatalkan / interrupted\n"
+    # The handler is put back: Ctrl-C is a KeyboardInterrupt again.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_cli_other_errors_are_not_taken_for_ctrl_c(
+    files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    data, _ = files
+    monkeypatch.setattr("cegah.procurement.engine.cli.compute", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["indicators", str(data)])
 
 
 # --- Two connections at once ----------------------------------------------------------------------

@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from . import compute, compute_store
 from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions, duckdb
@@ -112,11 +115,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 bad input, 2 usage error)."""
+    """Run the command line; return the exit status (0 ok, 1 bad input, 2 usage error, 130
+    interrupted)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    if args.command == "import":
-        return run_import(args)
-    return run_indicators(args)
+    with _Interrupt() as interrupt:
+        try:
+            status = run_import(args) if args.command == "import" else run_indicators(args)
+        except BaseException:
+            if not interrupt.happened:
+                raise
+    if interrupt.happened:
+        sys.stderr.write("dibatalkan / interrupted\n")
+        return 130
+    return status
+
+
+class _Interrupt:
+    """Notes whether Ctrl-C was pressed, whatever the exception it ends up as.
+
+    DuckDB turns the KeyboardInterrupt raised during a query into an error of its own (a plain
+    RuntimeError "Query interrupted"), so the exception alone cannot tell an interrupt from a
+    failure. Only in the main thread, where Python delivers signals.
+    """
+
+    def __init__(self) -> None:
+        self.happened = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        self.happened = True
+        signal.default_int_handler(signum, frame)
 
 
 def run_indicators(args: argparse.Namespace) -> int:
