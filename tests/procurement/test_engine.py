@@ -312,9 +312,17 @@ def test_cli_errors(
         main(["indicators", "--no-such-option"])
 
 
-def endless_query(*args: Any, **kwargs: Any) -> None:
-    """Stands in for ``compute``: a DuckDB query that only Ctrl-C ends."""
-    connect().execute("SELECT count(*) FROM range(1000000000000) AS t(a) WHERE a % 7 = 8")
+def interrupted_query(*args: Any, **kwargs: Any) -> None:
+    """Stands in for ``compute`` when Ctrl-C comes during a query, as DuckDB reports it.
+
+    DuckDB runs Python's SIGINT handler when it polls for signals between tasks, and turns the
+    KeyboardInterrupt that follows into a RuntimeError of its own. When it polls depends on the
+    query (a task can be long), so the signal is raised here directly rather than from a timer.
+    """
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        raise RuntimeError("Query interrupted") from None
 
 
 def test_cli_ctrl_c_ends_quietly_with_130(
@@ -323,16 +331,44 @@ def test_cli_ctrl_c_ends_quietly_with_130(
     """DuckDB turns Ctrl-C during a query into its own RuntimeError; the command still says
     "interrupted" and exits 130, without a traceback."""
     data, _ = files
-    monkeypatch.setattr("cegah.procurement.engine.cli.compute", endless_query)
+    monkeypatch.setattr("cegah.procurement.engine.cli.compute", interrupted_query)
+    assert main(["indicators", str(data)]) == 130
+    assert capsys.readouterr().err == "dibatalkan / interrupted\n"
+    # The handler is put back: Ctrl-C is a KeyboardInterrupt again.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_cli_ctrl_c_interrupts_the_reading_pass(
+    files: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A real SIGINT while DuckDB reads JSON lines, which it alone only notices once the whole scan
+    is over (seconds, or minutes on a large file): the command interrupts the query at once."""
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("".join(json.dumps(r) + "\n" for r in R018_RELEASES * 2000))
+    # Read over and over, the file makes a scan of about 10 s here.
+    paths = ", ".join([f"'{lines}'"] * 20000)
+
+    def reading_pass(*args: Any, **kwargs: Any) -> None:
+        connect().execute(
+            f"SELECT count(*) FROM read_json([{paths}], columns = {{'ocid': 'VARCHAR'}},"
+            " format = 'newline_delimited', records = true)"
+        )
+
+    data, _ = files
+    monkeypatch.setattr("cegah.procurement.engine.cli.compute", reading_pass)
     timer = threading.Timer(0.3, signal.raise_signal, [signal.SIGINT])
+    start = time.monotonic()
     timer.start()
     try:
         assert main(["indicators", str(data)]) == 130
     finally:
         timer.cancel()
     assert capsys.readouterr().err == "dibatalkan / interrupted\n"
-    # The handler is put back: Ctrl-C is a KeyboardInterrupt again.
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Not a timing claim: left to DuckDB, the interrupt would only take effect at the end.
+    assert time.monotonic() - start < 10
 
 
 def test_cli_other_errors_are_not_taken_for_ctrl_c(
@@ -388,6 +424,36 @@ def test_side_by_side_raises_the_first_error_and_stops_handing_out() -> None:
     assert done is not None and done[0] < 50
     with pytest.raises(duckdb.CatalogException):
         side_by_side(con, [bad, ok(99)], connections=1)
+    con.close()
+
+
+def test_side_by_side_on_ctrl_c_stops_both_queries_then_raises() -> None:
+    """Ctrl-C during two long queries: both are interrupted, the helper thread is joined and its
+    connection closed, and only then does KeyboardInterrupt come out (never in the middle of
+    starting or joining the thread, which could leave it running with its connection open)."""
+    con = connect()
+    seen: list[type[BaseException]] = []
+
+    def long_query(other: Any) -> None:
+        try:
+            other.execute("SELECT count(*) FROM range(100000000000) AS t(a) WHERE a % 7 = 8")
+        except BaseException as exc:
+            seen.append(type(exc))
+            raise
+
+    timer = threading.Timer(0.3, signal.raise_signal, [signal.SIGINT])
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            side_by_side(con, [long_query, long_query], connections=2)
+    finally:
+        timer.cancel()
+    assert seen == [duckdb.InterruptException, duckdb.InterruptException]
+    assert not [t for t in threading.enumerate() if t.name == "cegah-duckdb"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Not a timing claim: left alone, each query runs for minutes.
+    assert time.monotonic() - start < 30
     con.close()
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .core import Run, load, load_store
-from .database import DatabaseOptions, connect, sql_string
+from .database import DatabaseOptions, close, connect, sql_string
 from .indicators import run_cardinal
 from .indonesia import run_indonesian
 from .result import IndicatorResult
@@ -59,7 +59,7 @@ def compute(
                 run_indonesian(run)
                 con.execute("DETACH store")
     except BaseException:
-        con.close()
+        close(con)
         raise
     return _result(run, releases, prepared=not indonesian)
 
@@ -86,7 +86,7 @@ def compute_store(
         if indonesian:
             run_indonesian(run)
     except BaseException:
-        con.close()
+        close(con)
         raise
     return _result(run, releases, prepared=not indonesian)
 

@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from . import compute, compute_store
-from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions, duckdb
+from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions, duckdb, interrupt_all
 from .settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -131,29 +131,61 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class _Interrupt:
-    """Notes whether Ctrl-C was pressed, whatever the exception it ends up as.
+    """Ctrl-C: notes that it happened and interrupts every DuckDB query at once.
 
     DuckDB turns the KeyboardInterrupt raised during a query into an error of its own (a plain
     RuntimeError "Query interrupted"), so the exception alone cannot tell an interrupt from a
-    failure. Only in the main thread, where Python delivers signals.
+    failure. And it only runs Python's handler between two of its tasks, which on a large file can
+    be seconds away; so the signal also wakes a watcher thread (``signal.set_wakeup_fd``), which
+    interrupts the queries straight away. Only in the main thread, where Python handles signals.
     """
 
     def __init__(self) -> None:
         self.happened = False
+        self._raised = False
         self._previous: Any = None
+        self._previous_fd = -1
+        self._pipe: tuple[int, int] | None = None
+        self._watcher: threading.Thread | None = None
 
     def __enter__(self) -> _Interrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        self._pipe = (read, write)
+        self._watcher = threading.Thread(target=self._watch, name="cegah-ctrl-c", daemon=True)
+        self._watcher.start()
+        self._previous_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
+        if self._pipe is None or self._watcher is None:
+            return
+        read, write = self._pipe
+        try:
             signal.signal(signal.SIGINT, self._previous)
+            signal.set_wakeup_fd(self._previous_fd)
+        finally:
+            os.close(write)  # the watcher reads the end of the pipe and stops
+            self._watcher.join()
+            os.close(read)
 
     def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        # Only the first Ctrl-C raises KeyboardInterrupt: a second one, pressed while the first
+        # is being handled, would break off the clean-up (the watcher still interrupts queries).
         self.happened = True
-        signal.default_int_handler(signum, frame)
+        if not self._raised:
+            self._raised = True
+            signal.default_int_handler(signum, frame)
+
+    def _watch(self) -> None:
+        read = self._pipe[0] if self._pipe else -1
+        while data := os.read(read, 64):
+            if signal.SIGINT in data:
+                self.happened = True
+                interrupt_all()
 
 
 def run_indicators(args: argparse.Namespace) -> int:
@@ -182,6 +214,8 @@ def run_indicators(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         sys.stderr.write(f"error: {source}: berkas tidak ada / no such file\n")
         return 1
+    except duckdb.InterruptException:
+        raise  # Ctrl-C (see _Interrupt), not a file that cannot be read
     except duckdb.Error as exc:
         sys.stderr.write(f"error: {source}: tidak dapat dibaca / cannot be read: {exc}\n")
         return 1

@@ -7,12 +7,16 @@ what keeps peak memory flat as the input grows.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 try:
@@ -27,10 +31,12 @@ except ImportError:  # pragma: no cover - a DuckDB release without the separate 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "DatabaseOptions",
+    "close",
     "connect",
     "cursor",
     "duckdb",
     "first_row",
+    "interrupt_all",
     "memory_limit_bytes",
     "roomy",
     "side_by_side",
@@ -43,6 +49,47 @@ DEFAULT_MEMORY_LIMIT = "600MB"
 # uses every thread, but only in parts: planning, the last step of an aggregate and the Python in
 # between run on one. A second connection fills those gaps.
 CONNECTIONS = 2
+
+
+# Every connection opened by ``connect`` and ``cursor`` and not yet closed or collected, so that
+# Ctrl-C can interrupt them (``interrupt_all``). Plain weak references, without the callback a
+# WeakSet would run when a connection is collected: Python may run its SIGINT handler inside such
+# a callback, and a KeyboardInterrupt raised there is lost ("Exception ignored").
+_OPEN: dict[int, weakref.ref[duckdb.DuckDBPyConnection]] = {}
+_OPEN_LOCK = threading.RLock()  # reentrant: a SIGINT handler may call interrupt_all in close
+
+
+def _opened(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    with _OPEN_LOCK:
+        for key in [key for key, ref in _OPEN.items() if ref() is None]:
+            del _OPEN[key]
+        _OPEN[id(con)] = weakref.ref(con)
+    return con
+
+
+def interrupt_all() -> None:
+    """Interrupt the query running on every connection this module opened; safe from any thread.
+
+    The query then raises ``duckdb.InterruptException``. For Ctrl-C: DuckDB itself only notices a
+    signal between two of its tasks, and one task can last the whole reading pass (seconds on a
+    large file).
+    """
+    # Under the lock: a connection must not be closed (``close``) while it is being interrupted.
+    with _OPEN_LOCK:
+        for ref in list(_OPEN.values()):
+            con = ref()
+            if con is not None:
+                with contextlib.suppress(duckdb.Error):  # already closed
+                    con.interrupt()
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection; never while ``interrupt_all`` is interrupting it."""
+    with _OPEN_LOCK:
+        ref = _OPEN.get(id(con))
+        if ref is not None and ref() is con:
+            del _OPEN[id(con)]
+        con.close()
 
 
 @dataclass(frozen=True)
@@ -62,7 +109,7 @@ class DatabaseOptions:
 def connect(options: DatabaseOptions | None = None) -> duckdb.DuckDBPyConnection:
     """Return a DuckDB connection configured for out-of-core work."""
     options = options or DatabaseOptions()
-    con = duckdb.connect(str(options.database) if options.database else ":memory:")
+    con = _opened(duckdb.connect(str(options.database) if options.database else ":memory:"))
     memory = (
         options.memory_limit or os.environ.get("CEGAH_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
     )
@@ -96,9 +143,9 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Return a second connection to ``con``'s database, set up like ``con``.
 
     It sees the database's tables (not ``con``'s temporary ones) and runs its own queries at the
-    same time as ``con``; close it when done.
+    same time as ``con``; close it (``close``) when done.
     """
-    other = con.cursor()
+    other = _opened(con.cursor())
     _set_session(other)
     return other
 
@@ -156,6 +203,41 @@ def roomy(con: duckdb.DuckDBPyConnection) -> bool:
     return spilled == 0 and used <= memory_limit_bytes(con) / 3
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold back Python's SIGINT handler (Ctrl-C) until the block ends; in the main thread only.
+
+    ``side_by_side`` starts and joins a thread in such a block. A KeyboardInterrupt raised inside
+    ``Thread.start()`` or ``Thread.join()`` can leave the thread running unseen (in Python 3.12 a
+    join interrupted while the thread runs marks it finished), and its connection then cannot be
+    closed ("connection is busy"); at exit the process aborts. Meanwhile Ctrl-C still interrupts
+    the queries (``interrupt_all``), and the handler held back runs as the block ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[tuple[int, FrameType | None]] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # not set from Python: cannot be put back
+        yield
+        return
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        held.append((signum, frame))
+        interrupt_all()  # the queries stop now all the same
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            if callable(previous):
+                previous(*held[0])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
+
+
 def side_by_side(
     con: duckdb.DuckDBPyConnection,
     tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], None]],
@@ -196,6 +278,12 @@ def side_by_side(
                 changed.wait()
             return None
 
+    def stop(exc: BaseException) -> None:
+        """Record a failure: no task is handed out any more, and it is raised at the end."""
+        with changed:
+            errors.append(exc)
+            changed.notify_all()
+
     def work(on: duckdb.DuckDBPyConnection) -> None:
         try:
             while (i := take()) is not None:
@@ -204,23 +292,22 @@ def side_by_side(
                     done.add(i)
                     changed.notify_all()
         except BaseException as exc:  # re-raised by the calling thread, below
-            with changed:
-                errors.append(exc)
-                changed.notify_all()
+            stop(exc)
 
-    other = cursor(con)
-    helper = threading.Thread(target=work, args=(other,), name="cegah-duckdb", daemon=True)
-    try:
-        helper.start()
-        work(con)
-        if errors:
-            other.interrupt()
-        helper.join()
-    except BaseException:  # Ctrl-C while waiting for the helper
-        other.interrupt()
-        helper.join()
-        raise
-    finally:
-        other.close()
+    with _ctrl_c_held():
+        other = cursor(con)
+        try:
+            # Not a daemon thread: were it still in DuckDB at exit, Python would wait for it
+            # rather than end it there, which aborts the process.
+            helper = threading.Thread(target=work, args=(other,), name="cegah-duckdb")
+            helper.start()
+            try:
+                work(con)
+            finally:
+                if errors:
+                    other.interrupt()
+                helper.join()
+        finally:
+            close(other)
     if errors:
         raise errors[0]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .database import duckdb, first_row, sql_string
+from .database import close, duckdb, first_row, sql_string
 from .settings import CARDINAL_CODES
 from .stats import round4
 
@@ -102,7 +102,7 @@ class IndicatorResult:
 
     def close(self) -> None:
         """Close the DuckDB connection."""
-        self.con.close()
+        close(self.con)
 
     def _batches(self, sql: str, params: list[Any]) -> Iterator[str]:
         """Yield the members returned by ``sql``, comma-joined, in batches (one write each).

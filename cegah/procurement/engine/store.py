@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .database import DatabaseOptions, connect, first_row, sql_string
+from .database import DatabaseOptions, close, connect, first_row, sql_string
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` in bytes of the input file."""
@@ -535,7 +535,7 @@ class Store:
 
     def close(self) -> None:
         """Close the DuckDB connection (checkpointing the file)."""
-        self.con.close()
+        close(self.con)
 
     def count(self, table: str) -> int:
         """Return the number of rows of a table."""
