@@ -428,9 +428,12 @@ def test_side_by_side_raises_the_first_error_and_stops_handing_out() -> None:
 
 
 def test_side_by_side_on_ctrl_c_stops_both_queries_then_raises() -> None:
-    """Ctrl-C during two long queries: both are interrupted, the helper thread is joined and its
-    connection closed, and only then does KeyboardInterrupt come out (never in the middle of
-    starting or joining the thread, which could leave it running with its connection open)."""
+    """Ctrl-C during two long queries, with the CLI's handling of it: both queries are
+    interrupted, the helper thread is joined and its connection closed, and only then does
+    KeyboardInterrupt come out (never in the middle of starting or joining the thread, which
+    could leave it running with its connection open)."""
+    from cegah.procurement.engine.cli import _Interrupt
+
     con = connect()
     seen: list[type[BaseException]] = []
 
@@ -445,10 +448,11 @@ def test_side_by_side_on_ctrl_c_stops_both_queries_then_raises() -> None:
     start = time.monotonic()
     timer.start()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt), _Interrupt() as interrupt:
             side_by_side(con, [long_query, long_query], connections=2)
     finally:
         timer.cancel()
+    assert interrupt.happened
     assert seen == [duckdb.InterruptException, duckdb.InterruptException]
     assert not [t for t in threading.enumerate() if t.name == "cegah-duckdb"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

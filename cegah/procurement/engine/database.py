@@ -56,7 +56,7 @@ CONNECTIONS = 2
 # WeakSet would run when a connection is collected: Python may run its SIGINT handler inside such
 # a callback, and a KeyboardInterrupt raised there is lost ("Exception ignored").
 _OPEN: dict[int, weakref.ref[duckdb.DuckDBPyConnection]] = {}
-_OPEN_LOCK = threading.RLock()  # reentrant: a SIGINT handler may call interrupt_all in close
+_OPEN_LOCK = threading.Lock()
 
 
 def _opened(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -210,8 +210,9 @@ def _ctrl_c_held() -> Iterator[None]:
     ``side_by_side`` starts and joins a thread in such a block. A KeyboardInterrupt raised inside
     ``Thread.start()`` or ``Thread.join()`` can leave the thread running unseen (in Python 3.12 a
     join interrupted while the thread runs marks it finished), and its connection then cannot be
-    closed ("connection is busy"); at exit the process aborts. Meanwhile Ctrl-C still interrupts
-    the queries (``interrupt_all``), and the handler held back runs as the block ends.
+    closed ("connection is busy"); at exit the process aborts. The handler held back runs as the
+    block ends. To stop the queries meanwhile, the caller interrupts them from another thread
+    (``interrupt_all``), as the CLI does; otherwise Ctrl-C waits for the tasks to finish.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -221,12 +222,7 @@ def _ctrl_c_held() -> Iterator[None]:
     if previous is None:  # not set from Python: cannot be put back
         yield
         return
-
-    def hold(signum: int, frame: FrameType | None) -> None:
-        held.append((signum, frame))
-        interrupt_all()  # the queries stop now all the same
-
-    signal.signal(signal.SIGINT, hold)
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append((signum, frame)))
     try:
         yield
     finally:
