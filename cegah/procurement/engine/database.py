@@ -247,7 +247,8 @@ def side_by_side(
     of earlier tasks it needs finished first (a connection takes the next task that is ready
     meanwhile). ``connections`` defaults to 2, or to 1 when DuckDB may use only one thread or
     when memory is short (see ``roomy``). The first error stops the handing out, interrupts the
-    other connection and is raised once both have stopped.
+    other connection and is raised once both have stopped. Ctrl-C is held back meanwhile, and
+    takes effect once both have stopped (see ``_ctrl_c_held``).
     """
     needs = {i: frozenset(earlier) for i, earlier in (after or {}).items()}
     if any(not 0 <= j < i for i, earlier in needs.items() for j in earlier):
