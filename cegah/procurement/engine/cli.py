@@ -154,7 +154,9 @@ class _Interrupt:
         read, write = os.pipe()
         os.set_blocking(write, False)
         self._pipe = (read, write)
-        self._watcher = threading.Thread(target=self._watch, name="cegah-ctrl-c", daemon=True)
+        self._watcher = threading.Thread(
+            target=self._watch, args=(read,), name="cegah-ctrl-c", daemon=True
+        )
         self._watcher.start()
         self._previous_fd = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
         self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
@@ -180,8 +182,7 @@ class _Interrupt:
             self._raised = True
             signal.default_int_handler(signum, frame)
 
-    def _watch(self) -> None:
-        read = self._pipe[0] if self._pipe else -1
+    def _watch(self, read: int) -> None:
         while data := os.read(read, 64):
             if signal.SIGINT in data:
                 self.happened = True

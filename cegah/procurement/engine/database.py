@@ -275,12 +275,6 @@ def side_by_side(
                 changed.wait()
             return None
 
-    def stop(exc: BaseException) -> None:
-        """Record a failure: no task is handed out any more, and it is raised at the end."""
-        with changed:
-            errors.append(exc)
-            changed.notify_all()
-
     def work(on: duckdb.DuckDBPyConnection) -> None:
         try:
             while (i := take()) is not None:
@@ -289,7 +283,9 @@ def side_by_side(
                     done.add(i)
                     changed.notify_all()
         except BaseException as exc:  # re-raised by the calling thread, below
-            stop(exc)
+            with changed:
+                errors.append(exc)
+                changed.notify_all()
 
     with _ctrl_c_held():
         other = cursor(con)
