@@ -16,19 +16,24 @@ endef
 
 .PHONY: run test setup install lint typecheck clean messages
 
+# Bytecode is compiled when installing: where PYTHONDONTWRITEBYTECODE is set (as in many containers
+# and on these machines) Python otherwise compiles every module again at each start, which cost
+# `cegah procurement indicators` 0.12 s of DuckDB's import alone. `setup` compiles Cegah's own
+# modules (quick when they are up to date).
 $(STAMP): requirements.lock pyproject.toml
 	@PYTHON=$$($(find_python)) || { echo "Cegah needs Python 3.12 or newer; none found (tried python3.13, python3.12, pyenv versions)." >&2; exit 1; }; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
 	  echo "Creating $(VENV) with $$PYTHON"; rm -rf $(VENV); $$PYTHON -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	$(VENV)/bin/uv pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
 
 setup: install
 	@mkdir -p var
+	@$(PY) -m compileall -q cegah
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput -v 0
