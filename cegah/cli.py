@@ -100,12 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cegah.settings")
     if argv and argv[0] == "serve":
         return _serve(argv[1:])
-    if argv[:2] == ["procurement", "indicators"]:
-        # The red-flag engine is Django-free: skip Django's start-up (about a second) for what
-        # is often run in scripts on large files.
-        from cegah.procurement.engine.cli import main as indicators
+    if argv[:2] in (["procurement", "indicators"], ["procurement", "import"]):
+        # The red-flag engine and its store are Django-free: skip Django's start-up (about two
+        # seconds) for what is often run in scripts on large files.
+        from cegah.procurement.engine.cli import main as engine
 
-        return indicators(argv[1:])
+        return engine(argv[1:])
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["cegah", *argv])

@@ -17,17 +17,13 @@ from cegah.core.env import (
     env_list,
     env_str,
     local_secret,
+    procurement_store,
+    var_dir,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-VAR_DIR = Path(
-    env_str(
-        "CEGAH_VAR_DIR",
-        str(BASE_DIR / "var"),
-        "Directory for local state: database, keys, uploads, analytics.",
-    )
-)
+VAR_DIR = var_dir()
 
 CEGAH_ENV = env_choice(
     "CEGAH_ENV",
@@ -38,6 +34,10 @@ CEGAH_ENV = env_choice(
 )
 PRODUCTION = CEGAH_ENV == "production"
 TESTING = "pytest" in sys.modules
+# Under pytest, ``procurement.services.store_path`` gives each process a temporary store unless a
+# test sets this, so that no test writes the developer's store.
+_PROCUREMENT_STORE = procurement_store(VAR_DIR)
+PROCUREMENT_STORE = None if TESTING else _PROCUREMENT_STORE
 
 DEBUG = env_bool("CEGAH_DEBUG", False, "Django debug pages. Never in production.")
 if PRODUCTION and DEBUG:

@@ -80,6 +80,37 @@ def env_choice(name: str, default: str, choices: tuple[str, ...], help: str) -> 
     return value
 
 
+# The project's folder (the one holding ``manage.py``), as ``settings.BASE_DIR``.
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+def var_dir() -> Path:
+    """Return the folder for local state (``CEGAH_VAR_DIR``), read without Django."""
+    return Path(
+        env_str(
+            "CEGAH_VAR_DIR",
+            str(PROJECT_DIR / "var"),
+            "Directory for local state: database, keys, uploads, analytics.",
+        )
+    )
+
+
+def procurement_store(var: Path) -> Path:
+    """Return the procurement store's DuckDB file (``CEGAH_PROCUREMENT_STORE``), without Django.
+
+    Read here so that the engine's Django-free CLI (``cegah procurement import``) and the web
+    agree on it.
+    """
+    return Path(
+        env_str(
+            "CEGAH_PROCUREMENT_STORE",
+            str(var / "procurement.duckdb"),
+            "DuckDB file of the procurement store, which `cegah procurement import` and the web's"
+            " uploads write and the risk pages read.",
+        )
+    )
+
+
 def local_secret(path: Path) -> str:
     """Return the secret stored at ``path``, creating it (mode 0600) on first use.
 

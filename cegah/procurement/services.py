@@ -48,13 +48,14 @@ BATCH = 2000
 def store_path() -> Path:
     """Return the path of the procurement store (created on first import).
 
-    ``VAR_DIR/procurement.duckdb``; under pytest a per-process temporary file unless a test sets
-    ``settings.PROCUREMENT_STORE``, so that no test (e.g. the core demo test) writes the
-    developer's store or collides with the DuckDB lock of a parallel test run.
+    ``settings.PROCUREMENT_STORE`` (``CEGAH_PROCUREMENT_STORE``, by default
+    ``VAR_DIR/procurement.duckdb``: the same file as ``cegah procurement import``'s). Under pytest
+    a per-process temporary file unless a test sets it, so that no test (e.g. the core demo test)
+    writes the developer's store or collides with the DuckDB lock of a parallel test run.
     """
-    override = getattr(settings, "PROCUREMENT_STORE", None)
-    if override:
-        return Path(override)
+    configured = getattr(settings, "PROCUREMENT_STORE", None)
+    if configured:
+        return Path(configured)
     if getattr(settings, "TESTING", False):
         return Path(tempfile.gettempdir()) / f"cegah-test-{os.getpid()}" / "procurement.duckdb"
     return Path(settings.VAR_DIR) / "procurement.duckdb"

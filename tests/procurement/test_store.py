@@ -212,6 +212,30 @@ def test_cli_import_and_indicators_from_store(
     assert main(["indicators", str(data), "--store", str(store)]) == 2
 
 
+def test_cli_import_writes_the_web_store_wherever_it_is_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --store, `cegah procurement import` writes VAR_DIR's store, not ./var's."""
+    from cegah.cli import main as cegah_main
+
+    data = write_lines(tmp_path / "a.jsonl", [release("p1")])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("CEGAH_VAR_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("CEGAH_PROCUREMENT_STORE", raising=False)
+    assert cegah_main(["procurement", "import", str(data), "--no-progress"]) == 0
+    with Store(tmp_path / "state" / "procurement.duckdb") as store:
+        assert store.count("process") == 1
+    assert not (elsewhere / "var").exists()
+
+    monkeypatch.setenv("CEGAH_PROCUREMENT_STORE", str(tmp_path / "named.duckdb"))
+    assert cegah_main(["procurement", "import", str(data), "--no-progress"]) == 0
+    with Store(tmp_path / "named.duckdb") as store:
+        assert store.count("process") == 1
+    capsys.readouterr()
+
+
 @needs_data(BANDUNG)
 def test_bandung_indonesian_flags_agree_between_routes(tmp_path: Path) -> None:
     with Store(tmp_path / "ocds.duckdb") as store:

@@ -27,7 +27,16 @@ from .settings import SettingsError, load_settings
 if TYPE_CHECKING:
     from .store import ImportReport
 
-DEFAULT_STORE = "var/procurement.duckdb"
+
+def default_store() -> str:
+    """Return the store that ``import`` writes by default, wherever it is run from.
+
+    The web's store: ``CEGAH_PROCUREMENT_STORE``, or ``procurement.duckdb`` in ``CEGAH_VAR_DIR``.
+    """
+    # Imported here: `indicators`, which the benchmark times, needs neither.
+    from cegah.core.env import procurement_store, var_dir
+
+    return str(procurement_store(var_dir()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", help="OCDS files, or SPSE export folders")
     imp.add_argument(
         "--store",
-        default=os.environ.get("CEGAH_PROCUREMENT_STORE", DEFAULT_STORE),
-        help=f"DuckDB file (default $CEGAH_PROCUREMENT_STORE or {DEFAULT_STORE})",
+        default=None,
+        help="DuckDB file (default $CEGAH_PROCUREMENT_STORE, or procurement.duckdb in"
+        " $CEGAH_VAR_DIR, by default the project's var/: the store the web reads)",
     )
     imp.add_argument(
         "--format",
@@ -239,7 +249,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     reports: list[ImportReport] = []
     failed = False
-    with Store(args.store) as store:
+    with Store(args.store or default_store()) as store:
         for raw in args.paths:
             path = Path(raw)
             kind = args.format
