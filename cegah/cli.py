@@ -95,7 +95,19 @@ def _serve(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run a `cegah` command; Ctrl-C ends it with "dibatalkan / interrupted" and status 130.
+
+    Also while the command is still starting (importing Django or the engine), where Python
+    would otherwise print a KeyboardInterrupt traceback.
+    """
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        sys.stderr.write("dibatalkan / interrupted\n")
+        return 130
+
+
+def _dispatch(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cegah.settings")
     if argv and argv[0] == "serve":
