@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from lokal import parse_phone
 
 from cegah.orgs.models import Organisation
 from cegah.survey.models import Edition, Group, Locus
@@ -161,6 +160,8 @@ class RegistrationForm(forms.Form):
         value = self.cleaned_data["phone"].strip()
         if not value:
             return ""
+        from lokal import parse_phone  # see survey.frames.parse_frame
+
         info = parse_phone(value)
         if not info.valid or not info.e164:
             raise forms.ValidationError(_("Not a valid Indonesian phone number."))

@@ -12,7 +12,6 @@ import io
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
-from lokal import parse_phone
 
 COLUMNS = ("name", "unit", "group", "phone", "email")
 GROUP_ALIASES = {
@@ -87,6 +86,10 @@ def _email_ok(value: str) -> bool:
 
 def parse_frame(filename: str, content: bytes) -> ParsedFrame:
     """Return the valid rows and the problems (row number as in a spreadsheet, header = 1)."""
+    # Imported here: lokal loads its data at import (a quarter of a second), which every Django
+    # start would otherwise pay.
+    from lokal import parse_phone
+
     out = ParsedFrame()
     try:
         table = _table(filename, content)

@@ -12,13 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from pyxform.builder import create_survey_element_from_dict
-from pyxform.errors import PyXFormError
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import get_xlsform
-
 PYXFORM_VERSION = "4.5.0"
 
 # Keys of the internal JSON tree (pyxform.xls2json.workbook_to_json output).
@@ -108,6 +101,11 @@ def _column_letters(path: Path, sheet: str) -> dict[str, str]:
     """
     if path.suffix.lower() not in {".xlsx", ".xlsm"}:
         return {}
+    # openpyxl and pyxform are imported where used: together they take a quarter of a second,
+    # which every Django start (web, worker, each command) would otherwise pay.
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         ws = next((wb[n] for n in wb.sheetnames if n.lower() == sheet), None)
@@ -146,6 +144,11 @@ def parse_form(path: Path) -> ParsedForm:
 
     Raises FormReadError with the sheet and row pyxform reported, when it reported one.
     """
+    from pyxform.builder import create_survey_element_from_dict
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import workbook_to_json
+    from pyxform.xls2json_backends import get_xlsform
+
     warnings: list[str] = []
     try:
         definition = get_xlsform(xlsform=str(path))

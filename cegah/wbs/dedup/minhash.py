@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from cegah.wbs.dedup.keys import DedupKey
 
@@ -23,6 +22,10 @@ EMPTY = np.uint32(0xFFFFFFFF)
 @lru_cache(maxsize=16)
 def _permutations(key_id: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the permutation parameters for one key (generated once; datasketch is slow at it)."""
+    # datasketch is imported where used: it brings SciPy, half a second that every Django start
+    # (web, worker, each command) would otherwise pay.
+    from datasketch import MinHash
+
     template = MinHash(num_perm=NUM_PERM, seed=seed, scheme=SCHEME)
     a, b = template.permutations
     return a, b
@@ -36,6 +39,8 @@ def signature(shingles: Iterable[str], key: DedupKey, purpose: str = "minhash") 
     hasher = key.hasher(purpose, digest_size=4)
     seed = int.from_bytes(key.subkey(purpose + "-seed")[:4], "big")
     hashed = [hasher.digest(s.encode()) for s in set(shingles)]
+    from datasketch import MinHash
+
     m = MinHash(
         num_perm=NUM_PERM,
         scheme=SCHEME,
