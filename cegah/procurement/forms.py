@@ -62,8 +62,9 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
         help_text=_(
-            "OCDS compiled releases (.jsonl, or a release or record package as .json), or a .zip "
-            "of SPSE ISB exports (the JSON lines files of one LPSE and year)."
+            "OCDS compiled releases (.jsonl, or a release or record package as .json; either may "
+            "be gzip-compressed: .jsonl.gz, .json.gz), or a .zip of SPSE ISB exports (the JSON "
+            "lines files of one LPSE and year)."
         ),
     )
 

@@ -399,8 +399,15 @@ def map_buyers(buyer_ids: list[str], organisation: Organisation, *, actor: User 
 
 # --- Imports ------------------------------------------------------------------------------------
 
-ALLOWED_SUFFIXES = {".jsonl": ImportJob.Kind.OCDS, ".json": ImportJob.Kind.OCDS}
-ALLOWED_SUFFIXES[".zip"] = ImportJob.Kind.SPSE
+# OCDS files may come gzip-compressed, as they are often published (and as they are better sent
+# over a slow connection); the store tells compressed files by their first bytes.
+ALLOWED_SUFFIXES = {
+    ".jsonl": ImportJob.Kind.OCDS,
+    ".json": ImportJob.Kind.OCDS,
+    ".jsonl.gz": ImportJob.Kind.OCDS,
+    ".json.gz": ImportJob.Kind.OCDS,
+    ".zip": ImportJob.Kind.SPSE,
+}
 
 
 class UploadRejected(ValueError):
@@ -415,10 +422,17 @@ def start_import(organisation: Organisation, upload: UploadedFile, *, actor: Use
     from django.utils.translation import gettext as _
 
     name = Path(upload.name or "upload").name
-    suffix = Path(name).suffix.lower()
+    suffix = "".join(Path(name.lower()).suffixes[-2:])
+    if suffix not in ALLOWED_SUFFIXES:
+        suffix = Path(name).suffix.lower()
     kind = ALLOWED_SUFFIXES.get(suffix)
     if kind is None:
-        raise UploadRejected(_("Upload a .jsonl or .json OCDS file, or a .zip of SPSE exports."))
+        raise UploadRejected(
+            _(
+                "Upload a .jsonl or .json OCDS file (gzip-compressed too: .jsonl.gz, .json.gz),"
+                " or a .zip of SPSE exports."
+            )
+        )
     target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from collections.abc import Callable
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 
 from cegah.procurement.engine import compute, compute_store, load_settings
+from cegah.procurement.engine import store as store_module
 from cegah.procurement.engine.cli import main
 from cegah.procurement.engine.spse import import_spse
-from cegah.procurement.engine.store import Store
+from cegah.procurement.engine.store import MSG_GZIP, MSG_JSON, Store
 
 from .conftest import DATA, needs_data
 
@@ -144,6 +146,100 @@ def test_record_package_json(tmp_path: Path) -> None:
     package.write_text(json.dumps({"records": [{"compiledRelease": release("p9")}]}))
     with Store(tmp_path / "s.duckdb") as store:
         assert store.import_ocds(package).imported == 1
+
+
+def gzip_file(source: Path, target: Path) -> Path:
+    target.write_bytes(gzip.compress(source.read_bytes()))
+    return target
+
+
+MODEL = """SELECT p.ocid, p.buyer_id, p.n_registrants, p.n_bidders, p.hps, p.line,
+    (SELECT list(amount ORDER BY amount) FROM bid WHERE bid.ocid = p.ocid)
+    FROM process AS p ORDER BY p.ocid"""
+
+
+def test_gzip_files_import_like_plain_ones(tmp_path: Path) -> None:
+    """OCDS files are often published gzip-compressed; they are told by their first bytes."""
+    plain = write_lines(tmp_path / "a.jsonl", [release("p1"), "oops", release("p2")])
+    package = tmp_path / "b.json"
+    package.write_text(json.dumps({"releases": [release("p3")]}))
+    models = {}
+    for name, files in {
+        "plain": [plain, package],
+        "gzip": [
+            gzip_file(plain, tmp_path / "a.jsonl.gz"),
+            gzip_file(package, tmp_path / "b.json.gz"),
+        ],
+    }.items():
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            reports = [store.import_ocds(f) for f in files]
+            assert [(r.imported, [(i.line, i.message) for i in r.issues]) for r in reports] == [
+                (2, [(2, MSG_JSON)]),
+                (1, []),
+            ]
+            assert store.import_ocds(files[0]).status == "unchanged"
+            models[name] = store.con.execute(MODEL).fetchall()
+    assert models["gzip"] == models["plain"]
+    assert len(models["plain"]) == 3
+
+
+def test_truncated_gzip_is_reported_where_it_breaks(tmp_path: Path) -> None:
+    plain = write_lines(tmp_path / "a.jsonl", [release(f"p{i}") for i in range(200)])
+    whole = gzip.compress(plain.read_bytes())
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(whole[: len(whole) // 2])
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_ocds(broken)
+        assert [i.message for i in report.issues] == [MSG_GZIP]
+        line = report.issues[0].line
+        assert 1 < line < 200
+        assert report.imported == store.count("process") == line - 1
+    with Store(tmp_path / "strict.duckdb") as store:
+        assert store.import_ocds(broken, strict=True).status == "refused"
+        assert store.count("process") == 0
+
+
+def test_overlong_lines_and_packages_are_reported_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small gzip file can expand to gigabytes: a line or a package beyond the limits is
+    reported and skipped, and the lines after it are read."""
+    monkeypatch.setattr(store_module, "MAX_LINE", 2000)
+    monkeypatch.setattr(store_module, "MAX_PACKAGE", 2000)
+    long = release("p2", description="x" * 5000)
+    lines = gzip_file(
+        write_lines(tmp_path / "a.jsonl", [release("p1"), long, release("p3")]),
+        tmp_path / "a.jsonl.gz",
+    )
+    package = tmp_path / "b.json"
+    package.write_text(json.dumps({"releases": [long]}))
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_ocds(lines)
+        assert [(i.line, i.message) for i in report.issues] == [
+            (2, "baris lebih dari 0 MiB / line longer than 0 MiB")
+        ]
+        assert (report.records, report.imported) == (3, 2)
+        assert store.con.execute("SELECT list(line ORDER BY line) FROM process").fetchone() == (
+            [1, 3],
+        )
+        report = store.import_ocds(package)
+        assert report.imported == 0
+        assert report.issues[0].message.startswith("paket JSON lebih dari")
+
+
+@needs_data(BANDUNG)
+def test_gzipped_spse_exports_import_like_plain_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for path in (BANDUNG / "raw").glob("*.jsonl"):
+        gzip_file(path, folder / (path.name + ".gz"))
+    models = {}
+    for name, source in (("plain", BANDUNG / "raw"), ("gzip", folder)):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            report = import_spse(store, source)
+            assert (report.imported, report.issues) == (3084, [])
+            models[name] = store.con.execute(MODEL.replace(", p.line", "")).fetchall()
+    assert models["gzip"] == models["plain"]
 
 
 @needs_data(BANDUNG)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -177,6 +178,27 @@ def test_upload_imports_and_rescores(
     page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
     assert "100%" in page and 'http-equiv="refresh"' not in page
     assert AuditEntry.objects.filter(action="procurement.import.finished").exists()
+
+
+def test_gzipped_upload_is_imported(
+    world: World, client_for, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    """Compressed OCDS files (as published, and smaller over a slow connection) import too."""
+    client = client_for(world.kpk_analyst)
+    data = write_releases(tmp_path / "new.jsonl", [release(901, "ID-SATKER-NEW", bidders=1)])
+    upload = SimpleUploadedFile("New.JSONL.GZ", gzip.compress(data.read_bytes()))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.path.endswith(".jsonl.gz") and job.original_name == "New.JSONL.GZ"
+    assert job.status == ImportJob.Status.DONE and job.result["imported"] == 1
+    assert TenderRisk.objects.filter(ocid="ocds-test-901").exists()
+    rejected = client.post(
+        "/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.tar.gz", b"\x1f\x8b")}
+    )
+    assert rejected.status_code == 200 and ImportJob.objects.count() == 1
+    assert ".jsonl.gz" in rejected.content.decode()
 
 
 def test_running_import_page_polls(world: World, client_for) -> None:

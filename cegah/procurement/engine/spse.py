@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .store import (
-    MSG_JSON,
     MSG_OBJECT,
     MSG_REQUIRED,
     PROCESS_TABLES,
@@ -39,7 +37,9 @@ from .store import (
     Progress,
     Rows,
     Store,
+    base_name,
     file_sha256,
+    iter_json_lines,
 )
 
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -90,8 +90,12 @@ def category(jenis: str | None) -> tuple[str | None, list[str]]:
 
 
 def dataset_of(path: Path) -> str | None:
-    """Return our key for an ISB export file name, or None if it is not one we read."""
-    parts = path.stem.split("_", 2)
+    """Return our key for an ISB export file name (``.jsonl``, or ``.jsonl.gz``), or None if it
+    is not one we read."""
+    name = base_name(path)
+    if not name.lower().endswith(".jsonl"):
+        return None
+    parts = name[: -len(".jsonl")].split("_", 2)
     return DATASETS.get(parts[2]) if len(parts) == 3 else None
 
 
@@ -115,30 +119,25 @@ class Folder:
 
 def read_folder(folder: Path, progress: Progress | None) -> tuple[Folder, list[Path]]:
     """Read every known export file of ``folder``; return the records and the files read."""
-    files = sorted(p for p in folder.glob("*.jsonl") if dataset_of(p))
+    files = sorted(p for p in folder.iterdir() if p.is_file() and dataset_of(p))
     total = sum(p.stat().st_size for p in files)
-    done = 0
+    before = 0  # bytes of the files already read
     out = Folder(records={key: [] for key in DATASETS.values()})
     for path in files:
         key = dataset_of(path)
         assert key is not None
-        with path.open("rb") as f:
-            for number, raw in enumerate(f, start=1):
-                done += len(raw)
-                if not raw.strip():
-                    continue
-                out.lines += 1
-                try:
-                    data = json.loads(raw)
-                except ValueError:
-                    out.issues.append(Issue(str(path), number, "", MSG_JSON))
-                    continue
-                if not isinstance(data, dict):
-                    out.issues.append(Issue(str(path), number, "", MSG_OBJECT))
-                    continue
-                out.records[key].append(Record(str(path), number, data))
-                if progress and out.lines % 2000 == 0:
-                    progress(done, total)
+        for number, done, error, data in iter_json_lines(path):
+            out.lines += 1
+            if error:
+                out.issues.append(Issue(str(path), number, "", error))
+                continue
+            if not isinstance(data, dict):
+                out.issues.append(Issue(str(path), number, "", MSG_OBJECT))
+                continue
+            out.records[key].append(Record(str(path), number, data))
+            if progress and out.lines % 2000 == 0:
+                progress(before + done, total)
+        before += path.stat().st_size
     if progress:
         progress(total, total)
     return out, files

@@ -23,11 +23,14 @@ another file replaces its rows. Every import is one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gzip
 import hashlib
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,6 +202,21 @@ MSG_DATE = "bukan tanggal-waktu yang sah (RFC 3339) / not a valid date-time (RFC
 MSG_ARRAY = "harus berupa daftar / must be an array"
 MSG_OBJECT_FIELD = "harus berupa objek / must be an object"
 MSG_DUPLICATE = "ocid sudah muncul di baris {line} / ocid already on line {line}"
+MSG_GZIP = "berkas gzip rusak atau terpotong di sini / the gzip file is corrupt or truncated here"
+MSG_LONG_LINE = "baris lebih dari {mib} MiB / line longer than {mib} MiB"
+MSG_PACKAGE_SIZE = (
+    "paket JSON lebih dari {mib} MiB, terlalu besar untuk dibaca utuh; ubah menjadi JSON lines"
+    " / JSON package larger than {mib} MiB, too large to read whole; convert it to JSON lines"
+)
+
+# The longest line read (as the engine's ``maximum_object_size``), and the largest package read
+# whole: a line or package beyond these is reported, not read into memory (a small gzip file can
+# expand to gigabytes).
+MAX_LINE = 32 * 1024**2
+MAX_PACKAGE = 1024**3
+GZIP_MAGIC = b"\x1f\x8b"
+# Raised by gzip for a corrupt or truncated stream (BadGzipFile is an OSError).
+_GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
 class Checker:
@@ -469,43 +487,101 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
     return rows
 
 
+def base_name(path: Path) -> str:
+    """Return the file name without a ``.gz`` suffix (``a.jsonl.gz`` → ``a.jsonl``)."""
+    name = path.name
+    return name[:-3] if name.lower().endswith(".gz") else name
+
+
+@contextlib.contextmanager
+def open_data(path: Path) -> Iterator[tuple[Any, Any]]:
+    """Open a data file, gzip-compressed or not (told by its first bytes, not its name).
+
+    Yields (reader, raw): ``reader`` gives the content, ``raw.tell()`` how far into the file on
+    disk reading has come (for progress bars, which count the file's own size).
+    """
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        if compressed:
+            with gzip.GzipFile(fileobj=raw) as reader:
+                yield reader, raw
+        else:
+            yield raw, raw
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
+    """Yield (line, bytes of the file read so far, error message or None, value) per line.
+
+    Blank lines are skipped. A line longer than ``MAX_LINE`` is reported and skipped without
+    being held in memory; a corrupt or truncated gzip file is reported at the line where it
+    breaks, and reading stops there.
+    """
+    with open_data(path) as (reader, raw):
+        number = 0
+        while True:
+            try:
+                line = reader.readline(MAX_LINE + 1)
+                if len(line) > MAX_LINE:
+                    while line and not line.endswith(b"\n"):
+                        line = reader.readline(MAX_LINE)
+                    number += 1
+                    yield number, raw.tell(), MSG_LONG_LINE.format(mib=MAX_LINE >> 20), None
+                    continue
+            except _GZIP_ERRORS:
+                yield number + 1, raw.tell(), MSG_GZIP, None
+                return
+            if not line:
+                return
+            number += 1
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError:
+                yield number, raw.tell(), MSG_JSON, None
+                continue
+            yield number, raw.tell(), None, value
+
+
 def iter_ocds_records(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
     """Yield (line, bytes read so far, error message or None, value) for an OCDS file.
 
     JSON lines: one value per non-blank line. A ``.json`` file (release or record package, or an
     array of releases) is read whole: releases are expected to be compiled releases, records'
-    ``compiledRelease`` is used.
+    ``compiledRelease`` is used. Either may be gzip-compressed (``.jsonl.gz``, ``.json.gz``).
     """
-    if path.suffix.lower() == ".json":
-        text = path.read_bytes()
-        try:
-            document = json.loads(text)
-        except ValueError:
-            yield 1, len(text), MSG_JSON, None
-            return
-        if isinstance(document, dict) and "records" in document:
-            releases = [
-                r.get("compiledRelease") if isinstance(r, dict) else r for r in document["records"]
-            ]
-        elif isinstance(document, dict) and "releases" in document:
-            releases = document["releases"]
-        elif isinstance(document, list):
-            releases = document
-        else:
-            releases = [document]
-        for i, release in enumerate(releases):
-            yield i + 1, len(text), None, release
+    if not base_name(path).lower().endswith(".json"):
+        yield from iter_json_lines(path)
         return
-    done = 0
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            done += len(raw)
-            if not raw.strip():
-                continue
-            try:
-                yield number, done, None, json.loads(raw)
-            except ValueError:
-                yield number, done, MSG_JSON, None
+    with open_data(path) as (reader, raw):
+        try:
+            text = reader.read(MAX_PACKAGE + 1)
+        except _GZIP_ERRORS:
+            yield 1, raw.tell(), MSG_GZIP, None
+            return
+        done = raw.tell()
+    if len(text) > MAX_PACKAGE:
+        yield 1, done, MSG_PACKAGE_SIZE.format(mib=MAX_PACKAGE >> 20), None
+        return
+    try:
+        document = json.loads(text)
+    except ValueError:
+        yield 1, done, MSG_JSON, None
+        return
+    del text
+    if isinstance(document, dict) and "records" in document:
+        releases = [
+            r.get("compiledRelease") if isinstance(r, dict) else r for r in document["records"]
+        ]
+    elif isinstance(document, dict) and "releases" in document:
+        releases = document["releases"]
+    elif isinstance(document, list):
+        releases = document
+    else:
+        releases = [document]
+    for i, release in enumerate(releases):
+        yield i + 1, done, None, release
 
 
 def file_sha256(path: Path) -> str:
