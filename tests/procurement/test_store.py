@@ -183,6 +183,24 @@ def test_gzip_files_import_like_plain_ones(tmp_path: Path) -> None:
     assert len(models["plain"]) == 3
 
 
+def test_a_file_of_which_nothing_imports_fails_and_is_not_remembered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write_lines(tmp_path / "bad.jsonl", ["oops", {"ocid": 5}])
+    store = tmp_path / "s.duckdb"
+    argv = ["import", str(bad), "--store", str(store), "--no-progress"]
+    for _ in range(2):  # not "unchanged" the second time: the file was not recorded
+        assert main(argv) == 1
+        assert "tidak ada rekaman yang dapat diimpor / no record could be imported" in (
+            capsys.readouterr().err
+        )
+    with Store(store) as s:
+        assert s.count("process") == 0
+        assert s.con.execute("SELECT count(*) FROM import_file").fetchone() == (0,)
+    empty = write_lines(tmp_path / "empty.jsonl", [])
+    assert main(["import", str(empty), "--store", str(store), "--no-progress"]) == 0
+
+
 def test_truncated_gzip_is_reported_where_it_breaks(tmp_path: Path) -> None:
     plain = write_lines(tmp_path / "a.jsonl", [release(f"p{i}") for i in range(200)])
     whole = gzip.compress(plain.read_bytes())

@@ -281,7 +281,7 @@ def run_import(args: argparse.Namespace) -> int:
                 continue
             bar.close()
             reports.append(report)
-            failed = failed or report.status == "refused"
+            failed = failed or report.status in ("refused", "nothing")
             _summarise(report, args.max_issues)
     if args.json:
         json.dump(
@@ -312,6 +312,7 @@ def _summarise(report: ImportReport, max_issues: int) -> None:
         "imported": "diimpor / imported",
         "unchanged": "sudah pernah diimpor, tidak ada perubahan / already imported, unchanged",
         "refused": "ditolak (--strict) / refused (--strict)",
+        "nothing": "tidak ada rekaman yang dapat diimpor / no record could be imported",
     }[report.status]
     sys.stderr.write(
         f"{report.path}: {status}; {report.imported:,} of {report.records:,} records,"

@@ -167,7 +167,8 @@ class Issue:
 
 @dataclass
 class ImportReport:
-    """What an import did. ``status``: imported, unchanged (same file again) or refused."""
+    """What an import did. ``status``: imported, unchanged (same file again), refused (a bad
+    record with ``strict``) or nothing (the file has records but none could be imported)."""
 
     path: str
     sha256: str
@@ -721,6 +722,12 @@ class Store:
                 self.con.execute("ROLLBACK")
                 report.status = "refused"
                 report.imported = 0
+                return report
+            if report.records and not report.imported:
+                # Not recorded as imported: once the file (or the reader) is fixed, importing it
+                # again must not answer "unchanged".
+                self.con.execute("ROLLBACK")
+                report.status = "nothing"
                 return report
             self._write(batch)
             self.con.execute(
