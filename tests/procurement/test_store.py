@@ -199,6 +199,12 @@ def test_a_file_of_which_nothing_imports_fails_and_is_not_remembered(
         assert s.con.execute("SELECT count(*) FROM import_file").fetchone() == (0,)
     empty = write_lines(tmp_path / "empty.jsonl", [])
     assert main(["import", str(empty), "--store", str(store), "--no-progress"]) == 0
+    # A folder without any ISB export (or with the files renamed) says so.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_lines(folder / "tender.jsonl", [{"kd_tender": 1}])
+    assert main(["import", str(folder), "--store", str(store), "--no-progress"]) == 1
+    assert "no known ISB export file in this folder" in capsys.readouterr().err
 
 
 def test_truncated_gzip_is_reported_where_it_breaks(tmp_path: Path) -> None:

@@ -43,6 +43,11 @@ from .store import (
 )
 
 WIB = dt.timezone(dt.timedelta(hours=7))
+MSG_NO_EXPORTS = (
+    "tidak ada berkas ekspor ISB yang dikenali di folder ini (nama seperti"
+    " 47_1013_SPSE-TenderPengumuman.jsonl) / no known ISB export file in this folder (names like"
+    " 47_1013_SPSE-TenderPengumuman.jsonl)"
+)
 
 # ISB dataset name (the file name after "<n>_<dataset>_") -> our key.
 DATASETS = {
@@ -556,6 +561,10 @@ def import_spse(
     if not folder.is_dir():
         raise NotADirectoryError(folder)
     data, files = read_folder(folder, progress)
+    if not files:
+        report = ImportReport(path=str(folder), sha256="", source="spse", status="nothing")
+        report.issues.append(Issue(str(folder), 0, "", MSG_NO_EXPORTS))
+        return report
     sha256 = folder_sha256(files)
     mapper = Mapper(list(data.issues))
 

@@ -180,8 +180,8 @@ class ImportReport:
 
     @property
     def refused_records(self) -> int:
-        """Return the number of records (file lines) with an issue."""
-        return len({(issue.path, issue.line) for issue in self.issues})
+        """Return the number of records (file lines) with an issue (line 0: not a record)."""
+        return len({(issue.path, issue.line) for issue in self.issues if issue.line})
 
 
 class RecordError(ValueError):
