@@ -207,6 +207,19 @@ def test_a_file_of_which_nothing_imports_fails_and_is_not_remembered(
     assert "no known ISB export file in this folder" in capsys.readouterr().err
 
 
+def test_a_utf8_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    """Windows tools start UTF-8 files with a byte order mark (DuckDB refuses it; json.loads of
+    bytes reads past it, which this keeps true)."""
+    lines = tmp_path / "a.jsonl"
+    lines.write_bytes(b"\xef\xbb\xbf" + (json.dumps(release("p1")) + "\n").encode())
+    package = tmp_path / "b.json"
+    package.write_bytes(b"\xef\xbb\xbf" + json.dumps({"releases": [release("p2")]}).encode())
+    with Store(tmp_path / "s.duckdb") as store:
+        for path in (lines, package):
+            report = store.import_ocds(path)
+            assert (report.imported, report.issues) == (1, [])
+
+
 def test_truncated_gzip_is_reported_where_it_breaks(tmp_path: Path) -> None:
     plain = write_lines(tmp_path / "a.jsonl", [release(f"p{i}") for i in range(200)])
     whole = gzip.compress(plain.read_bytes())
