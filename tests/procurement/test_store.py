@@ -220,6 +220,22 @@ def test_a_utf8_byte_order_mark_is_read_past(tmp_path: Path) -> None:
             assert (report.imported, report.issues) == (1, [])
 
 
+def test_rows_reach_duckdb_in_several_files_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_lines(tmp_path / "a.jsonl", [release(f"p{i}") for i in range(7)] + ["oops"] * 3)
+    models = {}
+    for rows_per_file in (10_000, 2):
+        monkeypatch.setattr(store_module, "_ROWS_PER_FILE", rows_per_file)
+        with Store(tmp_path / f"{rows_per_file}.duckdb") as store:
+            assert store.import_ocds(data).imported == 7
+            issues = store.con.execute("SELECT list(line ORDER BY line) FROM import_issue")
+            lines = issues.fetchall()
+            models[rows_per_file] = (store.con.execute(MODEL).fetchall(), lines)
+    assert models[2] == models[10_000]
+    assert len(models[2][0]) == 7 and models[2][1] == [([8, 9, 10],)]
+
+
 def test_truncated_gzip_is_reported_where_it_breaks(tmp_path: Path) -> None:
     plain = write_lines(tmp_path / "a.jsonl", [release(f"p{i}") for i in range(200)])
     whole = gzip.compress(plain.read_bytes())
