@@ -64,7 +64,9 @@ def main() -> int:
     best, median = min(times), statistics.median(times)
     size = path.stat().st_size / 2**20
     print(f"file        {path} ({args.n:,} releases, {size:,.0f} MiB)")
-    print(f"import      best {best:.2f} s, median {median:.2f} s ({args.n / median:,.0f} releases/s)")
+    print(
+        f"import      best {best:.2f} s, median {median:.2f} s ({args.n / median:,.0f} releases/s)"
+    )
     print(f"peak RSS    {peak_kib / 1024:,.0f} MiB")
     return 0
 
