@@ -66,17 +66,24 @@ def _date_sql(column: str) -> str:
     return f"({column} AT TIME ZONE 'Asia/Jakarta')::DATE"
 
 
+def _sum(expr: str) -> str:
+    """Return a SQL sum of DOUBLE ``expr`` that adds in a fixed order, so that it is the same
+    from run to run. DuckDB's parallel sum adds in whatever order its threads meet the rows,
+    which moved the last digits of ID07 between runs."""
+    return f"sum({expr} ORDER BY {expr})"
+
+
 def prepare(run: Run) -> None:
     """Create ``idp``: one row per usable store process with values and dates, joined to proc."""
     run.execute(
         """
         CREATE TEMP TABLE idp AS
         WITH c AS (
-            SELECT ocid, sum(amount) AS contract_value, min(date_signed) AS signed
+            SELECT ocid, sum(amount ORDER BY amount) AS contract_value, min(date_signed) AS signed
             FROM store.contract GROUP BY ocid
         ),
         a AS (
-            SELECT ocid, sum(amount) AS award_value, min(date) AS award_date
+            SELECT ocid, sum(amount ORDER BY amount) AS award_value, min(date) AS award_date
             FROM store.award WHERE status = 'active' GROUP BY ocid
         )
         SELECT p.rowid AS rid, s.*, c.contract_value, c.signed, a.award_value, a.award_date,
@@ -187,8 +194,8 @@ def id06(run: Run, o: Options) -> None:
     run.flag(
         f"""
         SELECT 'Buyer', buyer_id, 'ID06', q4 / total, rid FROM (
-            SELECT buyer_id, min(rid) AS rid, count(*) AS n, sum(any_value) AS total,
-                   coalesce(sum(any_value) FILTER (WHERE {month} >= 10), 0) AS q4
+            SELECT buyer_id, min(rid) AS rid, count(*) AS n, {_sum("any_value")} AS total,
+                   coalesce({_sum("any_value")} FILTER (WHERE {month} >= 10), 0) AS q4
             FROM idp WHERE buyer_id IS NOT NULL AND announced_at IS NOT NULL
             GROUP BY buyer_id
         ) WHERE n >= $m AND total > 0 AND q4 / total >= $share
@@ -217,17 +224,20 @@ def id07(run: Run, o: Options) -> None:
         f"""
         WITH aw AS ({_awards_by_buyer()}),
         per AS (
-            SELECT buyer_id, supplier, sum(amount) AS amount, count(*) AS n, min(rid) AS rid
+            SELECT buyer_id, supplier, {_sum("amount")} AS amount, count(*) AS n, min(rid) AS rid
             FROM aw GROUP BY ALL
         ),
         tot AS (
-            SELECT buyer_id, sum(amount) AS amount, sum(n) AS n, min(rid) AS rid
+            SELECT buyer_id, {_sum("amount")} AS amount, sum(n) AS n, min(rid) AS rid
             FROM per GROUP BY buyer_id
+        ),
+        hhi AS (
+            SELECT buyer_id, {_sum("pow(per.amount / tot.amount, 2)")} AS hhi, min(tot.rid) AS rid
+            FROM per JOIN tot USING (buyer_id)
+            WHERE tot.amount > 0 AND tot.n >= $m
+            GROUP BY buyer_id
         )
-        SELECT 'Buyer', buyer_id, 'ID07', sum(pow(per.amount / tot.amount, 2)), min(tot.rid)
-        FROM per JOIN tot USING (buyer_id)
-        WHERE tot.amount > 0 AND tot.n >= $m
-        GROUP BY buyer_id HAVING sum(pow(per.amount / tot.amount, 2)) >= $t
+        SELECT 'Buyer', buyer_id, 'ID07', hhi, rid FROM hhi WHERE hhi >= $t
         """,
         {"m": minimum, "t": threshold},
     )
@@ -317,10 +327,10 @@ def id10(run: Run, o: Options) -> None:
     run.set_meta("ID10", "threshold", threshold)
     run.set_meta("ID10", "minimum_processes", minimum)
     run.flag(
-        """
+        f"""
         SELECT 'Buyer', buyer_id, 'ID10', part / total, rid FROM (
-            SELECT buyer_id, min(rid) AS rid, count(*) AS n, sum(any_value) AS total,
-                   coalesce(sum(any_value) FILTER (
+            SELECT buyer_id, min(rid) AS rid, count(*) AS n, {_sum("any_value")} AS total,
+                   coalesce({_sum("any_value")} FILTER (
                        WHERE list_contains($methods, method_details)), 0) AS part
             FROM idp WHERE buyer_id IS NOT NULL GROUP BY buyer_id
         ) WHERE n >= $m AND total > 0 AND part / total >= $t
