@@ -525,18 +525,19 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
         while True:
             try:
                 line = reader.readline(MAX_LINE + 1)
-                if len(line) > MAX_LINE:
-                    while line and not line.endswith(b"\n"):
-                        line = reader.readline(MAX_LINE)
-                    number += 1
-                    yield number, raw.tell(), MSG_LONG_LINE.format(mib=MAX_LINE >> 20), None
-                    continue
+                # More than MAX_LINE bytes before the newline: skip to the end of the line.
+                too_long = len(line) > MAX_LINE and not line.endswith(b"\n")
+                while too_long and line and not line.endswith(b"\n"):
+                    line = reader.readline(MAX_LINE)
             except _GZIP_ERRORS:
                 yield number + 1, raw.tell(), MSG_GZIP, None
                 return
-            if not line:
+            if not line and not too_long:
                 return
             number += 1
+            if too_long:
+                yield number, raw.tell(), MSG_LONG_LINE.format(mib=MAX_LINE >> 20), None
+                continue
             if not line.strip():
                 continue
             try:
