@@ -280,6 +280,16 @@ def test_overlong_lines_and_packages_are_reported_not_read(
         assert report.issues[0].message.startswith("paket JSON lebih dari")
 
 
+def test_line_limit_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "MAX_LINE", 20)
+    exact, over = json.dumps({"a": "x" * 11}), json.dumps({"a": "x" * 12})
+    assert (len(exact), len(over)) == (20, 21)
+    path = tmp_path / "a.jsonl"
+    path.write_text(f"{exact}\n{over}\n{{}}\n{over}")  # the last line has no newline
+    read = [(line, error is None) for line, _, error, _ in store_module.iter_json_lines(path)]
+    assert read == [(1, True), (2, False), (3, True), (4, False)]
+
+
 @needs_data(BANDUNG)
 def test_gzipped_spse_exports_import_like_plain_ones(tmp_path: Path) -> None:
     folder = tmp_path / "raw"
