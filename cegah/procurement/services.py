@@ -17,6 +17,7 @@ import time
 import uuid
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,8 @@ from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, ScoringRun, Te
 from cegah.procurement.scoring import Policy
 
 if TYPE_CHECKING:
+    import duckdb
+
     from cegah.accounts.models import User
 
 logger = logging.getLogger("cegah.procurement")
@@ -80,30 +83,34 @@ def current_run() -> ScoringRun | None:
 _WIB = "AT TIME ZONE 'Asia/Jakarta'"
 
 # Only constants are interpolated (the zone clause and MAX_BIDS).
+# Lists are built with plain ``list`` and sorted afterwards (flags by code, bids by position, the
+# first field of their struct; winners' names alphabetically): ordered and DISTINCT aggregates
+# cannot spill to disk, and ran out of memory on a store of 2,000,000 processes.
 _TENDER_SQL = f"""
 WITH f AS (
-    SELECT ord AS rid, list({{'code': code, 'value': value}} ORDER BY code) AS flags
+    SELECT ord AS rid, list_sort(list({{'code': code, 'value': value}})) AS flags
     FROM flag WHERE grp = 'OCID' GROUP BY ord
 ),
 winners AS (
-    SELECT s.ocid, list(DISTINCT s.id) AS ids,
-           string_agg(DISTINCT coalesce(o.name, s.id), '; ') AS names
+    SELECT s.ocid, list_distinct(list(s.id)) AS ids,
+           array_to_string(list_sort(list_distinct(list(coalesce(o.name, s.id)))), '; ')
+               AS names
     FROM (SELECT ocid, unnest(supplier_ids) AS id FROM store.award WHERE status = 'active') AS s
     LEFT JOIN store.organisation AS o ON o.id = s.id
     GROUP BY s.ocid
 ),
 b AS (
-    SELECT b.ocid, list({{
+    SELECT b.ocid, [x.bid FOR x IN list_sort(list({{'position': b.position, 'bid': {{
         'tenderer': b.tenderer_ids[1], 'name': o.name, 'amount': b.amount,
         'corrected': b.amount_corrected, 'negotiated': b.amount_negotiated, 'status': b.status,
         'winner': coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false)
-    }} ORDER BY b.position)[:{MAX_BIDS}] AS bids
+    }}}}))][:{MAX_BIDS}] AS bids
     FROM store.bid AS b
     LEFT JOIN store.organisation AS o ON o.id = b.tenderer_ids[1]
     LEFT JOIN winners AS w ON w.ocid = b.ocid
     WHERE b.submitted GROUP BY b.ocid
 )
-SELECT p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
+SELECT p.rid, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
        p.method_details, p.category, p.procuring_entity_name,
        coalesce(p.fiscal_year, year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
            AS year,
@@ -221,8 +228,7 @@ def score_store(
         BuyerRisk.objects.all().delete()
         years: dict[tuple[int, int], _BuyerYear] = defaultdict(_BuyerYear)
         tender_count = 0
-        cursor = con.execute(_TENDER_SQL)
-        while rows := cursor.fetchmany(BATCH):
+        for rows in _tender_rows(con):
             batch = []
             for raw in rows:
                 t = dict(zip(_COLUMNS, raw, strict=True))
@@ -273,6 +279,28 @@ def score_store(
             seconds=round(time.monotonic() - started, 2),
         )
     return ScoreResult(run=run, tenders=tender_count, buyers=len(risks), zones=dict(zones))
+
+
+def _tender_rows(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
+    """Yield the rows of ``_TENDER_SQL`` (without ``rid``) in process order, a slice at a time.
+
+    DuckDB holds a query's whole result in memory, where it cannot spill: at 2,000,000 processes
+    that ran out of memory. The rows go to a table first (which can spill), and are read back by
+    ranges of ``rid``, the order the table is stored in, so each read touches only its part.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tender_rows AS {_TENDER_SQL}")
+    bounds = con.execute("SELECT min(rid), max(rid) FROM tender_rows").fetchone()
+    if bounds is None or bounds[0] is None:
+        return
+    step = 10 * BATCH
+    for start in range(int(bounds[0]), int(bounds[1]) + 1, step):
+        rows = con.execute(
+            "SELECT * EXCLUDE (rid) FROM tender_rows WHERE rid >= ? AND rid < ? ORDER BY rid",
+            [start, start + step],
+        ).fetchall()
+        for i in range(0, len(rows), BATCH):
+            yield rows[i : i + BATCH]
+    con.execute("DROP TABLE tender_rows")
 
 
 def _tender(

@@ -83,6 +83,23 @@ def test_rescoring_keeps_mappings(world: World, personas: Personas) -> None:
     assert BuyerRisk.objects.get(buyer__buyer_id=OWN).organisation == personas.org
 
 
+def test_rescoring_in_small_slices_gives_the_same_rows(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tender rows are read back from DuckDB by ranges of processes; how many at a time must
+    not change what is stored (17 tenders: in slices of 10, in batches of 1)."""
+
+    def stored() -> list[dict]:
+        fields = ["ocid", "buyer_id", "title", "score", "flags", "bids", "winner", "value"]
+        return list(TenderRisk.objects.order_by("ocid").values(*fields))
+
+    before = stored()
+    monkeypatch.setattr(services, "BATCH", 1)
+    services.score_store()
+    assert stored() == before
+    assert len(before) == 17
+
+
 # --- Pages and scope ----------------------------------------------------------------------------
 
 

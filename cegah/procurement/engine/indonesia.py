@@ -66,24 +66,26 @@ def _date_sql(column: str) -> str:
     return f"({column} AT TIME ZONE 'Asia/Jakarta')::DATE"
 
 
-def _sum(expr: str) -> str:
+def _sum(expr: str, where: str | None = None) -> str:
     """Return a SQL sum of DOUBLE ``expr`` that adds in a fixed order, so that it is the same
     from run to run. DuckDB's parallel sum adds in whatever order its threads meet the rows,
-    which moved the last digits of ID07 between runs."""
-    return f"sum({expr} ORDER BY {expr})"
+    which moved the last digits of ID07 between runs. (Not ``sum(x ORDER BY x)``: an ordered
+    aggregate cannot spill to disk, a plain ``list`` can.)"""
+    where_clause = f" FILTER (WHERE {where})" if where else ""
+    return f"list_sum(list_sort(list({expr}){where_clause}))"
 
 
 def prepare(run: Run) -> None:
     """Create ``idp``: one row per usable store process with values and dates, joined to proc."""
     run.execute(
-        """
+        f"""
         CREATE TEMP TABLE idp AS
         WITH c AS (
-            SELECT ocid, sum(amount ORDER BY amount) AS contract_value, min(date_signed) AS signed
+            SELECT ocid, {_sum("amount")} AS contract_value, min(date_signed) AS signed
             FROM store.contract GROUP BY ocid
         ),
         a AS (
-            SELECT ocid, sum(amount ORDER BY amount) AS award_value, min(date) AS award_date
+            SELECT ocid, {_sum("amount")} AS award_value, min(date) AS award_date
             FROM store.award WHERE status = 'active' GROUP BY ocid
         )
         SELECT p.rowid AS rid, s.*, c.contract_value, c.signed, a.award_value, a.award_date,
@@ -195,7 +197,7 @@ def id06(run: Run, o: Options) -> None:
         f"""
         SELECT 'Buyer', buyer_id, 'ID06', q4 / total, rid FROM (
             SELECT buyer_id, min(rid) AS rid, count(*) AS n, {_sum("any_value")} AS total,
-                   coalesce({_sum("any_value")} FILTER (WHERE {month} >= 10), 0) AS q4
+                   coalesce({_sum("any_value", f"{month} >= 10")}, 0) AS q4
             FROM idp WHERE buyer_id IS NOT NULL AND announced_at IS NOT NULL
             GROUP BY buyer_id
         ) WHERE n >= $m AND total > 0 AND q4 / total >= $share
@@ -330,8 +332,9 @@ def id10(run: Run, o: Options) -> None:
         f"""
         SELECT 'Buyer', buyer_id, 'ID10', part / total, rid FROM (
             SELECT buyer_id, min(rid) AS rid, count(*) AS n, {_sum("any_value")} AS total,
-                   coalesce({_sum("any_value")} FILTER (
-                       WHERE list_contains($methods, method_details)), 0) AS part
+                   coalesce(
+                       {_sum("any_value", "list_contains($methods, method_details)")}, 0
+                   ) AS part
             FROM idp WHERE buyer_id IS NOT NULL GROUP BY buyer_id
         ) WHERE n >= $m AND total > 0 AND part / total >= $t
         """,
