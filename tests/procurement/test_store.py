@@ -296,13 +296,23 @@ def test_gzipped_spse_exports_import_like_plain_ones(tmp_path: Path) -> None:
     folder.mkdir()
     for path in (BANDUNG / "raw").glob("*.jsonl"):
         gzip_file(path, folder / (path.name + ".gz"))
+    both = tmp_path / "both"  # as `gunzip -k` leaves a folder: each file twice
+    shutil.copytree(folder, both)
+    for path in (BANDUNG / "raw").glob("*.jsonl"):
+        shutil.copy(path, both / path.name)
     models = {}
-    for name, source in (("plain", BANDUNG / "raw"), ("gzip", folder)):
+    for name, source in (("plain", BANDUNG / "raw"), ("gzip", folder), ("both", both)):
         with Store(tmp_path / f"{name}.duckdb") as store:
             report = import_spse(store, source)
-            assert (report.imported, report.issues) == (3084, [])
+            assert report.imported == 3084
+            skipped = [(Path(i.path).name, i.line) for i in report.issues]
+            if name == "both":
+                assert sorted(skipped) == sorted((p.name, 0) for p in folder.iterdir())
+                assert report.refused_records == 0
+            else:
+                assert skipped == []
             models[name] = store.con.execute(MODEL.replace(", p.line", "")).fetchall()
-    assert models["gzip"] == models["plain"]
+    assert models["gzip"] == models["plain"] == models["both"]
 
 
 @needs_data(BANDUNG)

@@ -43,6 +43,10 @@ from .store import (
 )
 
 WIB = dt.timezone(dt.timedelta(hours=7))
+MSG_BOTH = (
+    "tidak dibaca: {plain} ada juga di folder ini, tanpa kompresi / not read: {plain} is in this"
+    " folder too, uncompressed"
+)
 MSG_NO_EXPORTS = (
     "tidak ada berkas ekspor ISB yang dikenali di folder ini (nama seperti"
     " 47_1013_SPSE-TenderPengumuman.jsonl) / no known ISB export file in this folder (names like"
@@ -123,11 +127,20 @@ class Folder:
 
 
 def read_folder(folder: Path, progress: Progress | None) -> tuple[Folder, list[Path]]:
-    """Read every known export file of ``folder``; return the records and the files read."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and dataset_of(p))
+    """Read every known export file of ``folder``; return the records and the files read.
+
+    Where a file is there both plain and gzip-compressed (``gunzip -k`` keeps both), only the
+    plain one is read, and the other is reported: reading both would count every record twice.
+    """
+    found = sorted(p for p in folder.iterdir() if p.is_file() and dataset_of(p))
+    plain = {p.name for p in found if p.name == base_name(p)}
+    files = [p for p in found if p.name == base_name(p) or base_name(p) not in plain]
+    out = Folder(records={key: [] for key in DATASETS.values()})
+    for path in found:
+        if path not in files:
+            out.issues.append(Issue(str(path), 0, "", MSG_BOTH.format(plain=base_name(path))))
     total = sum(p.stat().st_size for p in files)
     before = 0  # bytes of the files already read
-    out = Folder(records={key: [] for key in DATASETS.values()})
     for path in files:
         key = dataset_of(path)
         assert key is not None
