@@ -289,18 +289,20 @@ def _tender_rows(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...
     ranges of ``rid``, the order the table is stored in, so each read touches only its part.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE tender_rows AS {_TENDER_SQL}")
-    bounds = con.execute("SELECT min(rid), max(rid) FROM tender_rows").fetchone()
-    if bounds is None or bounds[0] is None:
-        return
-    step = 10 * BATCH
-    for start in range(int(bounds[0]), int(bounds[1]) + 1, step):
-        rows = con.execute(
-            "SELECT * EXCLUDE (rid) FROM tender_rows WHERE rid >= ? AND rid < ? ORDER BY rid",
-            [start, start + step],
-        ).fetchall()
-        for i in range(0, len(rows), BATCH):
-            yield rows[i : i + BATCH]
-    con.execute("DROP TABLE tender_rows")
+    try:
+        bounds = con.execute("SELECT min(rid), max(rid) FROM tender_rows").fetchone()
+        if bounds is None or bounds[0] is None:
+            return
+        step = 10 * BATCH
+        for start in range(int(bounds[0]), int(bounds[1]) + 1, step):
+            rows = con.execute(
+                "SELECT * EXCLUDE (rid) FROM tender_rows WHERE rid >= ? AND rid < ? ORDER BY rid",
+                [start, start + step],
+            ).fetchall()
+            for i in range(0, len(rows), BATCH):
+                yield rows[i : i + BATCH]
+    finally:
+        con.execute("DROP TABLE IF EXISTS tender_rows")
 
 
 def _tender(
