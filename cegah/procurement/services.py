@@ -46,6 +46,7 @@ logger = logging.getLogger("cegah.procurement")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_BIDS = 60  # offers kept per tender for the detail page
+ISSUES_SHOWN = 50  # issues of an upload listed on its progress page; the rest are counted
 BATCH = 2000
 
 
@@ -527,6 +528,7 @@ def run_import(job_id: int) -> None:
                 report = import_spse(store, workdir, progress=progress)
             else:
                 report = store.import_ocds(job.path, progress=progress)
+        listed = report.issues[:ISSUES_SHOWN]
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.SCORING,
             result={
@@ -535,9 +537,9 @@ def run_import(job_id: int) -> None:
                 "imported": report.imported,
                 "refused": report.refused_records,
                 "issues": [
-                    {"line": i.line, "field": i.field, "message": i.message}
-                    for i in report.issues[:50]
+                    {"line": i.line, "field": i.field, "message": i.message} for i in listed
                 ],
+                "unlisted": report.issue_count - len(listed),
             },
         )
         if report.status == "imported" or current_run() is None:

@@ -110,6 +110,44 @@ def test_bad_records_are_reported_and_skipped(tmp_path: Path) -> None:
         assert store.count("import_issue") == 6
 
 
+def test_issues_beyond_the_listed_ones_are_counted_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A file of junk lines (a wrong file) must not hold an issue per line in memory or in the
+    # store: the first ones are listed, all are counted, and every bad line is refused.
+    monkeypatch.setattr(store_module, "MAX_LISTED_ISSUES", 3)
+    lines: list[Any] = [release("p1"), *(f"junk {n}" for n in range(7)), release("p2")]
+    data = write_lines(tmp_path / "a.jsonl", lines)
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_ocds(data)
+        assert [i.line for i in report.issues] == [2, 3, 4]
+        assert (report.issue_count, report.unlisted_issues) == (7, 4)
+        assert (report.records, report.imported, report.refused_records) == (9, 2, 7)
+        assert store.count("import_issue") == 3
+        row = store.con.execute("SELECT refused, issues FROM import_file").fetchone()
+        assert row == (7, 7)
+    monkeypatch.setenv("CEGAH_PROCUREMENT_STORE", str(tmp_path / "cli.duckdb"))
+    assert main(["import", str(data), "--max-issues", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "2 of 9 records, 7 refused" in err
+    assert "... 5 lagi / more" in err
+
+
+def test_refused_lines_are_counted_once_with_bounded_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(store_module, "_REMEMBERED_LINES", 2)
+    report = store_module.ImportReport(path="f", sha256="", source="ocds")
+
+    def issues(*lines: int) -> list[store_module.Issue]:
+        return [store_module.Issue("f", line, "x", "m") for line in lines]
+
+    report.add_issues(issues(0, 1, 1, 2))  # line 0 is not a record
+    report.add_issues(issues(1))  # seen before, not the last one: remembered
+    report.add_issues(issues(3, 3, 4, 4, 4, 5))  # beyond two lines remembered, in order
+    assert (report.refused_records, report.issue_count) == (5, 11)
+
+
 def test_strict_refuses_the_whole_file(tmp_path: Path) -> None:
     data = write_lines(tmp_path / "a.jsonl", [release("p1"), "oops"])
     with Store(tmp_path / "s.duckdb") as store:

@@ -218,6 +218,30 @@ def test_gzipped_upload_is_imported(
     assert ".jsonl.gz" in rejected.content.decode()
 
 
+def test_upload_of_many_bad_lines_lists_some_and_counts_the_rest(
+    world: World,
+    client_for,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cegah.procurement import services
+
+    monkeypatch.setattr(services, "ISSUES_SHOWN", 2)
+    client = client_for(world.kpk_analyst)
+    data = write_releases(tmp_path / "new.jsonl", [release(902, "ID-SATKER-NEW", bidders=1)])
+    body = data.read_bytes() + b"".join(b"junk %d\n" % n for n in range(5))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("new.jsonl", body)})
+    job = ImportJob.objects.get()
+    assert job.result["refused"] == 5 and len(job.result["issues"]) == 2
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "3 masalah lain tidak dicantumkan." in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "3 more issues are not listed." in page
+
+
 def test_running_import_page_polls(world: World, client_for) -> None:
     job = ImportJob.objects.create(
         organisation=world.kpk,

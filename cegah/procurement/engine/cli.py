@@ -293,6 +293,9 @@ def run_import(args: argparse.Namespace) -> int:
                     "status": r.status,
                     "records": r.records,
                     "imported": r.imported,
+                    "refused": r.refused_records,
+                    # all issues; "issues" lists the first store.MAX_LISTED_ISSUES of them
+                    "issue_count": r.issue_count,
                     "issues": [
                         {"line": i.line, "field": i.field, "message": i.message, "ocid": i.ocid}
                         for i in r.issues
@@ -320,5 +323,6 @@ def _summarise(report: ImportReport, max_issues: int) -> None:
     )
     for issue in report.issues[:max_issues]:
         sys.stderr.write(f"  {issue}\n")
-    if len(report.issues) > max_issues:
-        sys.stderr.write(f"  ... {len(report.issues) - max_issues:,} more\n")
+    shown = min(len(report.issues), max_issues)
+    if report.issue_count > shown:
+        sys.stderr.write(f"  ... {report.issue_count - shown:,} lagi / more\n")

@@ -576,7 +576,7 @@ def import_spse(
     data, files = read_folder(folder, progress)
     if not files:
         report = ImportReport(path=str(folder), sha256="", source="spse", status="nothing")
-        report.issues.append(Issue(str(folder), 0, "", MSG_NO_EXPORTS))
+        report.add_issues([Issue(str(folder), 0, "", MSG_NO_EXPORTS)])
         return report
     sha256 = folder_sha256(files)
     mapper = Mapper(list(data.issues))

@@ -142,7 +142,10 @@ _SCHEMA = [
     "CREATE SEQUENCE IF NOT EXISTS import_file_id",
     """CREATE TABLE IF NOT EXISTS import_file (
         file_id BIGINT, path VARCHAR, sha256 VARCHAR, size BIGINT, source VARCHAR,
-        imported_at TIMESTAMPTZ, records BIGINT, imported BIGINT, refused BIGINT)""",
+        imported_at TIMESTAMPTZ, records BIGINT, imported BIGINT, refused BIGINT,
+        issues BIGINT)""",
+    # Stores made before the count of issues was kept (those imports show NULL).
+    "ALTER TABLE import_file ADD COLUMN IF NOT EXISTS issues BIGINT",
     """CREATE TABLE IF NOT EXISTS import_issue (
         file_id BIGINT, path VARCHAR, line BIGINT, ocid VARCHAR, field VARCHAR, message VARCHAR)""",
 ]
@@ -165,10 +168,23 @@ class Issue:
         return f"{where}: {self.message}"
 
 
+# Issues kept per import: listed on the command line and the web, and stored in ``import_issue``.
+# The rest are counted only: a file of millions of bad lines (a wrong file, or a small gzip of
+# junk) must not hold millions of issues in memory.
+MAX_LISTED_ISSUES = 10_000
+# Lines remembered to count refused records exactly when issues do not come in line order (an SPSE
+# folder's files are joined); beyond this many, a line counts when it differs from the last one.
+_REMEMBERED_LINES = 100_000
+
+
 @dataclass
 class ImportReport:
     """What an import did. ``status``: imported, unchanged (same file again), refused (a bad
-    record with ``strict``) or nothing (the file has records but none could be imported)."""
+    record with ``strict``) or nothing (the file has records but none could be imported).
+
+    ``issues`` lists the first ``MAX_LISTED_ISSUES`` issues found, ``issue_count`` counts them
+    all; add them with ``add_issues``.
+    """
 
     path: str
     sha256: str
@@ -177,11 +193,37 @@ class ImportReport:
     records: int = 0
     imported: int = 0
     issues: list[Issue] = field(default_factory=list)
+    issue_count: int = 0
+    # The number of records (file lines) with an issue; line 0 is not a record.
+    refused_records: int = 0
+    _lines: set[tuple[str, int]] = field(default_factory=set, repr=False)
+    _last_line: tuple[str, int] | None = field(default=None, repr=False)
+
+    def add_issues(self, issues: Iterable[Issue]) -> None:
+        """Count ``issues``, list them while there is room, and count the lines they are on.
+
+        Refused records are counted exactly while fewer than ``_REMEMBERED_LINES`` lines have
+        issues, and beyond that wherever a line's issues come one after the other (always so
+        in an OCDS file, read line by line).
+        """
+        for issue in issues:
+            self.issue_count += 1
+            if len(self.issues) < MAX_LISTED_ISSUES:
+                self.issues.append(issue)
+            if not issue.line:
+                continue
+            key = (issue.path, issue.line)
+            if key == self._last_line or key in self._lines:
+                continue
+            self._last_line = key
+            self.refused_records += 1
+            if len(self._lines) < _REMEMBERED_LINES:
+                self._lines.add(key)
 
     @property
-    def refused_records(self) -> int:
-        """Return the number of records (file lines) with an issue (line 0: not a record)."""
-        return len({(issue.path, issue.line) for issue in self.issues if issue.line})
+    def unlisted_issues(self) -> int:
+        """Return the number of issues counted but not listed."""
+        return self.issue_count - len(self.issues)
 
 
 class RecordError(ValueError):
@@ -706,7 +748,7 @@ class Store:
             for line, done, rows, issues in records:
                 if line:  # line 0 carries issues not tied to one record
                     report.records += 1
-                report.issues.extend(issues)
+                report.add_issues(issues)
                 if rows is not None:
                     for name, table_rows in rows.items():
                         if name == "process":
@@ -721,7 +763,7 @@ class Store:
                     pending = 0
                 if progress and report.records % 1000 == 0:
                     progress(done, total)
-            if strict and report.issues:
+            if strict and report.issue_count:
                 self.con.execute("ROLLBACK")
                 report.status = "refused"
                 report.imported = 0
@@ -734,7 +776,8 @@ class Store:
                 return report
             self._write(batch)
             self.con.execute(
-                "INSERT INTO import_file VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
+                "INSERT INTO import_file (file_id, path, sha256, size, source, imported_at, records,"
+                " imported, refused, issues) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, ?)",
                 [
                     file_id,
                     str(path),
@@ -744,6 +787,7 @@ class Store:
                     report.records,
                     report.imported,
                     report.refused_records,
+                    report.issue_count,
                 ],
             )
             if report.issues:
