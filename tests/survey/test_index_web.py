@@ -74,6 +74,8 @@ def test_index_page_and_pdf_report(world: World, client_for) -> None:
     assert client.post(base + "index/").status_code == 302
     page = client.get(base + "index/")
     assert page.status_code == 200 and b"Pemkab Contoh" in page.content
+    # "Change" is the difference from the last edition, not the verb of a button ("Ganti").
+    assert ">Perubahan</th>" in page.content.decode()
     pdf = client.get(base + f"l/{world.institution.slug}/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
