@@ -501,6 +501,7 @@ def regional_progress(
     latest: dict[int, int] = {}
     for org_id, month in (
         Realisation.objects.filter(organisation__in=orgs, year=year)
+        .order_by()  # else the default ordering's columns join the DISTINCT
         .values_list("organisation_id", "month")
         .distinct()
     ):

@@ -790,7 +790,12 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
     rows = tepra.opd_progress(org, year, month) if month else []
     curve = tepra.s_curve(org, year)
     years = sorted(
-        set(Realisation.objects.filter(organisation=org).values_list("year", flat=True).distinct())
+        set(
+            Realisation.objects.filter(organisation=org)
+            .order_by()  # else the default ordering's columns join the DISTINCT
+            .values_list("year", flat=True)
+            .distinct()
+        )
         | {year}
     )
     return render(

@@ -200,6 +200,7 @@ def monthly(
 
 
 def method_choices(scope: Scope) -> list[str]:
-    return sorted(
-        m for m in scope.tenders().values_list("method_details", flat=True).distinct() if m
-    )
+    # order_by(): the model's default ordering would otherwise join the DISTINCT (one row per
+    # tender instead of per method).
+    methods = scope.tenders().order_by().values_list("method_details", flat=True).distinct()
+    return sorted(m for m in methods if m)
