@@ -553,6 +553,7 @@ def run_import(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
         )
+        _discard_upload(job)
         return
     finally:
         if workdir is not None:
@@ -560,6 +561,7 @@ def run_import(job_id: int) -> None:
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.DONE, finished_at=timezone.now(), bytes_done=job.bytes_total
     )
+    _discard_upload(job)
     audit.record(
         "procurement.import.finished",
         actor=job.created_by,
@@ -567,6 +569,16 @@ def run_import(job_id: int) -> None:
         obj=job,
         details={"file": job.original_name, "status": report.status, "imported": report.imported},
     )
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """Delete a finished job's uploaded file: its records are in the store now (which keeps the
+    file's SHA-256), and uploads of hundreds of megabytes must not pile up under var/. A job put
+    back for a retry keeps its file."""
+    try:
+        Path(job.path).unlink(missing_ok=True)
+    except OSError:
+        logger.warning("procurement import %s: could not delete %s", job.pk, job.path)
 
 
 def _unzip(archive: Path, target: Path) -> None:

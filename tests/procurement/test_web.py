@@ -202,6 +202,46 @@ def test_upload_imports_and_rescores(
     page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
     assert "100%" in page and 'http-equiv="refresh"' not in page
     assert AuditEntry.objects.filter(action="procurement.import.finished").exists()
+    assert not Path(job.path).exists()  # in the store now: the upload does not pile up
+
+
+def test_failed_upload_is_discarded_and_a_locked_store_keeps_it_for_the_retry(
+    world: World,
+    client_for,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import duckdb
+
+    from cegah.procurement import services
+    from cegah.procurement.engine import store
+
+    client = client_for(world.kpk_analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.zip", b"not a zip")})
+    failed = ImportJob.objects.get()
+    assert failed.status == ImportJob.Status.FAILED and failed.error
+    assert not Path(failed.path).exists()
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise duckdb.IOException("Could not set lock on file")
+
+    monkeypatch.setattr(store.Store, "__init__", locked)
+    data = write_releases(tmp_path / "new.jsonl", [release(903, "ID-SATKER-NEW", bidders=1)])
+    upload = SimpleUploadedFile("new.jsonl", data.read_bytes())
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    job = ImportJob.objects.exclude(pk=failed.pk).get()
+    with pytest.raises(duckdb.IOException):
+        services.run_import(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING and Path(job.path).exists()
+    monkeypatch.undo()
+    services.run_import(job.pk)  # the retry
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.result["imported"] == 1
+    assert not Path(job.path).exists()
 
 
 def test_gzipped_upload_is_imported(
