@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from cegah.core import audit
@@ -364,14 +365,32 @@ def quarter_targets(
     organisation: Organisation | None, year: int
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """Return quarter → (financial %, physical %): the institution's, else the defaults."""
-    targets = dict(DEFAULT_TARGETS)
-    rows = QuarterTarget.objects.filter(year=year, organisation__isnull=True)
+    if organisation is None:
+        return quarter_targets_of([], year)[None]
+    return quarter_targets_of([organisation], year)[organisation.pk]
+
+
+def quarter_targets_of(
+    organisations: Iterable[Organisation], year: int
+) -> dict[int | None, dict[int, tuple[Decimal, Decimal]]]:
+    """Return ``quarter_targets`` for many institutions in one query, by primary key (and the
+    defaults under None)."""
+    pks = [org.pk for org in organisations]
+    rows = QuarterTarget.objects.filter(year=year).filter(
+        Q(organisation__isnull=True) | Q(organisation__in=pks)
+    )
+    defaults = dict(DEFAULT_TARGETS)
+    own: dict[int, dict[int, tuple[Decimal, Decimal]]] = defaultdict(dict)
     for row in rows:
-        targets[row.quarter] = (row.financial_pct, row.physical_pct)
-    if organisation is not None:
-        for row in QuarterTarget.objects.filter(year=year, organisation=organisation):
-            targets[row.quarter] = (row.financial_pct, row.physical_pct)
-    return targets
+        value = (row.financial_pct, row.physical_pct)
+        if row.organisation_id is None:
+            defaults[row.quarter] = value
+        else:
+            own[row.organisation_id][row.quarter] = value
+    out: dict[int | None, dict[int, tuple[Decimal, Decimal]]] = {None: defaults}
+    for pk in pks:
+        out[pk] = {**defaults, **own.get(pk, {})}
+    return out
 
 
 def target_at(targets: dict[int, tuple[Decimal, Decimal]], month: int) -> tuple[Decimal, Decimal]:
@@ -498,23 +517,26 @@ def regional_progress(
 ) -> list[tuple[Organisation, int, Progress]]:
     """Return each institution's total at its latest month of ``year`` (those with data only)."""
     orgs = list(organisations)
-    latest: dict[int, int] = {}
-    for org_id, month in (
+    latest = dict(
         Realisation.objects.filter(organisation__in=orgs, year=year)
-        .order_by()  # else the default ordering's columns join the DISTINCT
-        .values_list("organisation_id", "month")
-        .distinct()
-    ):
-        latest[org_id] = max(latest.get(org_id, 0), month)
+        .order_by()
+        .values_list("organisation_id")
+        .annotate(Max("month"))
+    )
+    newest = Realisation.objects.filter(organisation=OuterRef("organisation"), year=year).order_by(
+        "-month"
+    )
     rows_by_org: dict[int, list[Realisation]] = defaultdict(list)
-    for r in Realisation.objects.filter(organisation__in=orgs, year=year):
-        if latest.get(r.organisation_id) == r.month:
-            rows_by_org[r.organisation_id].append(r)
+    for r in Realisation.objects.filter(
+        organisation__in=orgs, year=year, month=Subquery(newest.values("month")[:1])
+    ):
+        rows_by_org[r.organisation_id].append(r)
+    targets = quarter_targets_of(orgs, year)
     out = []
     for org in orgs:
         if org.pk not in latest:
             continue
-        target = target_at(quarter_targets(org, year), latest[org.pk])
+        target = target_at(targets[org.pk], latest[org.pk])
         out.append((org, latest[org.pk], aggregate(org.name, rows_by_org[org.pk], target)))
     out.sort(key=lambda t: (min(t[2].financial_deviation, t[2].physical_deviation), t[0].name))
     return out

@@ -143,3 +143,54 @@ def test_demo_is_idempotent_and_shows_the_flows(db) -> None:
     city = Assessment.objects.filter(organisation__slug="pemkot-bandar-lampung", status="returned")
     assert city.exists()
     assert Recommendation.objects.filter(status="open", due_date__lt="2100-01-01").exists()
+
+
+def test_regional_realisation_takes_each_latest_month_in_a_fixed_number_of_queries(
+    mcp, client_for
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cegah.monitoring.models import QuarterTarget
+    from cegah.monitoring.tepra import DEFAULT_TARGETS, regional_progress, target_at
+
+    def realise(org, month: int, actual: int) -> None:
+        data = (
+            f"opd,activity,pagu,financial_actual,physical_actual\nDinas PU,Jalan,1000,{actual},5\n"
+        )
+        import_realisation(
+            organisation=org,
+            year=2026,
+            month=month,
+            file_name="m.csv",
+            data=data.encode(),
+            actor=None,
+        )
+
+    realise(mcp.city, 4, 100)
+    realise(mcp.city, 5, 400)
+    realise(mcp.regency, 3, 300)
+    QuarterTarget.objects.create(year=2026, quarter=2, financial_pct=D(90), physical_pct=D(90))
+    QuarterTarget.objects.create(
+        organisation=mcp.city, year=2026, quarter=2, financial_pct=D(60), physical_pct=D(60)
+    )
+    orgs = [mcp.city, mcp.regency, mcp.province]
+    with CaptureQueriesContext(connection) as two:
+        rows = regional_progress(orgs, 2026)
+    found = {
+        org.slug: (month, p.financial_actual, p.financial_target_pct) for org, month, p in rows
+    }
+    # The latest month only, against the institution's own targets where it has them (the
+    # city's 60 % for June, interpolated to May), else the defaults (with the default 90 %).
+    city_targets = {**DEFAULT_TARGETS, 2: (D(60), D(60))}
+    default_targets = {**DEFAULT_TARGETS, 2: (D(90), D(90))}
+    assert found[mcp.city.slug] == (5, D(400), target_at(city_targets, 5)[0])
+    assert found[mcp.regency.slug] == (3, D(300), target_at(default_targets, 3)[0])
+    assert target_at(city_targets, 5) != target_at(default_targets, 5)
+    assert mcp.province.slug not in found
+    realise(mcp.province, 2, 50)
+    with CaptureQueriesContext(connection) as three:
+        rows = regional_progress(orgs, 2026)
+    assert len(rows) == 3 and len(three.captured_queries) == len(two.captured_queries) <= 3
+    page = client_for(mcp.kpk_viewer).get("/monitoring/coverage/tepra/?year=2026")
+    assert page.status_code == 200 and "Pemprov Lampung" in page.content.decode()
