@@ -74,20 +74,54 @@ def choropleth(
     height = int(span_y * scale + 2 * pad)
     shapes = []
     for feature, code, name, css, url, label in found:
-        parts = []
+        rings = []
         for ring in _rings(feature["geometry"]):
             last: tuple[float, float] | None = None
-            coords = []
+            points = []  # in tenths of a pixel
             for lon, lat, *_z in ring:
                 x = pad + (lon - min_lon) * k * scale
                 y = pad + (max_lat - lat) * scale
                 if last is None or abs(x - last[0]) + abs(y - last[1]) >= 0.5:
-                    coords.append(f"{x:.1f},{y:.1f}")
+                    points.append((round(x * 10), round(y * 10)))
                     last = (x, y)
-            if len(coords) >= 3:
-                parts.append("M" + "L".join(coords) + "Z")
-        shapes.append(MapShape(code, name, "".join(parts), css, url, label))
+            if len(points) >= 3:
+                rings.append(points)
+        # Islands smaller than a pixel each way cannot be seen; a region made only of such
+        # islands keeps its largest, so that it stays on the map.
+        seen = [r for r in rings if _extent(r) >= 10] or sorted(rings, key=_extent)[-1:]
+        shapes.append(MapShape(code, name, "".join(_path(r) for r in seen), css, url, label))
     return shapes, width, height
+
+
+def _extent(points: list[tuple[int, int]]) -> int:
+    """Return the larger side of a ring's bounding box (in tenths of a pixel)."""
+    xs = [x for x, _y in points]
+    ys = [y for _x, y in points]
+    return max(max(xs) - min(xs), max(ys) - min(ys))
+
+
+def _tenths(value: int) -> str:
+    """Format tenths of a pixel shortly: 15 -> "1.5", -4 -> "-.4", 20 -> "2"."""
+    whole, tenth = divmod(abs(value), 10)
+    sign = "-" if value < 0 else ""
+    if not tenth:
+        return f"{sign}{whole}"
+    return f"{sign}{whole or ''}.{tenth}"
+
+
+def _path(points: list[tuple[int, int]]) -> str:
+    """Return a closed SVG subpath: an absolute move, then relative lines (a third of the size)."""
+    (x0, y0), rest = points[0], points[1:]
+    out = [f"M{_tenths(x0)} {_tenths(y0)}l"]
+    px, py = x0, y0
+    for x, y in rest:
+        dx, dy = _tenths(x - px), _tenths(y - py)
+        # Numbers run together where a sign separates them; otherwise a space does.
+        out.append(
+            f"{'' if dx[0] == '-' or len(out) == 1 else ' '}{dx}{'' if dy[0] == '-' else ' '}{dy}"
+        )
+        px, py = x, y
+    return "".join(out) + "z"
 
 
 @dataclass

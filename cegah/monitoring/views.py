@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap
+from cegah.core.compression import compressed
 from cegah.core.svg import choropleth, s_curve_geometry, trend_geometry
 from cegah.monitoring import exports, services, tepra
 from cegah.monitoring.access import (
@@ -235,6 +236,7 @@ def _coverage_context(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 @require_GET
+@compressed
 def coverage(request: HttpRequest) -> HttpResponse:
     """Every regional government the user's organisations cover, ranked, with a zone map."""
     ctx = _coverage_context(request)
@@ -297,6 +299,7 @@ def coverage_pdf(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@compressed
 def coverage_tepra(request: HttpRequest) -> HttpResponse:
     """Budget realisation per kab/kota in the user's coverage, lagging first."""
     supervisors = list(supervising_orgs(request.user, Cap.MONITORING_VIEW))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
+from cegah.core.compression import compressed
 from cegah.orgs.models import Organisation
 from cegah.procurement import charts, exports, queries, services
 from cegah.procurement.access import (
@@ -71,6 +72,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@compressed
 def ranking(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     year = _year(request, scope)
@@ -100,6 +102,7 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@compressed
 def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse:
     scope, buyer = access_buyer(request.user, slug, buyer_pk)
     policy, meta = _policy()
@@ -161,6 +164,7 @@ def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, 
 
 @login_required
 @require_GET
+@compressed
 def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     form, data = _tender_form(request, scope)
@@ -260,6 +264,7 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
 
 @login_required
 @require_GET
+@compressed
 def trends(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     year = _year(request, scope)

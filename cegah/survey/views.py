@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
+from cegah.core.compression import compressed
 from cegah.orgs.access import access_organisation
 from cegah.survey import exports, indexing, runtime, services
 from cegah.survey.access import (
@@ -348,6 +349,7 @@ def alert(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@compressed
 def index(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
     if request.method == "POST":

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cegah.accounts.models import User, staff_user
 from cegah.accounts.permissions import Cap, has_cap
+from cegah.core.compression import compressed
 from cegah.core.crypto import DecryptionError
 from cegah.core.svg import choropleth
 from cegah.orgs.access import access_organisation
@@ -602,6 +603,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@compressed
 def oversight_map(request: HttpRequest) -> HttpResponse:
     scope = oversight.oversight_scope(request.user)
     if scope is None:

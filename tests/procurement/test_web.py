@@ -165,6 +165,18 @@ def test_method_filter_lists_each_method_once(world: World, client_for) -> None:
     assert body.count('<option value="Tender">') == 1
 
 
+def test_lists_and_rankings_are_sent_compressed(world: World, client_for) -> None:
+    import gzip as gz
+
+    client = client_for(world.kpk_analyst)
+    plain = client.get("/pbj/kpk-uji/tenders/")
+    packed = client.get("/pbj/kpk-uji/tenders/", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    rows = gz.decompress(packed.content).count(b"<tr")
+    assert rows == plain.content.count(b"<tr") > 5
+    assert len(packed.content) < len(plain.content) / 3
+
+
 def test_exports(world: World, personas: Personas, client_for) -> None:
     client = client_for(world.analyst)
     csv_body = b"".join(

@@ -12,9 +12,13 @@ def test_handler_reads_asks_and_closes_while_reporter_answers(wbs, submit, handl
         description="Pungutan liar di Puskesmas untuk surat keterangan sehat tiap pasien."
     )
     report = submitted.report
-    page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/")
+    page = handler_client.get(
+        f"/wbs/{wbs.org.slug}/r/{report.public_id}/", headers={"Accept-Encoding": "gzip"}
+    )
     assert page.status_code == 200
     assert "Pungutan liar di Puskesmas" in page.content.decode()
+    # A report's page is never compressed: it holds text anyone can write next to the case (BREACH).
+    assert "Content-Encoding" not in page
 
     url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
     assert handler_client.post(f"{url}/assign/", {"assignee": wbs.handler.pk}).status_code == 302
