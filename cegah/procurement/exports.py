@@ -36,26 +36,36 @@ def header() -> list[str]:
     ]
 
 
+# The columns read, in the order of ``header``: only these, not whole rows (a tender's ``bids`` is
+# a JSON list of up to 60 offers, which decoding for every row made exports twice as slow).
+_FIELDS = (
+    "ocid",
+    "title",
+    "buyer__name",
+    "buyer__buyer_id",
+    "method_details",
+    "year",
+    "announced_at",
+    "pagu",
+    "hps",
+    "contract_value",
+    "value",
+    "n_registrants",
+    "n_bidders",
+    "winner",
+    "score",
+    "flags",
+)
+_ANNOUNCED = _FIELDS.index("announced_at")
+
+
 def rows(tenders: QuerySet[TenderRisk]) -> Iterator[list[Any]]:
-    for t in tenders.select_related("buyer")[:MAX_ROWS].iterator(chunk_size=2000):
-        yield [
-            t.ocid,
-            t.title,
-            t.buyer.name,
-            t.buyer.buyer_id,
-            t.method_details,
-            t.year,
-            timezone.localtime(t.announced_at).strftime("%Y-%m-%d") if t.announced_at else "",
-            t.pagu,
-            t.hps,
-            t.contract_value,
-            t.value,
-            t.n_registrants,
-            t.n_bidders,
-            t.winner,
-            t.score,
-            " ".join(f"{f['code']}(+{f['points']})" for f in t.flags),
-        ]
+    for values in tenders[:MAX_ROWS].values_list(*_FIELDS).iterator(chunk_size=2000):
+        row = list(values)
+        announced = row[_ANNOUNCED]
+        row[_ANNOUNCED] = timezone.localtime(announced).strftime("%Y-%m-%d") if announced else ""
+        row[-1] = " ".join(f"{f['code']}(+{f['points']})" for f in row[-1])
+        yield row
 
 
 class Echo:
