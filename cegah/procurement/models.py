@@ -126,6 +126,20 @@ class TenderRisk(models.Model):
     def __str__(self) -> str:
         return self.title or self.ocid
 
+    @property
+    def method_label(self) -> str:
+        """Return the OCDS procurement method (a code such as "open") in the reader's language."""
+        return str(METHOD_LABELS.get(self.method, self.method))
+
+
+# OCDS's procurementMethod codelist.
+METHOD_LABELS = {
+    "open": _("open"),
+    "selective": _("selective"),
+    "limited": _("limited"),
+    "direct": _("direct"),
+}
+
 
 class BuyerRisk(models.Model):
     """A buyer's risk in one fiscal year: counts, value at risk, score and zone."""

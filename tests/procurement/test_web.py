@@ -148,6 +148,7 @@ def test_tender_detail_explains_each_flag(world: World, personas: Personas, clie
     )
     assert "ID01" in body and "10" in body  # registrants quoted
     assert "Rp" in body and "PT Penyedia" in body
+    assert tender.method == "open" and "Tender (terbuka)" in body  # OCDS's code, translated
 
 
 def test_tender_list_filters_sorts_and_paginates(world: World, client_for) -> None:
