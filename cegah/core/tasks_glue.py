@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,11 +44,14 @@ def retrying_task(
     base_seconds: float = 30.0,
     queue_name: str = "default",
     priority: int = 0,
+    on_give_up: Callable[..., None] | None = None,
 ) -> Callable[[Callable[..., Any]], Task[..., Any]]:
     """Decorate a function as a task that re-enqueues itself with backoff when it raises.
 
     The attempt number travels as the ``_attempt`` keyword. After ``max_attempts`` the exception
-    propagates, so the backend records the task as failed.
+    propagates, so the backend records the task as failed; before that, ``on_give_up`` (if
+    given) is called with the task's arguments and ``error=`` the exception, to leave the task's
+    object in a final state rather than waiting for a retry that will not come.
     """
 
     def decorate(func: Callable[..., Any]) -> Task[..., Any]:
@@ -61,6 +65,8 @@ def retrying_task(
                     logger.exception(
                         "task %s failed after %d attempts", func.__qualname__, _attempt
                     )
+                    if on_give_up is not None:
+                        on_give_up(*args, error=sys.exc_info()[1], **kwargs)
                     raise
                 delay = backoff_delay(_attempt, base_seconds)
                 logger.warning(

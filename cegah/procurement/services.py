@@ -571,6 +571,26 @@ def run_import(job_id: int) -> None:
     )
 
 
+def give_up_import(job_id: int, error: BaseException) -> None:
+    """Mark a job that is still waiting as failed once its task stops retrying (the store stayed
+    busy, or the task kept failing), so that its page does not wait for ever."""
+    import duckdb
+
+    if isinstance(error, duckdb.IOException):
+        message = (
+            "Basis data pengadaan terus dipakai proses lain; unggah berkas ini lagi nanti. / "
+            "The procurement store stayed busy with another process; upload this file again later."
+        )
+    else:
+        message = str(error)[:2000]
+    failed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+    ).update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), error=message)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if failed and job is not None:
+        _discard_upload(job)
+
+
 def _discard_upload(job: ImportJob) -> None:
     """Delete a finished job's uploaded file: its records are in the store now (which keeps the
     file's SHA-256), and uploads of hundreds of megabytes must not pile up under var/. A job put

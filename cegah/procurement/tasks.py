@@ -5,7 +5,15 @@ from __future__ import annotations
 from cegah.core.tasks_glue import retrying_task
 
 
-@retrying_task(max_attempts=5, base_seconds=20)
+def _give_up(job_id: int, *, error: BaseException) -> None:
+    from cegah.procurement.services import give_up_import
+
+    give_up_import(job_id, error)
+
+
+# A job waits while another process holds the store (an import of national data and its rescoring
+# take a quarter of an hour): eight attempts, 20 s apart and doubling, span about half an hour.
+@retrying_task(max_attempts=8, base_seconds=20, on_give_up=_give_up)
 def import_upload(job_id: int) -> None:
     """Import upload ``job_id`` into the store and rescore (see services.run_import)."""
     from cegah.procurement.services import run_import

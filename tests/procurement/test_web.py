@@ -302,6 +302,48 @@ def test_upload_of_many_bad_lines_lists_some_and_counts_the_rest(
     assert "3 more issues are not listed." in page
 
 
+def test_upload_waits_while_the_store_is_busy_and_fails_clearly_if_it_stays_so(
+    world: World,
+    client_for,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import duckdb
+
+    from cegah.procurement import services, tasks
+    from cegah.procurement.engine import store
+
+    attempts = []
+
+    def locked(*args: object, **kwargs: object) -> None:
+        attempts.append(1)
+        raise duckdb.IOException("Could not set lock on file")
+
+    monkeypatch.setattr(store.Store, "__init__", locked)
+    client = client_for(world.kpk_analyst)
+    data = write_releases(tmp_path / "new.jsonl", [release(904, "ID-SATKER-NEW", bidders=1)])
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(
+            "/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("new.jsonl", data.read_bytes())}
+        )
+    job = ImportJob.objects.get()
+    with pytest.raises(duckdb.IOException):
+        services.run_import(job.pk)
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "menunggu dan mulai sendiri" in page  # put back: its page says it waits
+    attempts.clear()
+    # The immediate task backend retries at once: every attempt meets the lock, then it gives up
+    # (before, the job stayed "pending" for ever and its page kept polling).
+    tasks.import_upload.enqueue(job.pk)
+    assert len(attempts) == 8
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "upload this file again later" in job.error
+    assert not Path(job.path).exists()
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "unggah berkas ini lagi nanti" in page
+
+
 def test_running_import_page_polls(world: World, client_for) -> None:
     job = ImportJob.objects.create(
         organisation=world.kpk,
