@@ -55,6 +55,8 @@ from cegah.survey.models import (
 from cegah.survey.scoring.constants import DIMENSION_LABELS, DIMENSIONS
 from cegah.survey.scoring.errors import QuestionnaireError
 
+UNIT_ROWS_SHOWN = 300  # unit rows on an edition page (the most lagging, when there are more)
+
 
 def _edition_url(edition: Edition) -> str:
     return reverse("survey:edition", args=[edition.organisation.slug, edition.year])
@@ -104,14 +106,24 @@ def editions(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@compressed
 def edition(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
     rows = services.response_rates(ed)
     totals = services.rollup(rows)
     lagging = [r for r in rows if r.lagging(ed.lagging_below)]
+    # A national edition has tens of thousands of unit rows, and this part of the page reloads
+    # every 30 s: beyond a few hundred, only the most lagging are listed here (every row is on its
+    # institution's page).
+    unit_rows = rows
+    if len(rows) > UNIT_ROWS_SHOWN:
+        worst = sorted(lagging, key=lambda r: (r.progress, r.locus.organisation.name))
+        unit_rows = worst[:UNIT_ROWS_SHOWN]
     context = {
         "edition": ed,
-        "rows": rows,
+        "rows": unit_rows,
+        "rows_total": len(rows),
+        "rows_hidden": len(rows) - len(unit_rows),
         "totals": totals,
         "lagging": lagging,
         "lagging_keys": {(r.locus.pk, r.unit.pk if r.unit else 0, r.group) for r in lagging},

@@ -172,6 +172,36 @@ def test_dashboard_and_export_show_counts(world: World, client_for) -> None:
     assert b"<html" not in partial.content
 
 
+def test_a_large_edition_lists_only_its_most_lagging_unit_rows(
+    world: World, client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cegah.survey import views
+
+    frame = ["name,unit,group,phone,email"]
+    frame += [
+        f"Orang {i},dinas-contoh,{g},0812{j}234{i:04d},"
+        for j, g in enumerate(("internal", "external"))
+        for i in range(6)
+    ]
+    services.import_frame(world.locus, "f.csv", "\n".join(frame).encode(), world.coordinator)
+    services.draw_sample(world.locus, world.coordinator, seed=1)
+    Invitation.objects.update(sends=1)
+    rows = services.response_rates(world.edition)
+    assert len(rows) == 2
+    best = max(rows, key=lambda r: r.progress)
+    Invitation.objects.filter(unit=best.unit, group=best.group).update(completed=True)
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    full = client.get(base).content.decode()
+    monkeypatch.setattr(views, "UNIT_ROWS_SHOWN", 1)
+    page = client.get(base).content.decode()
+    assert full.count('class="lagging"') == len(rows) - 1
+    assert page.count('class="lagging"') == 1 and page.count("<meter") == full.count("<meter") - (
+        len(rows) - 1
+    )
+    assert f"Ditampilkan 1 dari {len(rows)} baris yang paling tertinggal" in page
+
+
 def test_only_loci_of_the_coordinators_province(personas, world: World) -> None:
     from django.core.exceptions import ValidationError
 
