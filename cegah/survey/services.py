@@ -901,6 +901,9 @@ def rollup(rows: list[RateRow]) -> list[RateRow]:
     return list(out.values())
 
 
+ALERT_LINES = 200  # lagging units listed in a daily alert (the worst; the rest are counted)
+
+
 def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool = False) -> int:
     """Email the coordinating organisation's coordinators the lagging units (counts only, no
     personal data); at most once a day per locus unless ``force``. Returns emails sent."""
@@ -935,6 +938,8 @@ def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool
     )
     if not emails:
         return 0
+    # Worst first, and only so many: a national edition can have thousands of lagging units.
+    listed = sorted(rows, key=lambda r: (r.progress, r.locus.organisation.name))[:ALERT_LINES]
     with translation.override("id"):
         lines = [
             _("%(locus)s · %(unit)s · %(group)s: %(completed)s of %(target)s completed (%(pct)s%%)")
@@ -946,8 +951,12 @@ def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool
                 "target": r.target,
                 "pct": r.progress_pct,
             }
-            for r in rows
+            for r in listed
         ]
+        if len(rows) > len(listed):
+            lines.append(
+                _("… and %(n)s more: see the edition's page.") % {"n": len(rows) - len(listed)}
+            )
         subject = _("SPI %(year)s: %(n)s units are lagging") % {
             "year": edition.year,
             "n": len(rows),
@@ -958,7 +967,8 @@ def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool
                 "",
                 *lines,
                 "",
-                settings.SITE_URL,
+                settings.SITE_URL.rstrip("/")
+                + reverse("survey:edition", args=[edition.organisation.slug, edition.year]),
             ]
         )
     send_mail(subject, body, None, emails)

@@ -155,6 +155,31 @@ def test_lagging_alert_emails_counts_without_personal_data(world: World) -> None
     assert "Dinas Contoh" in body and "0 " in body
     assert "Orang" not in body and "0812" not in body
     assert pairs
+    assert body.rstrip().endswith(f"/spi/o/{world.edition.organisation.slug}/2026/")
+
+
+def test_lagging_alert_lists_the_worst_units_and_counts_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "ALERT_LINES", 1)
+    frame = ["name,unit,group,phone,email"]
+    frame += [
+        f"Orang {i},dinas-contoh,{g},0812{j}234{i:04d},"
+        for j, g in enumerate(("internal", "external"))
+        for i in range(6)
+    ]
+    services.import_frame(world.locus, "f.csv", "\n".join(frame).encode(), world.coordinator)
+    services.draw_sample(world.locus, world.coordinator, seed=1)
+    Invitation.objects.update(sends=1)
+    first = Invitation.objects.filter(group="internal").first()
+    Invitation.objects.filter(pk=first.pk).update(completed=True)  # type: ignore[union-attr]
+    world.coordinator.email = "koordinator@contoh.id"
+    world.coordinator.save()
+    assert services.send_lagging_alerts(world.edition) == 1
+    body = mail.outbox[0].body
+    assert "external: 0 dari" in body and "internal:" not in body  # the worst one
+    assert "… dan 1 lainnya: lihat halaman edisi." in body
+    assert mail.outbox[0].subject == "SPI 2026: 2 unit tertinggal"  # all of them counted
 
 
 def test_dashboard_and_export_show_counts(world: World, client_for) -> None:
