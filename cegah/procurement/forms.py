@@ -69,6 +69,17 @@ class UploadForm(forms.Form):
     )
 
 
+class BuyerMappingForm(forms.Form):
+    mapping = forms.FileField(
+        label=_("Buyer mapping (CSV)"),
+        help_text=_(
+            "Columns buyer_id and organisation (an organisation's short name; empty to unmap). "
+            "Buyers not in the file keep their mapping. Download the list of buyers, fill in "
+            "the organisation column and upload it."
+        ),
+    )
+
+
 class MapBuyerForm(forms.Form):
     organisation = forms.CharField(
         label=_("Organisation (short name)"),

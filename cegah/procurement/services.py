@@ -421,13 +421,147 @@ def map_buyer(
     return buyer
 
 
-def map_buyers(buyer_ids: list[str], organisation: Organisation, *, actor: User | None) -> int:
-    """Map every listed buyer that is not mapped yet; return how many changed."""
-    changed = 0
-    for buyer in Buyer.objects.filter(buyer_id__in=buyer_ids, organisation__isnull=True):
-        map_buyer(buyer, organisation, actor=actor)
-        changed += 1
-    return changed
+MAPPING_MAX_BYTES = 20 * 1024 * 1024
+MAPPING_COLUMNS = ("buyer_id", "name", "organisation")
+
+
+@dataclass
+class MappingResult:
+    """What a mapping file did: buyers mapped or unmapped, left as they were, and the problems
+    found (line, column, message), of which any means nothing was changed."""
+
+    mapped: int = 0
+    unmapped: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def buyers_csv_rows() -> Iterator[list[str]]:
+    """Yield the mapping file of every buyer: a header, then id, name and organisation (short
+    name, empty when unmapped) per buyer, for analysts to fill in and upload again."""
+    yield list(MAPPING_COLUMNS)
+    buyers = Buyer.objects.order_by("name", "buyer_id").values_list(
+        "buyer_id", "name", "organisation__slug"
+    )
+    for buyer_id, name, slug in buyers.iterator(chunk_size=BATCH):
+        yield [buyer_id, name, slug or ""]
+
+
+def map_buyers_from_csv(
+    data: bytes,
+    *,
+    file_name: str,
+    actor: User | None,
+    acting_organisation: Organisation | None,
+) -> MappingResult:
+    """Map buyers to organisations from a CSV file (``buyer_id`` and ``organisation`` columns;
+    an empty organisation unmaps). Buyers not in the file keep their mapping.
+
+    All or nothing: any problem (unknown buyer or organisation, a buyer twice, bad encoding)
+    changes nothing and is reported with its line and column. Otherwise one transaction maps
+    every buyer, its tenders and its yearly risks, with one audit entry for the file.
+    """
+    import csv
+    import hashlib
+    import io
+
+    from django.utils.translation import gettext as _
+
+    result = MappingResult()
+    if len(data) > MAPPING_MAX_BYTES:
+        result.errors.append((0, "", _("The file is larger than 20 MB.")))
+        return result
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.errors.append((0, "", _("The file is not UTF-8 text (save it as CSV UTF-8).")))
+        return result
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    missing = [c for c in ("buyer_id", "organisation") if c not in header]
+    if missing:
+        result.errors.append(
+            (
+                1,
+                ", ".join(missing),
+                _("The header row needs the columns buyer_id and organisation."),
+            )
+        )
+        return result
+    wanted: dict[str, tuple[int, str]] = {}
+    for row in reader:
+        line = reader.line_num
+        buyer_id = (row.get("buyer_id") or "").strip()
+        slug = (row.get("organisation") or "").strip()
+        if not buyer_id:
+            if slug:
+                result.errors.append((line, "buyer_id", _("Required.")))
+            continue
+        if buyer_id in wanted:
+            result.errors.append(
+                (line, "buyer_id", _("Also on line %(line)s.") % {"line": wanted[buyer_id][0]})
+            )
+            continue
+        wanted[buyer_id] = (line, slug)
+    buyers = {b.buyer_id: b for b in Buyer.objects.filter(buyer_id__in=list(wanted))}
+    organisations = {
+        o.slug: o
+        for o in Organisation.objects.filter(
+            slug__in={slug for _line, slug in wanted.values() if slug}, is_active=True
+        ).select_related("region")
+    }
+    changes: list[tuple[Buyer, Organisation | None]] = []
+    for buyer_id, (line, slug) in wanted.items():
+        buyer = buyers.get(buyer_id)
+        if buyer is None:
+            result.errors.append((line, "buyer_id", _("No buyer has this id.")))
+            continue
+        target = organisations.get(slug) if slug else None
+        if slug and target is None:
+            result.errors.append((line, "organisation", _("No organisation has that short name.")))
+            continue
+        if buyer.organisation_id == (target.pk if target else None):
+            result.unchanged += 1
+        else:
+            changes.append((buyer, target))
+    result.errors.sort()
+    if result.errors or not changes:
+        return result
+    by_target: dict[int | None, list[Buyer]] = defaultdict(list)
+    for buyer, target in changes:
+        buyer.organisation = target
+        buyer.region = target.region if target else None
+        by_target[target.pk if target else None].append(buyer)
+        if target is None:
+            result.unmapped += 1
+        else:
+            result.mapped += 1
+    with transaction.atomic():
+        Buyer.objects.bulk_update([b for b, _t in changes], ["organisation", "region"], BATCH)
+        for target_pk, group in by_target.items():
+            for start in range(0, len(group), BATCH):
+                chunk = group[start : start + BATCH]
+                region = chunk[0].region_id or ""
+                TenderRisk.objects.filter(buyer__in=chunk).update(organisation_id=target_pk)
+                BuyerRisk.objects.filter(buyer__in=chunk).update(
+                    organisation_id=target_pk, region_code=region
+                )
+        audit.record(
+            "procurement.buyers.mapped",
+            actor=actor,
+            organisation=acting_organisation,
+            details={
+                "file": file_name[:200],
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "mapped": result.mapped,
+                "unmapped": result.unmapped,
+                "unchanged": result.unchanged,
+            },
+        )
+    return result
 
 
 # --- Imports ------------------------------------------------------------------------------------

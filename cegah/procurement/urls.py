@@ -15,5 +15,7 @@ urlpatterns = [
     path("<slug:slug>/tenders/<int:tender_id>/", views.tender_detail, name="tender"),
     path("<slug:slug>/trends/", views.trends, name="trends"),
     path("<slug:slug>/imports/", views.imports, name="imports"),
+    path("<slug:slug>/buyers.csv", views.buyers_csv, name="buyers_csv"),
+    path("<slug:slug>/buyers/map/", views.buyers_mapping, name="buyers_mapping"),
     path("<slug:slug>/imports/<int:job_id>/", views.import_job, name="import_job"),
 ]

@@ -31,8 +31,16 @@ from cegah.procurement.access import (
     access_scope,
     access_tender,
 )
-from cegah.procurement.forms import MapBuyerForm, RankingForm, TenderFilterForm, UploadForm
+from cegah.procurement.forms import (
+    BuyerMappingForm,
+    MapBuyerForm,
+    RankingForm,
+    TenderFilterForm,
+    UploadForm,
+)
 from cegah.procurement.scoring import Policy, explain
+
+MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
 
 
 def _policy() -> tuple[Policy, dict[str, Any]]:
@@ -295,12 +303,75 @@ def imports(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             return redirect("procurement:import_job", scope.organisation.slug, job.pk)
+    return _imports_page(request, scope, form, BuyerMappingForm())
+
+
+def _imports_page(
+    request: HttpRequest,
+    scope: Scope,
+    form: UploadForm,
+    mapping_form: BuyerMappingForm,
+    mapping_errors: list[tuple[int, str, str]] | None = None,
+) -> HttpResponse:
     jobs = scope.organisation.procurement_imports.select_related("created_by")[:20]
+    errors = mapping_errors or []
     return render(
         request,
         "procurement/imports.html",
-        {"org": scope.organisation, "form": form, "jobs": jobs, "run": services.current_run()},
+        {
+            "org": scope.organisation,
+            "form": form,
+            "mapping_form": mapping_form,
+            "mapping_errors": errors[:MAPPING_ERRORS_SHOWN],
+            "mapping_errors_unlisted": max(0, len(errors) - MAPPING_ERRORS_SHOWN),
+            "jobs": jobs,
+            "run": services.current_run(),
+        },
     )
+
+
+@login_required
+@require_GET
+def buyers_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """Every buyer with its mapping, as the CSV that ``buyers_mapping`` takes back."""
+    access_importer(request.user, slug)
+    writer = csv.writer(exports.Echo())
+
+    def lines() -> Any:
+        yield "\ufeff"  # Excel reads the file as UTF-8 only with a byte order mark
+        for row in services.buyers_csv_rows():
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="buyers.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def buyers_mapping(request: HttpRequest, slug: str) -> HttpResponse:
+    """Map many buyers at once from a CSV file (all or nothing)."""
+    scope = access_importer(request.user, slug)
+    form = BuyerMappingForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _imports_page(request, scope, UploadForm(), form)
+    upload = form.cleaned_data["mapping"]
+    data = upload.read(services.MAPPING_MAX_BYTES + 1)
+    result = services.map_buyers_from_csv(
+        data,
+        file_name=upload.name or "",
+        actor=staff_user(request),
+        acting_organisation=scope.organisation,
+    )
+    if result.errors:
+        messages.error(request, _("Nothing was changed: the file has problems, listed below."))
+        return _imports_page(request, scope, UploadForm(), form, result.errors)
+    messages.success(
+        request,
+        _("%(mapped)s buyers mapped, %(unmapped)s unmapped, %(unchanged)s unchanged.")
+        % {"mapped": result.mapped, "unmapped": result.unmapped, "unchanged": result.unchanged},
+    )
+    return redirect("procurement:imports", scope.organisation.slug)
 
 
 @login_required

@@ -401,3 +401,87 @@ def test_api_gives_scoped_risk_for_the_map(world: World, personas: Personas, cli
         "/api/v1/procurement/institutions", headers={"Authorization": f"Bearer {kpk_raw}"}
     ).json()
     assert None in [i["organisation"] for i in everything] and len(everything) == 3
+
+
+# --- Mapping many buyers at once ---------------------------------------------------------------
+
+
+def _mapping(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("mapping.csv", text.encode("utf-8-sig"), content_type="text/csv")
+
+
+def test_kpk_maps_many_buyers_from_the_csv_it_downloads(
+    world: World, personas: Personas, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    listing = b"".join(client.get("/pbj/kpk-uji/buyers.csv").streaming_content).decode("utf-8-sig")
+    lines = listing.splitlines()
+    assert lines[0] == "buyer_id,name,organisation"
+    assert f"{OWN},Satker {CANARY},{personas.org.slug}" in lines
+    assert any(line.startswith(f"{LOOSE},") and line.endswith(",") for line in lines)
+    # Fill in the unmapped buyer, unmap another, keep the rest as downloaded (Excel's ";").
+    filled = [line.replace(",", ";") for line in lines if not line.startswith((LOOSE, OTHER))] + [
+        f"{LOOSE};Satker lepas;{personas.org.slug}",
+        f"{OTHER};Satker lain;",
+    ]
+    response = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": _mapping("\n".join(filled))})
+    assert response.status_code == 302 and response["Location"].endswith("/pbj/kpk-uji/imports/")
+    message = client.get("/pbj/kpk-uji/imports/").content.decode()
+    assert "1 pembeli dipetakan, 1 dilepas, 1 tidak berubah." in message
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    assert loose.organisation == personas.org and loose.region_id == personas.org.region_id
+    assert set(TenderRisk.objects.filter(buyer=loose).values_list("organisation", flat=True)) == {
+        personas.org.pk
+    }
+    assert not BuyerRisk.objects.filter(buyer=loose).exclude(organisation=personas.org).exists()
+    other = Buyer.objects.get(buyer_id=OTHER)
+    assert other.organisation is None
+    assert not TenderRisk.objects.filter(buyer=other, organisation__isnull=False).exists()
+    entry = AuditEntry.objects.get(action="procurement.buyers.mapped")
+    assert entry.details["mapped"] == 1 and entry.details["unmapped"] == 1
+    # The organisation's analyst now sees the buyer mapped to it.
+    assert (
+        client_for(world.analyst).get(f"/pbj/{personas.org.slug}/satker/{loose.pk}/").status_code
+        == 200
+    )
+
+
+def test_a_mapping_file_with_problems_changes_nothing_and_names_them(
+    world: World, personas: Personas, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    text = "\n".join(
+        [
+            "buyer_id,organisation",
+            f"{LOOSE},{personas.org.slug}",
+            "ID-SATKER-NOBODY,",
+            f"{OTHER},tidak-ada",
+            f"{LOOSE},",
+        ]
+    )
+    page = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": _mapping(text)})
+    body = page.content.decode()
+    assert page.status_code == 200 and "Tidak ada yang diubah" in body
+    assert "baris 3 <code>buyer_id</code>: Tidak ada pembeli dengan ID ini." in body
+    assert (
+        "baris 4 <code>organisation</code>: Tidak ada organisasi dengan nama singkat itu." in body
+    )
+    assert "baris 5 <code>buyer_id</code>: Juga ada di baris 2." in body
+    assert Buyer.objects.get(buyer_id=LOOSE).organisation is None  # the good line too
+    assert not AuditEntry.objects.filter(action="procurement.buyers.mapped").exists()
+    bad = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": _mapping("satker,instansi\nx,y")})
+    assert "Baris judul harus memuat kolom buyer_id dan organisation." in bad.content.decode()
+    latin = SimpleUploadedFile("m.csv", "buyer_id,organisation\nSatker é,x".encode("latin-1"))
+    assert (
+        "bukan teks UTF-8"
+        in client.post("/pbj/kpk-uji/buyers/map/", {"mapping": latin}).content.decode()
+    )
+
+
+def test_only_kpk_may_list_and_map_buyers(world: World, personas: Personas, client_for) -> None:
+    client = client_for(world.analyst)
+    assert client.get(f"/pbj/{personas.org.slug}/buyers.csv").status_code == 404
+    text = f"buyer_id,organisation\n{LOOSE},{personas.org.slug}"
+    response = client.post(f"/pbj/{personas.org.slug}/buyers/map/", {"mapping": _mapping(text)})
+    assert response.status_code == 404
+    assert Buyer.objects.get(buyer_id=LOOSE).organisation is None
