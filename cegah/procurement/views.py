@@ -7,6 +7,8 @@ tables the scoring service writes; DuckDB is never opened by a web request.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from django.contrib import messages
@@ -216,17 +218,21 @@ def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase
         )
         response["Content-Disposition"] = 'attachment; filename="tenders.xlsx"'
         return response
+    return _csv_download(chain([exports.header()], exports.rows(tenders)), "tenders.csv")
+
+
+def _csv_download(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResponse:
+    """Stream ``rows`` as a CSV download that Excel opens as UTF-8."""
     writer = csv.writer(exports.Echo())
 
-    def lines() -> Any:
+    def lines() -> Iterator[str]:
         yield "\ufeff"  # Excel reads the file as UTF-8 only with a byte order mark
-        yield writer.writerow(exports.header())
-        for row in exports.rows(tenders):
+        for row in rows:
             yield writer.writerow(row)
 
-    streaming = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    streaming["Content-Disposition"] = 'attachment; filename="tenders.csv"'
-    return streaming
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
@@ -335,16 +341,7 @@ def _imports_page(
 def buyers_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Every buyer with its mapping, as the CSV that ``buyers_mapping`` takes back."""
     access_importer(request.user, slug)
-    writer = csv.writer(exports.Echo())
-
-    def lines() -> Any:
-        yield "\ufeff"  # Excel reads the file as UTF-8 only with a byte order mark
-        for row in services.buyers_csv_rows():
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="buyers.csv"'
-    return response
+    return _csv_download(services.buyers_csv_rows(), "buyers.csv")
 
 
 @login_required

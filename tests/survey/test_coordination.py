@@ -158,10 +158,8 @@ def test_lagging_alert_emails_counts_without_personal_data(world: World) -> None
     assert body.rstrip().endswith(f"/spi/o/{world.edition.organisation.slug}/2026/")
 
 
-def test_lagging_alert_lists_the_worst_units_and_counts_the_rest(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(services, "ALERT_LINES", 1)
+def _invite_two_groups(world: World) -> None:
+    """Frame and sample six people in each of two groups of one unit, all invited once."""
     frame = ["name,unit,group,phone,email"]
     frame += [
         f"Orang {i},dinas-contoh,{g},0812{j}234{i:04d},"
@@ -171,6 +169,13 @@ def test_lagging_alert_lists_the_worst_units_and_counts_the_rest(
     services.import_frame(world.locus, "f.csv", "\n".join(frame).encode(), world.coordinator)
     services.draw_sample(world.locus, world.coordinator, seed=1)
     Invitation.objects.update(sends=1)
+
+
+def test_lagging_alert_lists_the_worst_units_and_counts_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "ALERT_LINES", 1)
+    _invite_two_groups(world)
     first = Invitation.objects.filter(group="internal").first()
     Invitation.objects.filter(pk=first.pk).update(completed=True)  # type: ignore[union-attr]
     world.coordinator.email = "koordinator@contoh.id"
@@ -202,15 +207,7 @@ def test_a_large_edition_lists_only_its_most_lagging_unit_rows(
 ) -> None:
     from cegah.survey import views
 
-    frame = ["name,unit,group,phone,email"]
-    frame += [
-        f"Orang {i},dinas-contoh,{g},0812{j}234{i:04d},"
-        for j, g in enumerate(("internal", "external"))
-        for i in range(6)
-    ]
-    services.import_frame(world.locus, "f.csv", "\n".join(frame).encode(), world.coordinator)
-    services.draw_sample(world.locus, world.coordinator, seed=1)
-    Invitation.objects.update(sends=1)
+    _invite_two_groups(world)
     rows = services.response_rates(world.edition)
     assert len(rows) == 2
     best = max(rows, key=lambda r: r.progress)
