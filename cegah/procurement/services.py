@@ -516,12 +516,12 @@ def map_buyers_from_csv(
     changes: list[tuple[Buyer, Organisation | None]] = []
     for buyer_id, (line, slug) in wanted.items():
         buyer = buyers.get(buyer_id)
+        target = organisations.get(slug) if slug else None
         if buyer is None:
             result.errors.append((line, "buyer_id", _("No buyer has this id.")))
-            continue
-        target = organisations.get(slug) if slug else None
         if slug and target is None:
             result.errors.append((line, "organisation", _("No organisation has that short name.")))
+        if buyer is None or (slug and target is None):
             continue
         if buyer.organisation_id == (target.pk if target else None):
             result.unchanged += 1

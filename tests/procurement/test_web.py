@@ -454,7 +454,7 @@ def test_a_mapping_file_with_problems_changes_nothing_and_names_them(
         [
             "buyer_id,organisation",
             f"{LOOSE},{personas.org.slug}",
-            "ID-SATKER-NOBODY,",
+            "ID-SATKER-NOBODY,juga-tidak-ada",
             f"{OTHER},tidak-ada",
             f"{LOOSE},",
         ]
@@ -463,6 +463,7 @@ def test_a_mapping_file_with_problems_changes_nothing_and_names_them(
     body = page.content.decode()
     assert page.status_code == 200 and "Tidak ada yang diubah" in body
     assert "baris 3 <code>buyer_id</code>: Tidak ada pembeli dengan ID ini." in body
+    assert "baris 3 <code>organisation</code>: Tidak ada organisasi" in body  # both at once
     assert (
         "baris 4 <code>organisation</code>: Tidak ada organisasi dengan nama singkat itu." in body
     )
