@@ -234,7 +234,8 @@ def test_failed_upload_is_discarded_and_a_locked_store_keeps_it_for_the_retry(
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.zip", b"not a zip")})
     failed = ImportJob.objects.get()
-    assert failed.status == ImportJob.Status.FAILED and failed.error
+    assert failed.status == ImportJob.Status.FAILED
+    assert failed.error == "Berkas bukan ZIP yang sah. / The file is not a valid ZIP."
     assert not Path(failed.path).exists()
 
     def locked(*args: object, **kwargs: object) -> None:
@@ -342,6 +343,30 @@ def test_upload_waits_while_the_store_is_busy_and_fails_clearly_if_it_stays_so(
     assert not Path(job.path).exists()
     page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
     assert "unggah berkas ini lagi nanti" in page
+
+
+def test_an_spse_zip_larger_than_the_limit_is_refused_with_advice(
+    world: World,
+    client_for,
+    django_capture_on_commit_callbacks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import zipfile
+
+    from cegah.procurement import services
+
+    monkeypatch.setattr(services, "SPSE_ZIP_LIMIT", 1000)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("47_1013_SPSE-TenderPengumuman.jsonl", "{}\n" * 600)  # 1,800 bytes
+    client = client_for(world.kpk_analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = SimpleUploadedFile("spse.zip", archive.getvalue())
+        client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert "pisahkan per LPSE dan tahun" in job.error and "split it by LPSE and year" in job.error
+    assert "pisahkan per LPSE" in client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
 
 
 def test_running_import_page_polls(world: World, client_for) -> None:
