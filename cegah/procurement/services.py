@@ -206,6 +206,11 @@ def score_store(
         compute_store(store, indicators or indicator_settings(), indonesian=True) as result,
         transaction.atomic(),
     ):
+        # Buyers are mapped while this runs (their page, a mapping file): the mapping would update
+        # tender rows this transaction has deleted, and the rows written here would keep the old
+        # mapping. Locking the buyers makes a mapping wait for the new rows (PostgreSQL; SQLite
+        # writes one transaction at a time anyway).
+        list(Buyer.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         con = result.con
         names = {
             str(i or ""): str(n or "")

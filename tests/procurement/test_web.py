@@ -511,3 +511,50 @@ def test_only_kpk_may_list_and_map_buyers(world: World, personas: Personas, clie
     response = client.post(f"/pbj/{personas.org.slug}/buyers/map/", {"mapping": _mapping(text)})
     assert response.status_code == 404
     assert Buyer.objects.get(buyer_id=LOOSE).organisation is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_buyer_mapped_during_a_rescoring_keeps_its_mapping(
+    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: no such race")
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    deleted = threading.Event()
+    errors: list[BaseException] = []
+    real_rows = services._tender_rows
+
+    def slow_rows(con: object) -> object:
+        deleted.set()  # the old tender rows are deleted, in the scoring's transaction
+        time.sleep(1.0)  # the mapping meanwhile reaches its lock (or, before, the deleted rows)
+        yield from real_rows(con)
+
+    def map_it() -> None:
+        try:
+            assert deleted.wait(30)
+            services.map_buyer(Buyer.objects.get(pk=loose.pk), personas.org, actor=None)
+        except BaseException as exc:  # reported by the test's thread
+            errors.append(exc)
+        finally:
+            from django.db import connection as thread_connection
+
+            thread_connection.close()
+
+    monkeypatch.setattr(services, "_tender_rows", slow_rows)
+    mapper = threading.Thread(target=map_it)
+    mapper.start()
+    services.score_store()
+    mapper.join(60)
+    assert not errors and not mapper.is_alive()
+    organisations = set(
+        TenderRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)
+    )
+    assert organisations == {personas.org.pk}
+    assert set(BuyerRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)) == {
+        personas.org.pk
+    }
