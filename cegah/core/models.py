@@ -63,6 +63,24 @@ class AuditEntry(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only.")
 
+    @property
+    def details_text(self) -> str:
+        """Return the details for reading: "key: value" pairs, lists comma-separated, nothing
+        as "—" (the audit page showed Python's repr of the dict)."""
+
+        def show(value: Any) -> str:
+            if value is None or value == "" or value == []:
+                return "—"
+            if isinstance(value, list):
+                return ", ".join(show(v) for v in value)
+            if isinstance(value, dict):
+                return json.dumps(value, ensure_ascii=False, sort_keys=True)
+            return str(value)
+
+        if not isinstance(self.details, dict):
+            return show(self.details)
+        return " · ".join(f"{key}: {show(value)}" for key, value in self.details.items())
+
     def canonical(self) -> bytes:
         """Return the bytes the hash covers: every field but the id and the hash itself.
 

@@ -58,11 +58,16 @@ def test_viewer_cannot_manage_members(personas, client_for) -> None:
 def test_audit_trail_shows_own_entries_only(personas, client_for) -> None:
     from cegah.core import audit
 
-    audit.record("orgs.test.mine", organisation=personas.org)
+    audit.record(
+        "orgs.test.mine",
+        organisation=personas.org,
+        details={"to": "penangan", "from": None, "agree": ["amount", "region"]},
+    )
     audit.record("orgs.test.theirs", organisation=personas.other_org)
     response = client_for(personas.admin).get(f"/orgs/{personas.org.slug}/audit/")
     assert response.status_code == 200
     assert b"orgs.test.mine" in response.content
+    assert "to: penangan · from: — · agree: amount, region" in response.content.decode()
     assert b"orgs.test.theirs" not in response.content
 
 
