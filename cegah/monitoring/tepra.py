@@ -142,7 +142,12 @@ def read_rows(file_name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
             text = data.decode("latin-1")
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        try:
+            raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error as exc:  # an unclosed quote (the rest read as one field), a NUL byte, …
+            raise ValidationError(
+                _("This is not a valid CSV file: %(error)s") % {"error": exc}
+            ) from exc
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 

@@ -484,33 +484,39 @@ def map_buyers_from_csv(
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [(h or "").strip().lower() for h in reader.fieldnames or []]
-    reader.fieldnames = header
-    missing = [c for c in ("buyer_id", "organisation") if c not in header]
-    if missing:
-        result.errors.append(
-            (
-                1,
-                ", ".join(missing),
-                _("The header row needs the columns buyer_id and organisation."),
-            )
-        )
-        return result
     wanted: dict[str, tuple[int, str]] = {}
-    for row in reader:
-        line = reader.line_num
-        buyer_id = (row.get("buyer_id") or "").strip()
-        slug = (row.get("organisation") or "").strip()
-        if not buyer_id:
-            if slug:
-                result.errors.append((line, "buyer_id", _("Required.")))
-            continue
-        if buyer_id in wanted:
+    try:
+        header = [(h or "").strip().lower() for h in reader.fieldnames or []]
+        reader.fieldnames = header
+        missing = [c for c in ("buyer_id", "organisation") if c not in header]
+        if missing:
             result.errors.append(
-                (line, "buyer_id", _("Also on line %(line)s.") % {"line": wanted[buyer_id][0]})
+                (
+                    1,
+                    ", ".join(missing),
+                    _("The header row needs the columns buyer_id and organisation."),
+                )
             )
-            continue
-        wanted[buyer_id] = (line, slug)
+            return result
+        for row in reader:
+            line = reader.line_num
+            buyer_id = (row.get("buyer_id") or "").strip()
+            slug = (row.get("organisation") or "").strip()
+            if not buyer_id:
+                if slug:
+                    result.errors.append((line, "buyer_id", _("Required.")))
+                continue
+            if buyer_id in wanted:
+                first = wanted[buyer_id][0]
+                result.errors.append(
+                    (line, "buyer_id", _("Also on line %(line)s.") % {"line": first})
+                )
+                continue
+            wanted[buyer_id] = (line, slug)
+    except csv.Error as exc:
+        # An unclosed quote (the rest of the file read as one field), a NUL byte, …
+        result.errors.append((reader.line_num, "", _("Not valid CSV: %(error)s") % {"error": exc}))
+        return result
     buyers = {b.buyer_id: b for b in Buyer.objects.filter(buyer_id__in=list(wanted))}
     organisations = {
         o.slug: o

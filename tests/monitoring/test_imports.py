@@ -44,6 +44,18 @@ def test_import_with_one_bad_row_reports_it_and_imports_the_rest(mcp, client_for
     assert b"financial_actual" in page.content and b"3" in page.content
 
 
+def test_a_broken_csv_is_refused_with_a_message_not_an_error_page(mcp, client_for) -> None:
+    client = client_for(mcp.city_admin)
+    data = (HEADER + 'Dinas PU,"' + "x" * 200_000 + "\n").encode()  # a quote never closed
+    response = client.post(
+        f"/monitoring/{mcp.city.slug}/tepra/import/",
+        {"year": 2026, "month": 4, "file": SimpleUploadedFile("april.csv", data)},
+    )
+    assert response.status_code == 200
+    assert "Ini bukan berkas CSV yang sah" in response.content.decode()
+    assert not Realisation.objects.exists()
+
+
 def test_reimporting_a_month_replaces_it(mcp) -> None:
     for _ in range(2):
         import_realisation(

@@ -497,6 +497,11 @@ def test_a_mapping_file_with_problems_changes_nothing_and_names_them(
     assert not AuditEntry.objects.filter(action="procurement.buyers.mapped").exists()
     bad = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": _mapping("satker,instansi\nx,y")})
     assert "Baris judul harus memuat kolom buyer_id dan organisation." in bad.content.decode()
+    unclosed = _mapping(f'buyer_id,organisation\n{LOOSE},"{"x" * 200_000}\n')
+    assert (
+        "CSV tidak sah"
+        in client.post("/pbj/kpk-uji/buyers/map/", {"mapping": unclosed}).content.decode()
+    )
     latin = SimpleUploadedFile("m.csv", "buyer_id,organisation\nSatker é,x".encode("latin-1"))
     assert (
         "bukan teks UTF-8"
