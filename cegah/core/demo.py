@@ -6,6 +6,7 @@ Later modules add their own demo data by appending a callable to ``DEMO_STEPS``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,6 +57,21 @@ PROVINCE_UNITS = (
 # A step may return lines to print after loading (e.g. a recovery key made in this run).
 DemoStep = Callable[[], list[str] | None]
 DEMO_STEPS: list[DemoStep] = []
+
+
+def deferred_step(module: str, name: str = "load_demo") -> DemoStep:
+    """Return a demo step that imports ``module`` only when it runs.
+
+    An app's demo module imports much of the app (the survey's, its index and so polars), which
+    every start of Django, each command and worker, would otherwise pay for in ``ready()``.
+    """
+
+    def step() -> list[str] | None:
+        loaded: DemoStep = getattr(importlib.import_module(module), name)
+        return loaded()
+
+    step.__qualname__ = f"{module}.{name}"
+    return step
 
 
 def demo_password() -> str:

@@ -10,9 +10,8 @@ class SurveyConfig(AppConfig):
     def ready(self) -> None:
         from cegah.channels.inbound import register_inbound_handler
         from cegah.channels.signals import message_status_changed
-        from cegah.core.demo import DEMO_STEPS
+        from cegah.core.demo import DEMO_STEPS, deferred_step
         from cegah.core.navigation import NAV_ITEMS, ORG_LINKS, NavItem, OrgLink
-        from cegah.survey.demo import load_demo
         from cegah.survey.hooks import on_inbound, on_status
 
         NAV_ITEMS.append(NavItem(_("Integrity survey"), "survey:home", cap="survey.coordinate"))
@@ -22,4 +21,4 @@ class SurveyConfig(AppConfig):
         # Before the WBS conversation handler, which would otherwise take "STOP" as a report.
         register_inbound_handler(on_inbound, name="survey.opt_out", priority=5)
         message_status_changed.connect(on_status, dispatch_uid="survey.delivery")
-        DEMO_STEPS.append(load_demo)
+        DEMO_STEPS.append(deferred_step("cegah.survey.demo"))

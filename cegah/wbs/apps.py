@@ -9,9 +9,8 @@ class WbsConfig(AppConfig):
 
     def ready(self) -> None:
         from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS, ROLE_REMOVED_HOOKS
-        from cegah.core.demo import DEMO_STEPS
+        from cegah.core.demo import DEMO_STEPS, deferred_step
         from cegah.core.navigation import NAV_ITEMS, ORG_LINKS, NavItem, OrgLink
-        from cegah.wbs.demo import load_demo
         from cegah.wbs.oversight import oversight_scope
         from cegah.wbs.session import on_login, on_password_changed, on_role_removed
 
@@ -36,4 +35,4 @@ class WbsConfig(AppConfig):
         LOGIN_HOOKS.append(on_login)
         PASSWORD_CHANGED_HOOKS.append(on_password_changed)
         ROLE_REMOVED_HOOKS.append(on_role_removed)
-        DEMO_STEPS.append(load_demo)
+        DEMO_STEPS.append(deferred_step("cegah.wbs.demo"))

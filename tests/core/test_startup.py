@@ -9,8 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Imported where they are used (each takes a quarter to half a second to import).
-LAZY = ("datasketch", "scipy", "pyxform", "openpyxl", "lokal")
+# Imported where they are used (each takes a tenth to half a second to import).
+LAZY = ("datasketch", "scipy", "pyxform", "openpyxl", "lokal", "polars")
 
 SCRIPT = """
 import json, os, sys
