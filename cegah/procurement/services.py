@@ -736,6 +736,37 @@ def give_up_import(job_id: int, error: BaseException) -> None:
         _discard_upload(job)
 
 
+# An import of 2,000,000 releases with its rescoring takes about a quarter of an hour: a job still
+# running after this long lost its worker (stopped, killed for memory, redeployed).
+STALLED_AFTER = dt.timedelta(hours=6)
+
+
+def fail_stalled_imports(now: dt.datetime | None = None) -> int:
+    """Mark failed, and delete the files of, the jobs still running ``STALLED_AFTER`` after they
+    started: their worker stopped, and no retry will come. Returns how many."""
+    now = now or timezone.now()
+    stalled = list(
+        ImportJob.objects.filter(
+            status__in=[ImportJob.Status.RUNNING, ImportJob.Status.SCORING],
+            started_at__lt=now - STALLED_AFTER,
+        )
+    )
+    message = (
+        "Impor terhenti: proses pekerjanya berhenti. Unggah berkas ini lagi. / "
+        "The import stopped: its worker stopped. Upload this file again."
+    )
+    failed = 0
+    for job in stalled:
+        if ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=ImportJob.Status.FAILED, finished_at=now, error=message
+        ):
+            failed += 1
+            _discard_upload(job)
+    if failed:
+        logger.warning("procurement: %d import(s) stalled and marked failed", failed)
+    return failed
+
+
 def _discard_upload(job: ImportJob) -> None:
     """Delete a finished job's uploaded file: its records are in the store now (which keeps the
     file's SHA-256), and uploads of hundreds of megabytes must not pile up under var/. A job put

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cegah.core.tasks_glue import retrying_task
+from datetime import timedelta
+
+from cegah.core.tasks_glue import periodic, retrying_task
 
 
 def _give_up(job_id: int, *, error: BaseException) -> None:
@@ -19,3 +21,12 @@ def import_upload(job_id: int) -> None:
     from cegah.procurement.services import run_import
 
     run_import(job_id)
+
+
+@periodic(every=timedelta(minutes=30))
+@retrying_task(max_attempts=2)
+def recover_stalled_imports() -> int:
+    """Mark failed the imports whose worker stopped mid-way (see services.fail_stalled_imports)."""
+    from cegah.procurement.services import fail_stalled_imports
+
+    return fail_stalled_imports()

@@ -369,6 +369,50 @@ def test_an_spse_zip_larger_than_the_limit_is_refused_with_advice(
     assert "pisahkan per LPSE" in client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
 
 
+def test_an_import_whose_worker_stopped_is_failed_after_hours(
+    world: World, tmp_path: Path, client_for
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cegah.core.tasks_glue import PERIODIC
+
+    now = timezone.now()
+
+    def job(name: str, status: str, hours: float) -> ImportJob:
+        path = tmp_path / name
+        path.write_bytes(b"{}\n")
+        return ImportJob.objects.create(
+            organisation=world.kpk,
+            kind="ocds",
+            original_name=name,
+            path=str(path),
+            status=status,
+            started_at=now - dt.timedelta(hours=hours),
+        )
+
+    lost = job("lost.jsonl", ImportJob.Status.RUNNING, 7)
+    scoring = job("scoring.jsonl", ImportJob.Status.SCORING, 6.5)
+    live = job("live.jsonl", ImportJob.Status.RUNNING, 1)
+    done = job("done.jsonl", ImportJob.Status.DONE, 30)
+    assert services.fail_stalled_imports(now) == 2
+    for stalled in (lost, scoring):
+        stalled.refresh_from_db()
+        assert (
+            stalled.status == ImportJob.Status.FAILED and "Unggah berkas ini lagi" in stalled.error
+        )
+        assert not Path(stalled.path).exists()
+    for kept in (live, done):
+        status = kept.status
+        kept.refresh_from_db()
+        assert kept.status == status and Path(kept.path).exists()
+    assert services.fail_stalled_imports(now) == 0
+    assert "cegah.procurement.tasks.recover_stalled_imports" in PERIODIC
+    page = client_for(world.kpk_analyst).get(f"/pbj/kpk-uji/imports/{lost.pk}/").content.decode()
+    assert "proses pekerjanya berhenti" in page and 'hx-trigger="every 2s"' not in page
+
+
 def test_running_import_page_polls(world: World, client_for) -> None:
     job = ImportJob.objects.create(
         organisation=world.kpk,
