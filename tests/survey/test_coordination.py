@@ -222,6 +222,11 @@ def test_a_large_edition_lists_only_its_most_lagging_unit_rows(
         len(rows) - 1
     )
     assert f"Ditampilkan 1 dari {len(rows)} baris yang paling tertinggal" in page
+    # Nothing lagging: said so, not an empty table that reads "no sample drawn yet".
+    Invitation.objects.update(completed=True)
+    page = client.get(base).content.decode()
+    assert f"Tidak satu pun dari {len(rows)} baris yang tertinggal" in page
+    assert "Belum ada sampel" not in page
 
 
 def test_only_loci_of_the_coordinators_province(personas, world: World) -> None:

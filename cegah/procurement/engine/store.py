@@ -220,11 +220,6 @@ class ImportReport:
             if len(self._lines) < _REMEMBERED_LINES:
                 self._lines.add(key)
 
-    @property
-    def unlisted_issues(self) -> int:
-        """Return the number of issues counted but not listed."""
-        return self.issue_count - len(self.issues)
-
 
 class RecordError(ValueError):
     """Raised by a mapper for a record that cannot be imported; carries the issues."""
