@@ -18,7 +18,7 @@ from django.http import Http404
 from cegah.accounts.permissions import Cap
 from cegah.orgs.access import access_organisation
 from cegah.orgs.models import Organisation
-from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, TenderRisk
+from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, TenderExport, TenderRisk
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -139,6 +139,20 @@ def access_import_job(
         .filter(Q(pk=job_id) & Q(organisation=scope.organisation))
         .first()
     )
+    if job is None:
+        raise Http404
+    return scope, job
+
+
+def access_tender_export(
+    user: User | AnonymousUser, slug: str, export_id: int
+) -> tuple[Scope, TenderExport]:
+    """Return an export of organisation ``slug`` if the user asked for it and still analyses
+    there: a prepared file is its requester's only, as a download would be."""
+    scope = access_scope(user, slug)
+    job = TenderExport.objects.filter(
+        pk=export_id, organisation=scope.organisation, created_by_id=user.pk
+    ).first()
     if job is None:
         raise Http404
     return scope, job

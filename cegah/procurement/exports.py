@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -74,13 +75,35 @@ class Echo:
 
 
 def xlsx(tenders: QuerySet[TenderRisk]) -> bytes:
+    """Return the XLSX of ``tenders`` (for small lists; see ``services.request_export``)."""
+    buffer = io.BytesIO()
+    save_xlsx(tenders, buffer)
+    return buffer.getvalue()
+
+
+# How often ``save_xlsx`` reports its progress, in rows.
+PROGRESS_EVERY = 5000
+
+
+def save_xlsx(
+    tenders: QuerySet[TenderRisk],
+    target: str | Path | IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the XLSX of ``tenders`` (at most ``MAX_ROWS``) to ``target``; return the row count.
+
+    ``progress`` is called with the rows written so far, every ``PROGRESS_EVERY`` rows.
+    """
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Tenders"))
     ws.append(header())
+    written = 0
     for row in rows(tenders):
         ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        written += 1
+        if progress is not None and written % PROGRESS_EVERY == 0:
+            progress(written)
+    wb.save(target)
+    return written

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cegah.procurement.models import Zone
 from cegah.procurement.scoring import TENDER_INDICATORS
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
+
+    from cegah.procurement.access import Scope
 
 
 class RankingForm(forms.Form):
@@ -56,6 +61,17 @@ class TenderFilterForm(forms.Form):
             *[(code, f"{code} · {i.title}") for code, i in sorted(TENDER_INDICATORS.items())],
         ]
         self.fields["method"].choices = [("", _("All methods")), *[(m, m) for m in methods]]  # type: ignore[attr-defined]
+
+
+def tender_filter(scope: Scope, params: QueryDict) -> tuple[TenderFilterForm, dict[str, Any]]:
+    """Return the tender list's filter form for ``params`` and its valid filters (none if the
+    form is invalid), as the list, its exports and prepared exports read them."""
+    from cegah.procurement import queries
+
+    form = TenderFilterForm(
+        params or None, years=queries.years(scope), methods=queries.method_choices(scope)
+    )
+    return form, (form.cleaned_data if form.is_valid() else {})
 
 
 class UploadForm(forms.Form):

@@ -31,15 +31,25 @@ from cegah.core import audit
 from cegah.core.bulk import insert_rows
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
+from cegah.procurement import exports
 from cegah.procurement.engine import compute_store, load_settings
 from cegah.procurement.engine.settings import Settings
-from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, ScoringRun, TenderRisk
+from cegah.procurement.models import (
+    Buyer,
+    BuyerRisk,
+    ImportJob,
+    ScoringRun,
+    TenderExport,
+    TenderRisk,
+)
 from cegah.procurement.scoring import Policy
 
 if TYPE_CHECKING:
     import duckdb
+    from django.db.models import QuerySet
 
     from cegah.accounts.models import User
+    from cegah.procurement.access import Scope
 
 logger = logging.getLogger("cegah.procurement")
 
@@ -804,3 +814,182 @@ def _unzip(archive: Path, target: Path) -> None:
                     shutil.copyfileobj(src, dst)
     except zipfile.BadZipFile as exc:
         raise ValueError("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
+
+
+# --- Prepared exports --------------------------------------------------------------------------
+
+# An XLSX of up to this many tenders is built while the request waits (about 2 s); a larger one
+# is prepared in the background (``request_export``): 200,000 tenders take some 35 s, near a
+# reverse proxy's timeout, with nothing on the analyst's screen meanwhile.
+EXPORT_DIRECT_ROWS = 10_000
+# How long a prepared file is kept for its requester to download.
+EXPORT_KEEP = dt.timedelta(hours=24)
+# Exports one analyst may have waiting or being prepared at once (each takes a worker's CPU).
+EXPORTS_AT_ONCE = 3
+
+
+class ExportRefused(ValueError):
+    """The analyst already has as many exports in preparation as allowed."""
+
+
+def export_dir() -> Path:
+    return Path(settings.VAR_DIR) / "procurement-exports"
+
+
+def request_export(scope: Scope, query: str, *, actor: User) -> TenderExport:
+    """Queue the XLSX of the tender list filtered by ``query`` (its query string); return the job.
+
+    Asking again for the same filters while that export waits or is being prepared returns it
+    (a double click, a reload). Raises ExportRefused beyond ``EXPORTS_AT_ONCE`` such exports.
+    """
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as _
+
+    from cegah.procurement.tasks import build_tender_export
+
+    unfinished = TenderExport.objects.filter(
+        created_by=actor, status__in=[TenderExport.Status.PENDING, TenderExport.Status.RUNNING]
+    )
+    same = unfinished.filter(organisation=scope.organisation, query=query).first()
+    if same is not None:
+        return same
+    if unfinished.count() >= EXPORTS_AT_ONCE:
+        raise ExportRefused(
+            _(
+                "You already have %(n)d exports being prepared. Download them, or wait until one"
+                " is ready, before asking for another."
+            )
+            % {"n": EXPORTS_AT_ONCE}
+        )
+    tenders = _export_tenders(scope, query)
+    with transaction.atomic():
+        job = TenderExport.objects.create(
+            organisation=scope.organisation,
+            created_by=actor,
+            query=query,
+            language=get_language() or settings.LANGUAGE_CODE,
+            rows_total=min(tenders.count(), exports.MAX_ROWS),
+        )
+        audit.record(
+            "procurement.export.requested",
+            actor=actor,
+            organisation=scope.organisation,
+            obj=job,
+            details={"rows": job.rows_total, "filters": query},
+        )
+        enqueue_on_commit(build_tender_export, job.pk)
+    return job
+
+
+def _export_tenders(scope: Scope, query: str) -> QuerySet[TenderRisk]:
+    """Return the tenders of ``scope`` that the tender list shows for ``query``."""
+    from django.http import QueryDict
+
+    from cegah.procurement.forms import tender_filter
+    from cegah.procurement.queries import filter_tenders
+
+    _form, data = tender_filter(scope, QueryDict(query))
+    return filter_tenders(scope, data)
+
+
+def build_export(job_id: int) -> None:
+    """Build a queued export's XLSX under ``export_dir()``. Idempotent: the job is claimed with
+    a conditional update, so a duplicate task does nothing.
+
+    The requester's access is checked again: one who no longer analyses procurement in the
+    organisation gets no file.
+    """
+    from django.http import Http404
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    from cegah.procurement.access import access_scope
+
+    claimed = TenderExport.objects.filter(pk=job_id, status=TenderExport.Status.PENDING).update(
+        status=TenderExport.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return
+    job = TenderExport.objects.select_related("organisation", "created_by").get(pk=job_id)
+    target = export_dir() / f"{uuid.uuid4().hex}.xlsx"
+    part = target.with_suffix(".part")
+
+    def progress(rows: int) -> None:
+        TenderExport.objects.filter(pk=job_id).update(rows_done=rows)
+
+    with translation.override(job.language):
+        try:
+            scope = access_scope(job.created_by, job.organisation.slug)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with part.open("wb") as out:
+                rows = exports.save_xlsx(_export_tenders(scope, job.query), out, progress)
+            part.rename(target)
+        except Http404:
+            error = _("You no longer analyse procurement in this organisation.")
+        except Exception:
+            logger.exception("procurement export %s failed", job_id)
+            error = _(
+                "The file could not be prepared. Ask for it again; if it fails again, tell your"
+                " administrator."
+            )
+        else:
+            error = ""
+        finally:
+            part.unlink(missing_ok=True)
+    if error:
+        TenderExport.objects.filter(pk=job_id).update(
+            status=TenderExport.Status.FAILED, finished_at=timezone.now(), error=error
+        )
+        return
+    TenderExport.objects.filter(pk=job_id).update(
+        status=TenderExport.Status.DONE,
+        finished_at=timezone.now(),
+        rows_done=rows,
+        rows_total=rows,
+        path=str(target),
+        size=target.stat().st_size,
+    )
+
+
+def export_file(job: TenderExport) -> Path | None:
+    """Return the file of a ready export, or None if it is gone (expired, deleted by hand)."""
+    if job.status != TenderExport.Status.DONE or not job.path:
+        return None
+    path = Path(job.path)
+    # Only a file of the export folder is ever served, whatever the row says.
+    if path.parent.resolve() != export_dir().resolve() or not path.is_file():
+        return None
+    return path
+
+
+def expire_exports(now: dt.datetime | None = None) -> int:
+    """Delete the files of exports ready for longer than ``EXPORT_KEEP`` (status expired), and
+    mark failed the exports still unfinished after ``STALLED_AFTER`` (their worker stopped).
+    Returns how many exports changed."""
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    now = now or timezone.now()
+    changed = 0
+    for job in TenderExport.objects.filter(
+        status=TenderExport.Status.DONE, finished_at__lt=now - EXPORT_KEEP
+    ):
+        if TenderExport.objects.filter(pk=job.pk, status=TenderExport.Status.DONE).update(
+            status=TenderExport.Status.EXPIRED, path="", size=0
+        ):
+            changed += 1
+            try:
+                Path(job.path).unlink(missing_ok=True)
+            except OSError:
+                logger.warning("procurement export %s: could not delete %s", job.pk, job.path)
+    stalled = TenderExport.objects.filter(
+        status__in=[TenderExport.Status.PENDING, TenderExport.Status.RUNNING],
+        created_at__lt=now - STALLED_AFTER,
+    )
+    for job in stalled:
+        with translation.override(job.language):
+            error = _("The file could not be prepared: its worker stopped. Ask for it again.")
+        changed += TenderExport.objects.filter(pk=job.pk, status=job.status).update(
+            status=TenderExport.Status.FAILED, finished_at=now, error=error
+        )
+    return changed

@@ -1,4 +1,5 @@
-"""Background tasks: the web upload's import (and the rescoring that follows it)."""
+"""Background tasks: the web upload's import (and the rescoring that follows it), and large
+exports of the tender list."""
 
 from __future__ import annotations
 
@@ -30,3 +31,20 @@ def recover_stalled_imports() -> int:
     from cegah.procurement.services import fail_stalled_imports
 
     return fail_stalled_imports()
+
+
+@retrying_task(max_attempts=3)
+def build_tender_export(job_id: int) -> None:
+    """Build the XLSX of a tender list asked for by an analyst (see services.build_export)."""
+    from cegah.procurement.services import build_export
+
+    build_export(job_id)
+
+
+@periodic(every=timedelta(hours=1))
+@retrying_task(max_attempts=2)
+def expire_tender_exports() -> int:
+    """Delete prepared exports after a day; fail those whose worker stopped."""
+    from cegah.procurement.services import expire_exports
+
+    return expire_exports()

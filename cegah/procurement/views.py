@@ -14,9 +14,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,6 +41,7 @@ from cegah.procurement.access import (
     access_importer,
     access_scope,
     access_tender,
+    access_tender_export,
 )
 from cegah.procurement.forms import (
     BuyerMappingForm,
@@ -39,7 +49,9 @@ from cegah.procurement.forms import (
     RankingForm,
     TenderFilterForm,
     UploadForm,
+    tender_filter,
 )
+from cegah.procurement.models import TenderExport
 from cegah.procurement.scoring import Policy, explain
 
 MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
@@ -165,11 +177,7 @@ def buyer_map(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse:
 
 
 def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, dict[str, Any]]:
-    form = TenderFilterForm(
-        request.GET or None, years=queries.years(scope), methods=queries.method_choices(scope)
-    )
-    data = form.cleaned_data if form.is_valid() else {}
-    return form, data
+    return tender_filter(scope, request.GET)
 
 
 @login_required
@@ -211,14 +219,117 @@ def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase
         raise Http404
     _form, data = _tender_form(request, scope)
     tenders = queries.filter_tenders(scope, data)
-    if fmt == "xlsx":
-        response = HttpResponse(
-            exports.xlsx(tenders),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    if fmt == "csv":
+        return _csv_download(chain([exports.header()], exports.rows(tenders)), "tenders.csv")
+    count = tenders.count()
+    if count > services.EXPORT_DIRECT_ROWS:
+        # Too large to build while the request waits: offer to prepare it in the background.
+        return render(
+            request,
+            "procurement/export_prepare.html",
+            {
+                "org": scope.organisation,
+                "count": min(count, exports.MAX_ROWS),
+                "capped": count > exports.MAX_ROWS,
+                "max_rows": exports.MAX_ROWS,
+                "query": _export_query(request.GET),
+            },
         )
-        response["Content-Disposition"] = 'attachment; filename="tenders.xlsx"'
-        return response
-    return _csv_download(chain([exports.header()], exports.rows(tenders)), "tenders.csv")
+    response = HttpResponse(
+        exports.xlsx(tenders),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="tenders.xlsx"'
+    return response
+
+
+def _export_query(params: QueryDict) -> str:
+    """Return the tender list's filters in ``params`` as a query string: the filter fields only
+    (not the page), in a fixed order, so that the same filters give the same export."""
+    return urlencode(
+        [
+            (name, value)
+            for name in TenderFilterForm.base_fields
+            for value in params.getlist(name)[:1]
+            if value
+        ]
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tender_exports(request: HttpRequest, slug: str) -> HttpResponse:
+    """The analyst's prepared exports in this organisation; POST asks for a new one."""
+    scope = access_scope(request.user, slug)
+    if request.method == "POST":
+        query = _export_query(QueryDict(request.POST.get("query", "")[:2000]))
+        try:
+            job = services.request_export(scope, query, actor=staff_user(request))
+        except services.ExportRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect("procurement:export", scope.organisation.slug, job.pk)
+    jobs = TenderExport.objects.filter(
+        organisation=scope.organisation, created_by=staff_user(request)
+    )
+    return render(
+        request,
+        "procurement/exports.html",
+        {"org": scope.organisation, "jobs": jobs[:20], "keep_hours": _keep_hours()},
+    )
+
+
+def _keep_hours() -> int:
+    return int(services.EXPORT_KEEP.total_seconds() // 3600)
+
+
+@login_required
+@require_GET
+def tender_export_job(request: HttpRequest, slug: str, export_id: int) -> HttpResponse:
+    scope, job = access_tender_export(request.user, slug, export_id)
+    partial = request.htmx  # type: ignore[attr-defined]
+    template = "procurement/_export_progress.html" if partial else "procurement/export_job.html"
+    context = {"org": scope.organisation, "job": job, "keep_hours": _keep_hours()}
+    if job.query:
+        context["filters"] = _filters_shown(scope, job.query)
+    return render(request, template, context)
+
+
+def _filters_shown(scope: Scope, query: str) -> list[tuple[str, str]]:
+    """Return (label, value) of each filter of an export, as the list's form shows them."""
+    form, data = tender_filter(scope, QueryDict(query))
+    shown = []
+    for name, value in data.items():
+        if value in (None, ""):
+            continue
+        field = form.fields[name]
+        choices = dict(getattr(field, "choices", []) or [])
+        if name == "buyer":
+            buyer = scope.buyers().filter(pk=value).first()
+            shown.append((str(_("Satker")), str(buyer) if buyer else str(value)))
+        else:
+            shown.append(
+                (str(field.label), str(choices.get(value, choices.get(str(value), value))))
+            )
+    return shown
+
+
+@login_required
+@require_GET
+def tender_export_download(request: HttpRequest, slug: str, export_id: int) -> HttpResponseBase:
+    scope, job = access_tender_export(request.user, slug, export_id)
+    path = services.export_file(job)
+    if path is None:
+        raise Http404
+    name = (
+        f"tenders-{scope.organisation.slug}-{timezone.localtime(job.created_at):%Y%m%d-%H%M}.xlsx"
+    )
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 def _csv_download(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResponse:

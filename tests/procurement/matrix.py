@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cegah.procurement.models import Buyer, ImportJob, TenderRisk
+from cegah.procurement.models import Buyer, ImportJob, TenderExport, TenderRisk
 from tests.conftest import CANARY, Personas
 
 SELF_ROUTES = {"procurement:index"}
@@ -39,8 +39,16 @@ def _job(personas: Personas) -> ImportJob:
     return job
 
 
+def _export(personas: Personas) -> TenderExport:
+    job, _created = TenderExport.objects.get_or_create(
+        organisation=personas.org, created_by=personas.admin, query=f"q={CANARY}"
+    )
+    return job
+
+
 FILLERS = {
     "buyer_pk": lambda p: _buyer(p).pk,
     "tender_id": lambda p: _tender(p).pk,
     "job_id": lambda p: _job(p).pk,
+    "export_id": lambda p: _export(p).pk,
 }

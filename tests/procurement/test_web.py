@@ -13,7 +13,14 @@ from cegah.accounts.services import create_api_token
 from cegah.core.models import AuditEntry
 from cegah.orgs.models import Organisation
 from cegah.procurement import services
-from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, ScoringRun, TenderRisk
+from cegah.procurement.models import (
+    Buyer,
+    BuyerRisk,
+    ImportJob,
+    ScoringRun,
+    TenderExport,
+    TenderRisk,
+)
 from cegah.procurement.scoring import Policy, PolicyError, explain
 from tests.conftest import CANARY, Personas
 from tests.procurement.conftest import release, write_releases
@@ -190,6 +197,136 @@ def test_exports(world: World, personas: Personas, client_for) -> None:
 
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert len(rows) == 7
+
+
+def _prepare_export(client, slug: str, query: str, capture) -> TenderExport:  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        response = client.post(f"/pbj/{slug}/exports/", {"query": query})
+    job = TenderExport.objects.latest("pk")
+    assert response.status_code == 302 and response["Location"].endswith(f"/exports/{job.pk}/")
+    return job
+
+
+def test_large_xlsx_is_prepared_in_the_background(
+    world: World, personas: Personas, client_for, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(services, "EXPORT_DIRECT_ROWS", 3)
+    client = client_for(world.analyst)
+    slug = personas.org.slug
+    # Six tenders are more than three: the request builds no file, it offers to prepare one.
+    page = client.get(f"/pbj/{slug}/tenders/export.xlsx?min_score=1&page=2&junk=1")
+    assert page["Content-Type"].startswith("text/html")
+    body = page.content.decode()
+    assert 'name="query" value="min_score=1"' in body and "/exports/" in body
+    assert not TenderExport.objects.exists()
+
+    job = _prepare_export(client, slug, "min_score=1", django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.status == TenderExport.Status.DONE and job.created_by == world.analyst
+    shown = client.get(f"/pbj/{slug}/exports/{job.pk}/").content.decode()
+    assert f"/exports/{job.pk}/download/" in shown and "http-equiv" not in shown
+    download = client.get(f"/pbj/{slug}/exports/{job.pk}/download/")
+    assert download["Content-Disposition"].startswith('attachment; filename="tenders-')
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
+    expected = TenderRisk.objects.filter(organisation=personas.org, score__gte=1).count()
+    assert len(rows) == 1 + expected == 1 + job.rows_total
+    assert {r[0] for r in rows[1:]} <= {f"ocds-test-{100 + i}" for i in range(6)}
+    entry = AuditEntry.objects.get(action="procurement.export.requested")
+    assert entry.actor == world.analyst and entry.details["filters"] == "min_score=1"
+    assert f"/exports/{job.pk}/" in client.get(f"/pbj/{slug}/exports/").content.decode()
+
+
+def test_prepared_export_is_its_requesters_only(
+    world: World, personas: Personas, client_for, django_capture_on_commit_callbacks
+) -> None:
+    from cegah.accounts.models import Membership, Role, User
+
+    slug = personas.org.slug
+    job = _prepare_export(client_for(world.analyst), slug, "", django_capture_on_commit_callbacks)
+    colleague = User.objects.create_user(username="rekan", password="correct horse battery 9")
+    Membership.objects.create(user=colleague, organisation=personas.org, role=Role.ANALYST)
+    for user in (colleague, world.other_analyst, world.kpk_analyst):
+        client = client_for(user)
+        for path in (f"/exports/{job.pk}/", f"/exports/{job.pk}/download/"):
+            assert client.get(f"/pbj/{slug}{path}").status_code == 404
+        assert f"/exports/{job.pk}/" not in client.get(f"/pbj/{slug}/exports/").content.decode()
+
+
+def test_export_requests_are_reused_and_bounded(
+    world: World, personas: Personas, client_for, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "EXPORTS_AT_ONCE", 2)
+    client = client_for(world.analyst)
+    slug = personas.org.slug
+    # Without the on-commit callbacks run, the exports stay waiting.
+    first = client.post(f"/pbj/{slug}/exports/", {"query": "min_score=1"})
+    again = client.post(f"/pbj/{slug}/exports/", {"query": "min_score=1&page=3"})
+    assert first["Location"] == again["Location"] and TenderExport.objects.count() == 1
+    client.post(f"/pbj/{slug}/exports/", {"query": "min_score=2"})
+    refused = client.post(f"/pbj/{slug}/exports/", {"query": "min_score=3"}, follow=True)
+    assert TenderExport.objects.count() == 2
+    assert refused.redirect_chain == []  # the list page, with the reason
+    [message] = list(refused.context["messages"])
+    assert message.level_tag == "error" and "2" in str(message)
+
+
+def test_export_fails_clearly_when_access_is_lost(
+    world: World, personas: Personas, client_for
+) -> None:
+    from cegah.accounts.models import Membership
+
+    client = client_for(world.analyst)
+    client.post(f"/pbj/{personas.org.slug}/exports/", {"query": ""})
+    job = TenderExport.objects.get()
+    Membership.objects.filter(user=world.analyst).delete()
+    services.build_export(job.pk)
+    job.refresh_from_db()
+    assert job.status == TenderExport.Status.FAILED and not job.path
+    assert "no longer" in job.error or "tidak lagi" in job.error
+    assert not list(services.export_dir().glob("*"))
+
+
+def test_exports_expire_and_stalled_ones_fail(
+    world: World, personas: Personas, client_for, django_capture_on_commit_callbacks
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client = client_for(world.analyst)
+    slug = personas.org.slug
+    job = _prepare_export(client, slug, "", django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    path = Path(job.path)
+    assert path.is_file() and path.parent == services.export_dir()
+    later = timezone.now() + services.EXPORT_KEEP + dt.timedelta(minutes=1)
+    waiting = TenderExport.objects.create(
+        organisation=personas.org, created_by=world.analyst, query="q=x"
+    )
+    TenderExport.objects.filter(pk=waiting.pk).update(
+        created_at=later - services.STALLED_AFTER - dt.timedelta(minutes=1)
+    )
+    assert services.expire_exports(now=later) == 2
+    job.refresh_from_db()
+    waiting.refresh_from_db()
+    assert job.status == TenderExport.Status.EXPIRED and not path.exists()
+    assert waiting.status == TenderExport.Status.FAILED and waiting.error
+    assert client.get(f"/pbj/{slug}/exports/{job.pk}/download/").status_code == 404
+    assert services.expire_exports(now=later) == 0
+
+
+def test_export_links_follow_the_filters(world: World, personas: Personas, client_for) -> None:
+    # The links are swapped with the rows when a filter changes (htmx), so they carry it.
+    rows = client_for(world.analyst).get(
+        f"/pbj/{personas.org.slug}/tenders/?min_score=7", headers={"HX-Request": "true"}
+    )
+    assert "export.xlsx?min_score=7" in rows.content.decode()
 
 
 def test_trends_chart_is_inline_svg(world: World, personas: Personas, client_for) -> None:
