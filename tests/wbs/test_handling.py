@@ -180,6 +180,11 @@ def test_list_filters_and_exports(wbs, submit, handler_client) -> None:
     listing = handler_client.get(f"/wbs/{wbs.org.slug}/?category=suap")
     assert listing.status_code == 200
     assert listing.content.decode().count("WBS-") == 1
+    # Filtered with JavaScript, only the rows are swapped: the export links come with them.
+    rows = handler_client.get(
+        f"/wbs/{wbs.org.slug}/?category=suap", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert rows.count("WBS-") == 1 and "export.csv?category=suap" in rows
     csv_body = b"".join(
         handler_client.get(f"/wbs/{wbs.org.slug}/export.csv").streaming_content
     ).decode()  # type: ignore[attr-defined]
