@@ -787,11 +787,12 @@ def _discard_upload(job: ImportJob) -> None:
         logger.warning("procurement import %s: could not delete %s", job.pk, job.path)
 
 
-# What an SPSE ZIP may expand to. A folder of SPSE exports is joined in memory, at about four
-# times its size (Kab. Bandung 2025: 8.4 MB of files, 33 MiB of records): 512 MiB is some sixty
-# times one large kabupaten's year, and keeps a worker within a few GiB. Bigger ZIPs (many LPSE or
-# years at once) are refused with a message to split them; a zip bomb stops here too.
-SPSE_ZIP_LIMIT = 512 * 1024**2
+# What an SPSE ZIP may expand to. Its exports are joined through a scratch file on disk, not in
+# memory (a 442 MB folder imports in about 400 MiB), so the limit is about disk and time: the
+# extracted files and the scratch file take some twice this on disk, and 2 GiB (about 250
+# kabupaten-years; Kab. Bandung 2025 is 8.4 MB) imports in some ten minutes. Bigger ZIPs are
+# refused with a message to split them by LPSE and year; a zip bomb stops here too.
+SPSE_ZIP_LIMIT = 2 * 1024**3
 
 
 def _unzip(archive: Path, target: Path) -> None:

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import marshal
+import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,17 +120,68 @@ class Record:
     data: dict[str, Any]
 
 
+# The field each joined dataset is joined on (the announcements are read in file order instead).
+JOIN_KEYS = {
+    "tender_values": "kd_tender",
+    "tender_done": "kd_tender",
+    "participants": "kd_tender",
+    "schedule": "kd_tender",
+    "tender_contracts": "kd_tender",
+    "tender_sppbj": "kd_tender",
+    "nontender_done": "kd_nontender",
+    "nontender_contracts": "kd_nontender",
+}
+
+
 @dataclass
 class Folder:
-    """The records of a folder of exports, by dataset, and the issues found reading them."""
+    """The records of a folder of exports and the issues found reading them.
 
-    records: dict[str, list[Record]] = field(default_factory=dict)
+    Records are kept out of memory, in a SQLite file (``database``): a folder of many LPSE or
+    years would otherwise be held whole, at about five times its size (a 442 MB folder took
+    2.3 GiB). Each record is stored once, as ``marshal`` bytes of its parsed JSON, with its
+    join key; ``records`` reads a dataset back in file order, ``lookup`` one key's records.
+    """
+
+    database: sqlite3.Connection
+    files: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     lines: int = 0
 
+    def records(self, dataset: str) -> Iterator[Record]:
+        """Yield the records of ``dataset`` in file order."""
+        yield from self._read(
+            "SELECT file, line, data FROM record WHERE dataset = ? ORDER BY seq", (dataset,)
+        )
 
-def read_folder(folder: Path, progress: Progress | None) -> tuple[Folder, list[Path]]:
-    """Read every known export file of ``folder``; return the records and the files read.
+    def unkeyed(self, dataset: str) -> Iterator[Record]:
+        """Yield the records of a joined dataset without a usable join key, in file order."""
+        yield from self._read(
+            "SELECT file, line, data FROM record WHERE dataset = ? AND code IS NULL ORDER BY seq",
+            (dataset,),
+        )
+
+    def lookup(self, dataset: str, code: str) -> list[Record]:
+        """Return the records of ``dataset`` joined on ``code``, in file order."""
+        return list(
+            self._read(
+                "SELECT file, line, data FROM record WHERE dataset = ? AND code = ? ORDER BY seq",
+                (dataset, code),
+            )
+        )
+
+    def _read(self, sql: str, params: tuple[str, ...]) -> Iterator[Record]:
+        # A cursor of its own: lookups run while a dataset is being read.
+        for file, line, data in self.database.execute(sql, params):
+            # Bytes this import wrote itself, into a directory only its user can open.
+            yield Record(self.files[file], line, marshal.loads(data))  # noqa: S302
+
+
+def read_folder(
+    folder: Path, progress: Progress | None, database: Path
+) -> tuple[Folder, list[Path]]:
+    """Read every known export file of ``folder`` into a new SQLite file ``database``; return
+    the records and the files read.
 
     Where a file is there both plain and gzip-compressed (``gunzip -k`` keeps both), only the
     plain one is read, and the other is reported: reading both would count every record twice.
@@ -135,15 +189,26 @@ def read_folder(folder: Path, progress: Progress | None) -> tuple[Folder, list[P
     found = sorted(p for p in folder.iterdir() if p.is_file() and dataset_of(p))
     plain = {p.name for p in found if p.name == base_name(p)}
     files = [p for p in found if p.name == base_name(p) or base_name(p) not in plain]
-    out = Folder(records={key: [] for key in DATASETS.values()})
+    con = sqlite3.connect(database)
+    # A scratch file, deleted after the import: nothing to keep safe from a crash.
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
+    con.execute(
+        "CREATE TABLE record (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, code TEXT,"
+        " file INTEGER NOT NULL, line INTEGER NOT NULL, data BLOB NOT NULL)"
+    )
+    out = Folder(database=con, files=[str(p) for p in files])
     for path in found:
         if path not in files:
             out.issues.append(Issue(str(path), 0, "", MSG_BOTH.format(plain=base_name(path))))
     total = sum(p.stat().st_size for p in files)
     before = 0  # bytes of the files already read
-    for path in files:
+    batch: list[tuple[str, str | None, int, int, bytes]] = []
+    insert = "INSERT INTO record (dataset, code, file, line, data) VALUES (?, ?, ?, ?, ?)"
+    for index, path in enumerate(files):
         key = dataset_of(path)
         assert key is not None
+        join = JOIN_KEYS.get(key)
         for number, done, error, data in iter_json_lines(path):
             out.lines += 1
             if error:
@@ -152,10 +217,18 @@ def read_folder(folder: Path, progress: Progress | None) -> tuple[Folder, list[P
             if not isinstance(data, dict):
                 out.issues.append(Issue(str(path), number, "", MSG_OBJECT))
                 continue
-            out.records[key].append(Record(str(path), number, data))
+            # A key that is missing or not text is reported when its dataset is joined.
+            code = Checker(WIB).text(data, join, join) if join else None
+            batch.append((key, code, index, number, marshal.dumps(data)))
+            if len(batch) >= 5000:
+                con.executemany(insert, batch)
+                batch.clear()
             if progress and out.lines % 2000 == 0:
                 progress(before + done, total)
         before += path.stat().st_size
+    con.executemany(insert, batch)
+    con.execute("CREATE INDEX record_join ON record (dataset, code, seq)")
+    con.commit()
     if progress:
         progress(total, total)
     return out, files
@@ -186,13 +259,23 @@ class Mapper:
         return value
 
 
-def _index(mapper: Mapper, records: list[Record], key: str) -> dict[str, list[Record]]:
-    out: dict[str, list[Record]] = {}
-    for record in records:
-        code = mapper.key(record, key)
-        if code is not None:
-            out.setdefault(code, []).append(record)
-    return out
+class Joined:
+    """The records of one joined dataset, by join key (see ``Folder.lookup``)."""
+
+    def __init__(self, folder: Folder, dataset: str) -> None:
+        self.folder = folder
+        self.dataset = dataset
+
+    def get(self, code: str) -> list[Record]:
+        """Return the records joined on ``code`` (none: an empty list)."""
+        return self.folder.lookup(self.dataset, code)
+
+
+def _index(mapper: Mapper, folder: Folder, dataset: str) -> Joined:
+    """Return ``dataset``'s records by join key, reporting those without a usable key."""
+    for record in folder.unkeyed(dataset):
+        mapper.key(record, JOIN_KEYS[dataset])
+    return Joined(folder, dataset)
 
 
 def _org(rows: Rows, org_id: str | None, name: str | None, role: str) -> None:
@@ -234,14 +317,13 @@ def _process_row(
 
 def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
     """Yield (line, rows) per tender announcement, joined with results, participants, etc."""
-    recs = folder.records
-    values = _index(mapper, recs["tender_values"], "kd_tender")
-    done = _index(mapper, recs["tender_done"], "kd_tender")
-    participants = _index(mapper, recs["participants"], "kd_tender")
-    schedule = _index(mapper, recs["schedule"], "kd_tender")
-    contracts = _index(mapper, recs["tender_contracts"], "kd_tender")
-    sppbj = _index(mapper, recs["tender_sppbj"], "kd_tender")
-    for record in recs["tender"]:
+    values = _index(mapper, folder, "tender_values")
+    done = _index(mapper, folder, "tender_done")
+    participants = _index(mapper, folder, "participants")
+    schedule = _index(mapper, folder, "schedule")
+    contracts = _index(mapper, folder, "tender_contracts")
+    sppbj = _index(mapper, folder, "tender_sppbj")
+    for record in folder.records("tender"):
         code = mapper.key(record, "kd_tender")
         if code is None:
             yield record.line, None
@@ -257,7 +339,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
         clean = mapper.flush(record, check, ocid)
 
         stages: dict[str, tuple[str | None, str | None]] = {}
-        for stage in schedule.get(code, []):
+        for stage in schedule.get(code):
             c = mapper.check(stage)
             name = c.text(stage.data, "nama_tahapan", "nama_tahapan")
             span = (
@@ -279,7 +361,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
 
         bidders: set[str] = set()
         winner_id = None
-        for i, row in enumerate(participants.get(code, [])):
+        for i, row in enumerate(participants.get(code)):
             c = mapper.check(row)
             supplier = c.text(row.data, "kd_penyedia", "kd_penyedia")
             offer = c.number(row.data, "nilai_penawaran", "nilai_penawaran")
@@ -311,7 +393,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
         process["n_bidders"] = len(bidders) if rows["bid"] else None
         process["number_of_tenderers"] = process["n_bidders"]
 
-        for result in values.get(code, [])[:1]:
+        for result in values.get(code)[:1]:
             c = mapper.check(result)
             supplier = c.text(result.data, "kd_penyedia", "kd_penyedia")
             supplier_id = f"ID-SIKAP-{supplier}" if supplier else winner_id
@@ -342,7 +424,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
             )
             clean &= mapper.flush(result, c, ocid)
         if not values.get(code):
-            for result in done.get(code, [])[:1]:
+            for result in done.get(code)[:1]:
                 c = mapper.check(result)
                 award_date = c.date(result.data, "tgl_penetapan_pemenang", "tgl_penetapan_pemenang")
                 clean &= mapper.flush(result, c, ocid)
@@ -358,7 +440,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
                             "supplier_ids": [winner_id],
                         }
                     )
-        for i, contract in enumerate(contracts.get(code, [])):
+        for i, contract in enumerate(contracts.get(code)):
             c = mapper.check(contract)
             rows["contract"].append(
                 {
@@ -373,7 +455,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
             )
             clean &= mapper.flush(contract, c, ocid)
         if not contracts.get(code):
-            for letter in sppbj.get(code, [])[:1]:
+            for letter in sppbj.get(code)[:1]:
                 # An award letter (SPPBJ) without a contract yet: the agreed price, unsigned.
                 c = mapper.check(letter)
                 rows["contract"].append(
@@ -394,10 +476,9 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
 
 def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
     """Yield (line, rows) per non-tender announcement (Pengadaan / Penunjukan Langsung)."""
-    recs = folder.records
-    done = _index(mapper, recs["nontender_done"], "kd_nontender")
-    contracts = _index(mapper, recs["nontender_contracts"], "kd_nontender")
-    for record in recs["nontender"]:
+    done = _index(mapper, folder, "nontender_done")
+    contracts = _index(mapper, folder, "nontender_contracts")
+    for record in folder.records("nontender"):
         code = mapper.key(record, "kd_nontender")
         if code is None:
             yield record.line, None
@@ -412,7 +493,7 @@ def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows |
         announced = check.date(data, "tgl_pengumuman_nontender", "tgl_pengumuman_nontender")
         process.update(announced_at=announced, tender_start=announced)
         clean = mapper.flush(record, check, ocid)
-        for result in done.get(code, [])[:1]:
+        for result in done.get(code)[:1]:
             c = mapper.check(result)
             end = c.date(result.data, "tgl_selesai_nontender", "tgl_selesai_nontender")
             supplier = c.text(result.data, "kd_penyedia", "kd_penyedia")
@@ -461,7 +542,7 @@ def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows |
             clean &= mapper.flush(result, c, ocid)
         process["n_bidders"] = len(rows["bid"]) or None
         process["number_of_tenderers"] = process["n_bidders"]
-        for i, contract in enumerate(contracts.get(code, [])):
+        for i, contract in enumerate(contracts.get(code)):
             c = mapper.check(contract)
             rows["contract"].append(
                 {
@@ -481,7 +562,7 @@ def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows |
 
 def map_epurchasing(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
     """Yield (line, rows) per e-Katalog (v6) order."""
-    for record in folder.records["epurchasing"]:
+    for record in folder.records("epurchasing"):
         code = mapper.key(record, "kd_paket")
         if code is None:
             yield record.line, None
@@ -573,7 +654,17 @@ def import_spse(
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(folder)
-    data, files = read_folder(folder, progress)
+    with tempfile.TemporaryDirectory(prefix="cegah-spse-") as scratch:
+        data, files = read_folder(folder, progress, Path(scratch) / "folder.sqlite")
+        try:
+            return _import_records(store, folder, data, files, strict)
+        finally:
+            data.database.close()
+
+
+def _import_records(
+    store: Store, folder: Path, data: Folder, files: list[Path], strict: bool
+) -> ImportReport:
     if not files:
         report = ImportReport(path=str(folder), sha256="", source="spse", status="nothing")
         report.add_issues([Issue(str(folder), 0, "", MSG_NO_EXPORTS)])
