@@ -964,9 +964,9 @@ def export_file(job: TenderExport) -> Path | None:
 
 
 def expire_exports(now: dt.datetime | None = None) -> int:
-    """Delete the files of exports ready for longer than ``EXPORT_KEEP`` (status expired), and
-    mark failed the exports still unfinished after ``STALLED_AFTER`` (their worker stopped).
-    Returns how many exports changed."""
+    """Delete the files of exports ready for longer than ``EXPORT_KEEP`` (status expired), mark
+    failed the exports still unfinished after ``STALLED_AFTER`` (their worker stopped), and
+    delete the export folder's files that no export serves. Returns how many exports changed."""
     from django.utils import translation
     from django.utils.translation import gettext as _
 
@@ -993,4 +993,14 @@ def expire_exports(now: dt.datetime | None = None) -> int:
         changed += TenderExport.objects.filter(pk=job.pk, status=job.status).update(
             status=TenderExport.Status.FAILED, finished_at=now, error=error
         )
+    # Files no job serves any more: a ``.part`` left by a worker stopped mid-way, or a file whose
+    # row was deleted. Every served file is younger than EXPORT_KEEP (then expired, above).
+    cutoff = (now - EXPORT_KEEP - dt.timedelta(hours=1)).timestamp()
+    folder = export_dir()
+    for path in folder.iterdir() if folder.is_dir() else ():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            logger.warning("procurement exports: could not delete %s", path)
     return changed

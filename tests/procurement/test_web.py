@@ -296,6 +296,7 @@ def test_exports_expire_and_stalled_ones_fail(
     world: World, personas: Personas, client_for, django_capture_on_commit_callbacks
 ) -> None:
     import datetime as dt
+    import os
 
     from django.utils import timezone
 
@@ -318,7 +319,15 @@ def test_exports_expire_and_stalled_ones_fail(
     assert job.status == TenderExport.Status.EXPIRED and not path.exists()
     assert waiting.status == TenderExport.Status.FAILED and waiting.error
     assert client.get(f"/pbj/{slug}/exports/{job.pk}/download/").status_code == 404
+    # A file left half-written by a stopped worker goes too, once it is old enough.
+    left = services.export_dir() / "0123.part"
+    left.write_bytes(b"PK")
+    young = services.export_dir() / "4567.part"
+    young.write_bytes(b"PK")
+    old = (later - services.EXPORT_KEEP - dt.timedelta(hours=2)).timestamp()
+    os.utime(left, (old, old))
     assert services.expire_exports(now=later) == 0
+    assert not left.exists() and young.exists()
 
 
 def test_export_links_follow_the_filters(world: World, personas: Personas, client_for) -> None:
