@@ -18,6 +18,7 @@ import uuid
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -405,6 +406,45 @@ def _upsert_buyers(names: dict[str, str]) -> dict[str, Buyer]:
 # --- Buyer mapping ------------------------------------------------------------------------------
 
 
+# How long a mapping waits for a rescoring that holds the buyers (see ``score_store``) before it
+# is refused: a rescoring takes half a minute at 200,000 tenders and minutes at national scale,
+# longer than a request should hang (a reverse proxy gives up after a minute).
+MAPPING_LOCK_WAIT = dt.timedelta(seconds=5)
+
+
+class MappingBusy(Exception):
+    """A rescoring holds the buyers; the mapping changed nothing."""
+
+
+@contextmanager
+def _buyers_locked(pks: list[int]) -> Iterator[None]:
+    """Run the block in a transaction holding ``pks``' buyer rows, waiting at most
+    ``MAPPING_LOCK_WAIT`` for them (PostgreSQL; SQLite writes one transaction at a time).
+
+    Raises MappingBusy, with everything rolled back, if a rescoring holds them longer.
+    """
+    from django.db import OperationalError, connection
+
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                wait = int(MAPPING_LOCK_WAIT.total_seconds() * 1000)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {wait}")
+            list(
+                Buyer.objects.select_for_update()
+                .filter(pk__in=pks)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            yield
+    except OperationalError as exc:
+        # 55P03: lock_not_available, what lock_timeout raises.
+        if getattr(exc.__cause__, "sqlstate", None) == "55P03":
+            raise MappingBusy from exc
+        raise
+
+
 def map_buyer(
     buyer: Buyer,
     organisation: Organisation | None,
@@ -412,8 +452,11 @@ def map_buyer(
     actor: User | None,
     acting_organisation: Organisation | None = None,
 ) -> Buyer:
-    """Map a buyer to an organisation (None: unmap); its tenders and yearly risks follow."""
-    with transaction.atomic():
+    """Map a buyer to an organisation (None: unmap); its tenders and yearly risks follow.
+
+    Raises MappingBusy if a rescoring holds the buyers for longer than ``MAPPING_LOCK_WAIT``.
+    """
+    with _buyers_locked([buyer.pk]):
         previous = buyer.organisation
         buyer.organisation = organisation
         buyer.region = organisation.region if organisation else None
@@ -474,7 +517,8 @@ def map_buyers_from_csv(
 
     All or nothing: any problem (unknown buyer or organisation, a buyer twice, bad encoding)
     changes nothing and is reported with its line and column. Otherwise one transaction maps
-    every buyer, its tenders and its yearly risks, with one audit entry for the file.
+    every buyer, its tenders and its yearly risks, with one audit entry for the file. Raises
+    MappingBusy if a rescoring holds the buyers for longer than ``MAPPING_LOCK_WAIT``.
     """
     import csv
     import hashlib
@@ -560,7 +604,7 @@ def map_buyers_from_csv(
             result.unmapped += 1
         else:
             result.mapped += 1
-    with transaction.atomic():
+    with _buyers_locked([b.pk for b, _t in changes]):
         Buyer.objects.bulk_update([b for b, _t in changes], ["organisation", "region"], BATCH)
         for target_pk, group in by_target.items():
             for start in range(0, len(group), BATCH):

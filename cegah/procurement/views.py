@@ -169,11 +169,22 @@ def buyer_map(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse:
             if target is None:
                 messages.error(request, _("No organisation has that short name."))
                 return redirect("procurement:buyer", scope.organisation.slug, buyer.pk)
-        services.map_buyer(
-            buyer, target, actor=staff_user(request), acting_organisation=scope.organisation
-        )
-        messages.success(request, _("The buyer's mapping was saved."))
+        try:
+            services.map_buyer(
+                buyer, target, actor=staff_user(request), acting_organisation=scope.organisation
+            )
+        except services.MappingBusy:
+            messages.error(request, _busy_message())
+        else:
+            messages.success(request, _("The buyer's mapping was saved."))
     return redirect("procurement:buyer", scope.organisation.slug, buyer.pk)
+
+
+def _busy_message() -> str:
+    return _(
+        "The procurement data is being rescored, which holds the buyers until it ends (a few"
+        " minutes for national data). Nothing was changed: try again once it has finished."
+    )
 
 
 def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, dict[str, Any]]:
@@ -465,12 +476,16 @@ def buyers_mapping(request: HttpRequest, slug: str) -> HttpResponse:
         return _imports_page(request, scope, UploadForm(), form)
     upload = form.cleaned_data["mapping"]
     data = upload.read(services.MAPPING_MAX_BYTES + 1)
-    result = services.map_buyers_from_csv(
-        data,
-        file_name=upload.name or "",
-        actor=staff_user(request),
-        acting_organisation=scope.organisation,
-    )
+    try:
+        result = services.map_buyers_from_csv(
+            data,
+            file_name=upload.name or "",
+            actor=staff_user(request),
+            acting_organisation=scope.organisation,
+        )
+    except services.MappingBusy:
+        messages.error(request, _busy_message())
+        return _imports_page(request, scope, UploadForm(), form)
     if result.errors:
         messages.error(request, _("Nothing was changed: the file has problems, listed below."))
         return _imports_page(request, scope, UploadForm(), form, result.errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 from pathlib import Path
@@ -753,3 +754,80 @@ def test_a_buyer_mapped_during_a_rescoring_keeps_its_mapping(
     assert set(BuyerRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)) == {
         personas.org.pk
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mapping_waits_briefly_for_a_rescoring_then_is_refused(
+    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing to wait for")
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    deleted = threading.Event()
+    outcome: list[BaseException | None] = []
+    real_rows = services._tender_rows
+
+    def slow_rows(con: object) -> object:
+        deleted.set()
+        time.sleep(1.5)  # longer than the mapping may wait
+        yield from real_rows(con)
+
+    def map_it() -> None:
+        try:
+            assert deleted.wait(30)
+            services.map_buyer(Buyer.objects.get(pk=loose.pk), personas.org, actor=None)
+            outcome.append(None)
+        except BaseException as exc:  # reported by the test's thread
+            outcome.append(exc)
+        finally:
+            from django.db import connection as thread_connection
+
+            thread_connection.close()
+
+    monkeypatch.setattr(services, "_tender_rows", slow_rows)
+    monkeypatch.setattr(services, "MAPPING_LOCK_WAIT", dt.timedelta(seconds=0.3))
+    mapper = threading.Thread(target=map_it)
+    mapper.start()
+    services.score_store()
+    mapper.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], services.MappingBusy)
+    loose.refresh_from_db()
+    assert loose.organisation is None
+    assert not TenderRisk.objects.filter(buyer=loose, organisation__isnull=False).exists()
+    assert not AuditEntry.objects.filter(
+        action="procurement.buyer.mapped", details__buyer=LOOSE
+    ).exists()
+    services.map_buyer(loose, personas.org, actor=None)  # once the rescoring is done
+    assert set(
+        TenderRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)
+    ) == {personas.org.pk}
+
+
+def test_a_refused_mapping_says_why(
+    world: World, personas: Personas, client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(*args: object, **kwargs: object) -> None:
+        raise services.MappingBusy
+
+    monkeypatch.setattr(services, "map_buyer", busy)
+    monkeypatch.setattr(services, "map_buyers_from_csv", busy)
+    client = client_for(world.kpk_analyst)
+    buyer = Buyer.objects.get(buyer_id=LOOSE)
+    page = client.post(
+        f"/pbj/kpk-uji/satker/{buyer.pk}/map/", {"organisation": personas.org.slug}, follow=True
+    )
+    [message] = list(page.context["messages"])
+    assert message.level_tag == "error"
+    assert "rescor" in str(message) or "dinilai ulang" in str(message)
+    text = f"buyer_id,organisation\n{LOOSE},{personas.org.slug}"
+    page = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": _mapping(text)})
+    assert page.status_code == 200
+    [message] = list(page.context["messages"])
+    assert message.level_tag == "error"
+    assert "rescor" in str(message) or "dinilai ulang" in str(message)
+    assert Buyer.objects.get(buyer_id=LOOSE).organisation is None
