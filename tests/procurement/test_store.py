@@ -14,7 +14,7 @@ import pytest
 from cegah.procurement.engine import compute, compute_store, load_settings
 from cegah.procurement.engine import store as store_module
 from cegah.procurement.engine.cli import main
-from cegah.procurement.engine.spse import import_spse
+from cegah.procurement.engine.spse import Folder, import_spse
 from cegah.procurement.engine.store import MSG_GZIP, MSG_JSON, Store
 
 from .conftest import DATA, needs_data
@@ -354,14 +354,29 @@ def test_gzipped_spse_exports_import_like_plain_ones(tmp_path: Path) -> None:
 
 
 @needs_data(BANDUNG)
-def test_bandung_raw_and_ocds_give_the_same_model_and_flags(tmp_path: Path) -> None:
+def test_bandung_raw_and_ocds_give_the_same_model_and_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Store(tmp_path / "ocds.duckdb") as store:
         report = store.import_ocds(BANDUNG / "ocds_compiled_releases.jsonl")
         assert (report.imported, report.issues) == (3084, [])
+    seen: list[tuple[int, int]] = []
+    joining: list[int] = []  # how many progress reports there were at the first join lookup
+    lookup = Folder.lookup
+
+    def first_lookup(self: Folder, dataset: str, code: str) -> list:
+        joining.append(len(seen))
+        return lookup(self, dataset, code)
+
+    monkeypatch.setattr(Folder, "lookup", first_lookup)
     with Store(tmp_path / "raw.duckdb") as store:
-        report = import_spse(store, BANDUNG / "raw")
+        report = import_spse(store, BANDUNG / "raw", progress=lambda *p: seen.append(p))
         assert (report.imported, report.issues) == (3084, [])
         assert import_spse(store, BANDUNG / "raw").status == "unchanged"
+    # Progress goes on while the announcements are joined, not only while the files are read.
+    shares = [done / total for done, total in seen]
+    assert shares == sorted(shares) and shares[-1] == 1
+    assert shares[joining[0] - 1] < 0.5 and len(set(shares[joining[0] :])) >= 3
 
     summary = """SELECT method_details, count(*), sum(n_registrants), sum(n_bidders),
         round(sum(pagu)), round(sum(hps)) FROM process GROUP BY ALL ORDER BY ALL"""

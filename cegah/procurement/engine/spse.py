@@ -120,6 +120,8 @@ class Record:
     data: dict[str, Any]
 
 
+# The announcements, read in file order; each is one process.
+MAIN_DATASETS = ("tender", "nontender", "epurchasing")
 # The field each joined dataset is joined on (the announcements are read in file order instead).
 JOIN_KEYS = {
     "tender_values": "kd_tender",
@@ -160,6 +162,15 @@ class Folder:
             "SELECT file, line, data FROM record WHERE dataset = ? AND code IS NULL ORDER BY seq",
             (dataset,),
         )
+
+    def count(self, datasets: tuple[str, ...]) -> int:
+        """Return how many records ``datasets`` hold."""
+        marks = ", ".join("?" * len(datasets))
+        row = self.database.execute(
+            f"SELECT count(*) FROM record WHERE dataset IN ({marks})",
+            datasets,
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def lookup(self, dataset: str, code: str) -> list[Record]:
         """Return the records of ``dataset`` joined on ``code``, in file order."""
@@ -654,16 +665,33 @@ def import_spse(
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(folder)
+    # Progress in two parts: reading the files (by bytes), then joining and storing the
+    # announcements (by count), which takes about twice as long.
+    size = [0]
+
+    def reading(done: int, total: int) -> None:
+        size[0] = total
+        if progress:
+            progress(done, 3 * total)
+
     with tempfile.TemporaryDirectory(prefix="cegah-spse-") as scratch:
-        data, files = read_folder(folder, progress, Path(scratch) / "folder.sqlite")
+        data, files = read_folder(folder, reading, Path(scratch) / "folder.sqlite")
         try:
-            return _import_records(store, folder, data, files, strict)
+            return _import_records(
+                store, folder, data, files, strict, progress, size[0] if progress else 0
+            )
         finally:
             data.database.close()
 
 
 def _import_records(
-    store: Store, folder: Path, data: Folder, files: list[Path], strict: bool
+    store: Store,
+    folder: Path,
+    data: Folder,
+    files: list[Path],
+    strict: bool,
+    progress: Progress | None,
+    size: int,
 ) -> ImportReport:
     if not files:
         report = ImportReport(path=str(folder), sha256="", source="spse", status="nothing")
@@ -671,15 +699,24 @@ def _import_records(
         return report
     sha256 = folder_sha256(files)
     mapper = Mapper(list(data.issues))
+    announcements = data.count(MAIN_DATASETS)
 
     def records() -> Iterator[tuple[int, int, Rows | None, list[Issue]]]:
+        mapped_so_far = 0
         for mapped in (map_tenders, map_nontenders, map_epurchasing):
             for line, rows in mapped(mapper, data):
                 issues, mapper.issues = mapper.issues, []
                 yield line, 0, rows, issues
+                mapped_so_far += 1
+                if progress and mapped_so_far % 1000 == 0:
+                    share = 2 * size * mapped_so_far // max(announcements, 1)
+                    progress(size + share, 3 * size)
         if mapper.issues:
             yield 0, 0, None, mapper.issues
 
-    return store._import(
+    report = store._import(
         folder, "spse", records(), strict=strict, progress=None, batch_size=5000, sha256=sha256
     )
+    if progress:
+        progress(3 * size, 3 * size)
+    return report
