@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cegah.core import audit
+from cegah.core.apart import apart
 from cegah.core.bulk import insert_rows
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
@@ -960,7 +961,8 @@ def build_export(job_id: int) -> None:
     part = target.with_suffix(".part")
 
     def progress(rows: int) -> None:
-        TenderExport.objects.filter(pk=job_id).update(rows_done=rows)
+        # Not on this thread's connection, which holds the tenders' read until the last row.
+        apart(lambda: TenderExport.objects.filter(pk=job_id).update(rows_done=rows))
 
     with translation.override(job.language):
         try:

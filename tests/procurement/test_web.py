@@ -243,6 +243,29 @@ def test_large_xlsx_is_prepared_in_the_background(
     assert f"/exports/{job.pk}/" in client.get(f"/pbj/{slug}/exports/").content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_export_progress_is_written_beside_the_read(
+    world: World, personas: Personas, client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cegah.core.apart import apart
+    from cegah.procurement import exports
+
+    written: list[int] = []
+
+    def spy(work):  # type: ignore[no-untyped-def]
+        written.append(apart(work))  # rows updated, on a connection of its own
+        return written[-1]
+
+    monkeypatch.setattr(services, "EXPORT_DIRECT_ROWS", 3)
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(services, "apart", spy)
+    client = client_for(world.analyst)
+    client.post(f"/pbj/{personas.org.slug}/exports/", {"query": ""})
+    job = TenderExport.objects.get()
+    assert job.status == TenderExport.Status.DONE and job.rows_total == 6
+    assert written == [1, 1, 1]  # after rows 2, 4 and 6
+
+
 def test_prepared_export_is_its_requesters_only(
     world: World, personas: Personas, client_for, django_capture_on_commit_callbacks
 ) -> None:
