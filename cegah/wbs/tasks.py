@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -13,6 +15,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cegah.core.tasks_glue import periodic, retrying_task
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from cegah.wbs.models import Report
 
 logger = logging.getLogger("cegah.wbs")
 
@@ -142,7 +149,7 @@ def send_deadline_notices() -> dict[str, int]:
     for deadline in DEADLINES:
         done = DONE_FIELD[deadline]
         pending = open_reports.filter(**{f"{deadline}__isnull": False, f"{done}__isnull": True})
-        for report in pending.iterator():
+        for report in _in_batches(pending):
             due = getattr(report, deadline)
             policy = policies.get(report.organisation_id)
             window = policy.remind_days_before if policy else 3
@@ -193,6 +200,18 @@ def send_deadline_notices() -> dict[str, int]:
                     )
             counts[kind] += 1
     return counts
+
+
+def _in_batches(reports: QuerySet[Report], size: int = 500) -> Iterator[Report]:
+    """Yield ``reports`` by batches of ``size``, each read whole before it is yielded.
+
+    Not ``QuerySet.iterator()``: its read stays open while rows remain, and on SQLite a write on
+    the same connection (the notice claimed for each report) then fails with "database is
+    locked" once another process has written meanwhile.
+    """
+    pks = list(reports.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), size):
+        yield from list(reports.filter(pk__in=pks[start : start + size]).order_by("pk"))
 
 
 @periodic(every=timedelta(hours=24))

@@ -50,6 +50,14 @@ def test_reminders_and_escalations_are_sent_once(wbs, submit) -> None:
     assert DeadlineNotice.objects.count() == 2
 
 
+def test_reports_are_read_in_whole_batches(wbs, submit) -> None:
+    from cegah.wbs.tasks import _in_batches
+
+    reports = [submit().report for _ in range(5)]
+    batches = _in_batches(Report.objects.all(), size=2)
+    assert [r.pk for r in batches] == sorted(r.pk for r in reports)
+
+
 def test_retention_shreds_closed_reports_with_their_keys(
     wbs, submit, django_capture_on_commit_callbacks
 ) -> None:
