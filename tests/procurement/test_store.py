@@ -414,6 +414,33 @@ def test_raw_bad_record_names_file_line_and_field(tmp_path: Path) -> None:
         assert store.count("process") == 0
 
 
+def test_spse_issues_pass_through_in_order_a_batch_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file of junk has one issue per line: they reach the report in batches, none held whole.
+    from cegah.procurement.engine import spse
+
+    monkeypatch.setattr(spse, "BATCH", 2)
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    junk = ["oops", "[1]", "{nope", "", "7", "x"]
+    keyless = ['{"kd_peserta": 1}', '{"kd_tender": null}', '{"kd_tender": [1]}']
+    (folder / "42_1070_SPSE-PesertaTender.jsonl").write_text("\n".join(junk + keyless) + "\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        report = import_spse(store, folder)
+    assert [(i.line, i.field) for i in report.issues] == [
+        (1, ""),
+        (2, ""),
+        (3, ""),
+        (5, ""),
+        (6, ""),
+        (7, "kd_tender"),
+        (8, "kd_tender"),
+        (9, "kd_tender"),
+    ]
+    assert report.issue_count == report.refused_records == 8 and report.imported == 0
+
+
 def test_cli_import_and_indicators_from_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], run_indicators: Callable[..., Any]
 ) -> None:

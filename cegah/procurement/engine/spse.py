@@ -122,6 +122,19 @@ class Record:
 
 # The announcements, read in file order; each is one process.
 MAIN_DATASETS = ("tender", "nontender", "epurchasing")
+# The datasets joined to tender and to non-tender announcements, in the order their records
+# without a usable key are reported.
+TENDER_JOINS = (
+    "tender_values",
+    "tender_done",
+    "participants",
+    "schedule",
+    "tender_contracts",
+    "tender_sppbj",
+)
+NONTENDER_JOINS = ("nontender_done", "nontender_contracts")
+# Records written to, and issues read from, the scratch file at a time.
+BATCH = 5000
 # The field each joined dataset is joined on (the announcements are read in file order instead).
 JOIN_KEYS = {
     "tender_values": "kd_tender",
@@ -147,8 +160,30 @@ class Folder:
 
     database: sqlite3.Connection
     files: list[str] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
     lines: int = 0
+    # Issues found reading the files, on their way to the ``issue`` table (a file of junk lines
+    # has one per line: they are not all held in memory either).
+    _issues: list[Issue] = field(default_factory=list)
+
+    def report(self, issue: Issue) -> None:
+        """Keep an issue found while reading the files."""
+        self._issues.append(issue)
+        if len(self._issues) >= BATCH:
+            self._flush_issues()
+
+    def _flush_issues(self) -> None:
+        self.database.executemany(
+            "INSERT INTO issue (path, line, field, message) VALUES (?, ?, ?, ?)",
+            [(i.path, i.line, i.field, i.message) for i in self._issues],
+        )
+        self._issues.clear()
+
+    def issue_batches(self) -> Iterator[list[Issue]]:
+        """Yield the issues found while reading the files, in order, a batch at a time."""
+        self._flush_issues()
+        cursor = self.database.execute("SELECT path, line, field, message FROM issue ORDER BY seq")
+        while rows := cursor.fetchmany(BATCH):
+            yield [Issue(*row) for row in rows]
 
     def records(self, dataset: str) -> Iterator[Record]:
         """Yield the records of ``dataset`` in file order."""
@@ -208,10 +243,14 @@ def read_folder(
         "CREATE TABLE record (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, code TEXT,"
         " file INTEGER NOT NULL, line INTEGER NOT NULL, data BLOB NOT NULL)"
     )
+    con.execute(
+        "CREATE TABLE issue (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, line INTEGER NOT NULL,"
+        " field TEXT NOT NULL, message TEXT NOT NULL)"
+    )
     out = Folder(database=con, files=[str(p) for p in files])
     for path in found:
         if path not in files:
-            out.issues.append(Issue(str(path), 0, "", MSG_BOTH.format(plain=base_name(path))))
+            out.report(Issue(str(path), 0, "", MSG_BOTH.format(plain=base_name(path))))
     total = sum(p.stat().st_size for p in files)
     before = 0  # bytes of the files already read
     batch: list[tuple[str, str | None, int, int, bytes]] = []
@@ -223,15 +262,15 @@ def read_folder(
         for number, done, error, data in iter_json_lines(path):
             out.lines += 1
             if error:
-                out.issues.append(Issue(str(path), number, "", error))
+                out.report(Issue(str(path), number, "", error))
                 continue
             if not isinstance(data, dict):
-                out.issues.append(Issue(str(path), number, "", MSG_OBJECT))
+                out.report(Issue(str(path), number, "", MSG_OBJECT))
                 continue
             # A key that is missing or not text is reported when its dataset is joined.
             code = Checker(WIB).text(data, join, join) if join else None
             batch.append((key, code, index, number, marshal.dumps(data)))
-            if len(batch) >= 5000:
+            if len(batch) >= BATCH:
                 con.executemany(insert, batch)
                 batch.clear()
             if progress and out.lines % 2000 == 0:
@@ -282,13 +321,6 @@ class Joined:
         return self.folder.lookup(self.dataset, code)
 
 
-def _index(mapper: Mapper, folder: Folder, dataset: str) -> Joined:
-    """Return ``dataset``'s records by join key, reporting those without a usable key."""
-    for record in folder.unkeyed(dataset):
-        mapper.key(record, JOIN_KEYS[dataset])
-    return Joined(folder, dataset)
-
-
 def _org(rows: Rows, org_id: str | None, name: str | None, role: str) -> None:
     if org_id:
         rows["organisation"].append({"id": org_id, "name": name, "roles": [role]})
@@ -328,12 +360,12 @@ def _process_row(
 
 def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
     """Yield (line, rows) per tender announcement, joined with results, participants, etc."""
-    values = _index(mapper, folder, "tender_values")
-    done = _index(mapper, folder, "tender_done")
-    participants = _index(mapper, folder, "participants")
-    schedule = _index(mapper, folder, "schedule")
-    contracts = _index(mapper, folder, "tender_contracts")
-    sppbj = _index(mapper, folder, "tender_sppbj")
+    values = Joined(folder, "tender_values")
+    done = Joined(folder, "tender_done")
+    participants = Joined(folder, "participants")
+    schedule = Joined(folder, "schedule")
+    contracts = Joined(folder, "tender_contracts")
+    sppbj = Joined(folder, "tender_sppbj")
     for record in folder.records("tender"):
         code = mapper.key(record, "kd_tender")
         if code is None:
@@ -487,8 +519,8 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
 
 def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | None]]:
     """Yield (line, rows) per non-tender announcement (Pengadaan / Penunjukan Langsung)."""
-    done = _index(mapper, folder, "nontender_done")
-    contracts = _index(mapper, folder, "nontender_contracts")
+    done = Joined(folder, "nontender_done")
+    contracts = Joined(folder, "nontender_contracts")
     for record in folder.records("nontender"):
         code = mapper.key(record, "kd_nontender")
         if code is None:
@@ -698,12 +730,27 @@ def _import_records(
         report.add_issues([Issue(str(folder), 0, "", MSG_NO_EXPORTS)])
         return report
     sha256 = folder_sha256(files)
-    mapper = Mapper(list(data.issues))
+    mapper = Mapper([])
     announcements = data.count(MAIN_DATASETS)
 
     def records() -> Iterator[tuple[int, int, Rows | None, list[Issue]]]:
+        # Issues not tied to a process come as line 0, a batch at a time: those of reading the
+        # files, then, before each kind of announcement is joined, its joined records that
+        # have no usable key.
+        for batch in data.issue_batches():
+            yield 0, 0, None, batch
         mapped_so_far = 0
-        for mapped in (map_tenders, map_nontenders, map_epurchasing):
+        for mapped, joined in (
+            (map_tenders, TENDER_JOINS),
+            (map_nontenders, NONTENDER_JOINS),
+            (map_epurchasing, ()),
+        ):
+            for dataset in joined:
+                for record in data.unkeyed(dataset):
+                    mapper.key(record, JOIN_KEYS[dataset])
+                    if len(mapper.issues) >= BATCH:
+                        issues, mapper.issues = mapper.issues, []
+                        yield 0, 0, None, issues
             for line, rows in mapped(mapper, data):
                 issues, mapper.issues = mapper.issues, []
                 yield line, 0, rows, issues
