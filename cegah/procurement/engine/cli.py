@@ -255,18 +255,24 @@ def run_import(args: argparse.Namespace) -> int:
             kind = args.format
             if kind == "auto":
                 kind = "spse" if path.is_dir() else "ocds"
+            # An OCDS file's progress is in bytes read; an SPSE folder's is not (its reading is
+            # a third, the join the rest: see ``import_spse``), so it is shown in percent.
+            percent = kind == "spse"
             bar = tqdm(
-                total=0,
-                unit="B",
-                unit_scale=True,
+                total=100 if percent else 0,
+                unit="%" if percent else "B",
+                unit_scale=not percent,
                 desc=path.name,
                 disable=args.no_progress or None,  # None: only on a terminal
                 file=sys.stderr,
             )
 
-            def progress(done: int, total: int, bar: tqdm = bar) -> None:
-                bar.total = total
-                bar.n = done
+            def progress(done: int, total: int, bar: tqdm = bar, percent: bool = percent) -> None:
+                if percent:
+                    bar.n = 100 * done // total if total else 0
+                else:
+                    bar.total = total
+                    bar.n = done
                 bar.refresh()
 
             try:
