@@ -28,6 +28,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procurement_indicators import BENCH, ROOT, ensure_data
 
 
+def import_once(path: Path) -> tuple[float, str]:
+    """Run ``cegah procurement import PATH`` into a new store, as a child process; return the
+    seconds it took and the last line it printed (its summary)."""
+    with tempfile.TemporaryDirectory(prefix="cegah-bench-") as tmp:
+        command = [
+            sys.executable,
+            "-m",
+            "cegah.cli",
+            "procurement",
+            "import",
+            str(path),
+            "--store",
+            str(Path(tmp) / "store.duckdb"),
+            "--no-progress",
+        ]
+        start = time.perf_counter()
+        done = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+    output = (done.stdout + done.stderr).strip().splitlines()
+    return elapsed, output[-1] if output else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50_000, help="number of releases")
@@ -43,23 +65,7 @@ def main() -> int:
             with path.open("rb") as src, gzip.open(compressed, "wb", compresslevel=6) as dst:
                 shutil.copyfileobj(src, dst)
         path = compressed
-    times = []
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory(prefix="cegah-bench-") as tmp:
-            command = [
-                sys.executable,
-                "-m",
-                "cegah.cli",
-                "procurement",
-                "import",
-                str(path),
-                "--store",
-                str(Path(tmp) / "store.duckdb"),
-                "--no-progress",
-            ]
-            start = time.perf_counter()
-            subprocess.run(command, check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
-            times.append(time.perf_counter() - start)
+    times = [import_once(path)[0] for _ in range(args.repeat)]
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     best, median = min(times), statistics.median(times)
     size = path.stat().st_size / 2**20

@@ -18,13 +18,13 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from procurement_import import ROOT, import_once
+
 RAW = ROOT.parent / "shared" / "data" / "ocds" / "spse_kab_bandung_2025" / "raw"
 BENCH = ROOT / "var" / "bench"
 CODES = ("kd_tender", "kd_nontender", "kd_paket")
@@ -67,25 +67,8 @@ def main() -> int:
 
     folder = ensure_folder(args.copies)
     size = sum(p.stat().st_size for p in folder.iterdir())
-    times, summary = [], ""
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory(prefix="cegah-bench-") as tmp:
-            command = [
-                sys.executable,
-                "-m",
-                "cegah.cli",
-                "procurement",
-                "import",
-                str(folder),
-                "--store",
-                str(Path(tmp) / "store.duckdb"),
-                "--no-progress",
-            ]
-            start = time.perf_counter()
-            done = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
-            times.append(time.perf_counter() - start)
-            output = (done.stdout + done.stderr).strip().splitlines()
-            summary = output[-1] if output else ""
+    runs = [import_once(folder) for _ in range(args.repeat)]
+    times, summary = [t for t, _ in runs], runs[-1][1]
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     best = min(times)
     processes = 3084 * args.copies  # Kab. Bandung 2025: 3,084 processes per copy

@@ -732,78 +732,28 @@ def test_only_kpk_may_list_and_map_buyers(world: World, personas: Personas, clie
     assert Buyer.objects.get(buyer_id=LOOSE).organisation is None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_buyer_mapped_during_a_rescoring_keeps_its_mapping(
-    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _map_during_rescoring(
+    buyer: Buyer, target: Organisation, monkeypatch: pytest.MonkeyPatch, *, hold: float
+) -> BaseException | None:
+    """Rescore while another thread maps ``buyer``: the rescoring, once it has deleted the old
+    tender rows in its transaction, holds on for ``hold`` seconds while the mapping comes in.
+    Returns what the mapping raised (None: it went through). PostgreSQL only."""
     import threading
     import time
 
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time: no such race")
-    loose = Buyer.objects.get(buyer_id=LOOSE)
-    deleted = threading.Event()
-    errors: list[BaseException] = []
-    real_rows = services._tender_rows
-
-    def slow_rows(con: object) -> object:
-        deleted.set()  # the old tender rows are deleted, in the scoring's transaction
-        time.sleep(1.0)  # the mapping meanwhile reaches its lock (or, before, the deleted rows)
-        yield from real_rows(con)
-
-    def map_it() -> None:
-        try:
-            assert deleted.wait(30)
-            services.map_buyer(Buyer.objects.get(pk=loose.pk), personas.org, actor=None)
-        except BaseException as exc:  # reported by the test's thread
-            errors.append(exc)
-        finally:
-            from django.db import connection as thread_connection
-
-            thread_connection.close()
-
-    monkeypatch.setattr(services, "_tender_rows", slow_rows)
-    mapper = threading.Thread(target=map_it)
-    mapper.start()
-    services.score_store()
-    mapper.join(60)
-    assert not errors and not mapper.is_alive()
-    organisations = set(
-        TenderRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)
-    )
-    assert organisations == {personas.org.pk}
-    assert set(BuyerRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)) == {
-        personas.org.pk
-    }
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_mapping_waits_briefly_for_a_rescoring_then_is_refused(
-    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import threading
-    import time
-
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time: nothing to wait for")
-    loose = Buyer.objects.get(buyer_id=LOOSE)
     deleted = threading.Event()
     outcome: list[BaseException | None] = []
     real_rows = services._tender_rows
 
     def slow_rows(con: object) -> object:
-        deleted.set()
-        time.sleep(1.5)  # longer than the mapping may wait
+        deleted.set()  # the old tender rows are deleted, in the scoring's transaction
+        time.sleep(hold)  # the mapping meanwhile reaches its lock (or, before, the deleted rows)
         yield from real_rows(con)
 
     def map_it() -> None:
         try:
             assert deleted.wait(30)
-            services.map_buyer(Buyer.objects.get(pk=loose.pk), personas.org, actor=None)
+            services.map_buyer(Buyer.objects.get(pk=buyer.pk), target, actor=None)
             outcome.append(None)
         except BaseException as exc:  # reported by the test's thread
             outcome.append(exc)
@@ -813,22 +763,54 @@ def test_a_mapping_waits_briefly_for_a_rescoring_then_is_refused(
             thread_connection.close()
 
     monkeypatch.setattr(services, "_tender_rows", slow_rows)
-    monkeypatch.setattr(services, "MAPPING_LOCK_WAIT", dt.timedelta(seconds=0.3))
     mapper = threading.Thread(target=map_it)
     mapper.start()
     services.score_store()
     mapper.join(60)
-    assert len(outcome) == 1 and isinstance(outcome[0], services.MappingBusy)
+    assert not mapper.is_alive() and len(outcome) == 1
+    return outcome[0]
+
+
+def _organisations_of(buyer: Buyer) -> tuple[set[int | None], set[int | None]]:
+    return (
+        set(TenderRisk.objects.filter(buyer=buyer).values_list("organisation_id", flat=True)),
+        set(BuyerRisk.objects.filter(buyer=buyer).values_list("organisation_id", flat=True)),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_buyer_mapped_during_a_rescoring_keeps_its_mapping(
+    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: no such race")
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    assert _map_during_rescoring(loose, personas.org, monkeypatch, hold=1.0) is None
+    assert _organisations_of(loose) == ({personas.org.pk}, {personas.org.pk})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mapping_waits_briefly_for_a_rescoring_then_is_refused(
+    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing to wait for")
+    loose = Buyer.objects.get(buyer_id=LOOSE)
+    monkeypatch.setattr(services, "MAPPING_LOCK_WAIT", dt.timedelta(seconds=0.3))
+    # The rescoring holds the buyers longer than the mapping may wait.
+    raised = _map_during_rescoring(loose, personas.org, monkeypatch, hold=1.5)
+    assert isinstance(raised, services.MappingBusy)
     loose.refresh_from_db()
-    assert loose.organisation is None
-    assert not TenderRisk.objects.filter(buyer=loose, organisation__isnull=False).exists()
+    assert loose.organisation is None and _organisations_of(loose) == ({None}, {None})
     assert not AuditEntry.objects.filter(
         action="procurement.buyer.mapped", details__buyer=LOOSE
     ).exists()
     services.map_buyer(loose, personas.org, actor=None)  # once the rescoring is done
-    assert set(
-        TenderRisk.objects.filter(buyer=loose).values_list("organisation_id", flat=True)
-    ) == {personas.org.pk}
+    assert _organisations_of(loose) == ({personas.org.pk}, {personas.org.pk})
 
 
 def test_a_refused_mapping_says_why(
