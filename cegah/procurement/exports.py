@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from cegah.procurement.models import TenderRisk
 
+# Rows of an XLSX file: building one takes about 0.15 ms a row, before the first byte is sent
+# (or, beyond ``services.EXPORT_DIRECT_ROWS``, in a task). The CSV has no limit.
 MAX_ROWS = 250_000
 
 
@@ -60,8 +62,12 @@ _FIELDS = (
 _ANNOUNCED = _FIELDS.index("announced_at")
 
 
-def rows(tenders: QuerySet[TenderRisk]) -> Iterator[list[Any]]:
-    for values in tenders[:MAX_ROWS].values_list(*_FIELDS).iterator(chunk_size=2000):
+def rows(tenders: QuerySet[TenderRisk], limit: int | None) -> Iterator[list[Any]]:
+    """Yield the export rows of ``tenders``, at most ``limit`` (None: all, for the CSV, which is
+    streamed as it is read)."""
+    if limit is not None:
+        tenders = tenders[:limit]
+    for values in tenders.values_list(*_FIELDS).iterator(chunk_size=2000):
         row = list(values)
         announced = row[_ANNOUNCED]
         row[_ANNOUNCED] = timezone.localtime(announced).strftime("%Y-%m-%d") if announced else ""
@@ -100,7 +106,7 @@ def save_xlsx(
     ws = wb.create_sheet(_("Tenders"))
     ws.append(header())
     written = 0
-    for row in rows(tenders):
+    for row in rows(tenders, MAX_ROWS):
         ws.append(row)
         written += 1
         if progress is not None and written % PROGRESS_EVERY == 0:

@@ -231,7 +231,8 @@ def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase
     _form, data = _tender_form(request, scope)
     tenders = queries.filter_tenders(scope, data)
     if fmt == "csv":
-        return _csv_download(chain([exports.header()], exports.rows(tenders)), "tenders.csv")
+        rows = exports.rows(tenders, limit=None)
+        return _csv_download(chain([exports.header()], rows), "tenders.csv")
     count = tenders.count()
     if count > services.EXPORT_DIRECT_ROWS:
         # Too large to build while the request waits: offer to prepare it in the background.

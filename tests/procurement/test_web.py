@@ -200,6 +200,22 @@ def test_exports(world: World, personas: Personas, client_for) -> None:
     assert len(rows) == 7
 
 
+def test_csv_holds_every_tender_and_xlsx_at_most_max_rows(
+    world: World, personas: Personas, client_for, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    from cegah.procurement import exports
+
+    monkeypatch.setattr(exports, "MAX_ROWS", 4)
+    client = client_for(world.analyst)
+    slug = personas.org.slug
+    csv_text = b"".join(client.get(f"/pbj/{slug}/tenders/export.csv").streaming_content)
+    assert csv_text.decode("utf-8-sig").count("ocds-test-1") == 6
+    sheet = load_workbook(io.BytesIO(client.get(f"/pbj/{slug}/tenders/export.xlsx").content))
+    assert len(list(sheet.active.iter_rows(values_only=True))) == 1 + 4
+
+
 def _prepare_export(client, slug: str, query: str, capture) -> TenderExport:  # type: ignore[no-untyped-def]
     with capture(execute=True):
         response = client.post(f"/pbj/{slug}/exports/", {"query": query})
