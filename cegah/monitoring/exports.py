@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from cegah.core.spreadsheet import text_only
 from cegah.monitoring.models import Period
 from cegah.monitoring.scores import Standing
 
@@ -20,6 +21,7 @@ def _workbook() -> Any:
 
 
 def _save(wb: Any) -> bytes:
+    text_only(wb)  # names and recommendations are typed by users: none may run as a formula
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cegah.core import audit
+from cegah.core.spreadsheet import text_only
 from cegah.monitoring.models import Area, Framework, Indicator, Period, SubIndicator
 
 if TYPE_CHECKING:
@@ -322,6 +323,7 @@ def write_workbook(framework: Framework) -> bytes:
                         sub.required_evidence,
                     ]
                 )
+    text_only(wb)  # text typed by verifiers stays text, even starting with "="
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cegah.core.spreadsheet import xlsx_row
 from cegah.procurement.models import TenderRisk
 
 # Rows of an XLSX file: building one takes about 0.15 ms a row, before the first byte is sent
@@ -107,7 +108,7 @@ def save_xlsx(
     ws.append(header())
     written = 0
     for row in rows(tenders, MAX_ROWS):
-        ws.append(row)
+        ws.append(xlsx_row(ws, row))
         written += 1
         if progress is not None and written % PROGRESS_EVERY == 0:
             progress(written)

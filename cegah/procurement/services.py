@@ -31,6 +31,7 @@ from django.utils import timezone
 from cegah.core import audit
 from cegah.core.apart import apart
 from cegah.core.bulk import insert_rows
+from cegah.core.spreadsheet import from_csv
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
 from cegah.procurement import exports
@@ -555,8 +556,9 @@ def map_buyers_from_csv(
             return result
         for row in reader:
             line = reader.line_num
-            buyer_id = (row.get("buyer_id") or "").strip()
-            slug = (row.get("organisation") or "").strip()
+            # As written by buyers.csv, which guards text a spreadsheet would run.
+            buyer_id = from_csv((row.get("buyer_id") or "").strip())
+            slug = from_csv((row.get("organisation") or "").strip())
             if not buyer_id:
                 if slug:
                     result.errors.append((line, "buyer_id", _("Required.")))

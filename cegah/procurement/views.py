@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
 from cegah.core.compression import compressed
+from cegah.core.spreadsheet import csv_row
 from cegah.orgs.models import Organisation
 from cegah.procurement import charts, exports, queries, services
 from cegah.procurement.access import (
@@ -351,7 +352,7 @@ def _csv_download(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResp
     def lines() -> Iterator[str]:
         yield "\ufeff"  # Excel reads the file as UTF-8 only with a byte order mark
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow(csv_row(row))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

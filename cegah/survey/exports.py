@@ -10,13 +10,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cegah.core.spreadsheet import xlsx_row
 from cegah.survey.models import Edition, IndexRun, Locus
 from cegah.survey.services import RateRow
-
-
-def _safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: neutralise it.
-    return f"'{value}" if isinstance(value, str) and value[:1] in "=+-@" else value
 
 
 def rates_xlsx(edition: Edition, rows: list[RateRow]) -> bytes:
@@ -43,20 +39,23 @@ def rates_xlsx(edition: Edition, rows: list[RateRow]) -> bytes:
     )
     for r in rows:
         sheet.append(
-            [
-                _safe(r.locus.organisation.name),
-                _safe(r.unit.name if r.unit else ""),
-                r.group,
-                r.frame,
-                r.target,
-                r.invited,
-                r.opened,
-                r.started,
-                r.completed,
-                r.opted_out,
-                round(r.progress, 3),
-                str(_("yes")) if r.lagging(edition.lagging_below) else "",
-            ]
+            xlsx_row(
+                sheet,
+                [
+                    r.locus.organisation.name,
+                    r.unit.name if r.unit else "",
+                    r.group,
+                    r.frame,
+                    r.target,
+                    r.invited,
+                    r.opened,
+                    r.started,
+                    r.completed,
+                    r.opted_out,
+                    round(r.progress, 3),
+                    str(_("yes")) if r.lagging(edition.lagging_below) else "",
+                ],
+            )
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cegah.core.crypto import DecryptionError
+from cegah.core.spreadsheet import xlsx_row
 from cegah.wbs import keys, services
 from cegah.wbs.models import Report
 
@@ -124,8 +125,7 @@ def rows_to_xlsx(rows: Iterable[list[Any]], with_content: bool) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(_("Reports"))[:31])
     for row in with_header(rows, with_content):
-        # A cell starting with = + - @ would run as a formula in a spreadsheet: neutralise it.
-        sheet.append([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        sheet.append(xlsx_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

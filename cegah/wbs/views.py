@@ -28,6 +28,7 @@ from cegah.accounts.models import User, staff_user
 from cegah.accounts.permissions import Cap, has_cap
 from cegah.core.compression import compressed
 from cegah.core.crypto import DecryptionError
+from cegah.core.spreadsheet import csv_row
 from cegah.core.svg import choropleth
 from cegah.orgs.access import access_organisation
 from cegah.orgs.models import Organisation, Region
@@ -175,7 +176,7 @@ def case_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
     pseudo = exports.Echo()
     writer = csv.writer(pseudo)
     response = StreamingHttpResponse(
-        (writer.writerow(r) for r in exports.with_header(rows, with_content)),
+        (writer.writerow(csv_row(r)) for r in exports.with_header(rows, with_content)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="laporan-{org.slug}-{stamp}.csv"'

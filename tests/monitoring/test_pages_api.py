@@ -47,10 +47,20 @@ def test_kpk_sees_the_province_ranking_and_the_map(mcp, client_for) -> None:
     assert 'class="zone-green"' in body and 'class="zone-yellow"' in body  # map shapes
     assert "<svg" in body and body.count("<script") == 1  # only the vendored htmx
     assert "Pemprov Lampung" in body  # covered but not submitted
+    # A name typed by a user stays text in the file, never a formula.
+    mcp.city.name = "=1+1 Pemkot"
+    mcp.city.save(update_fields=["name"])
     xlsx = client_for(mcp.kpk_viewer).get(
         f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}"
     )
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    [cell] = [c for row in sheet.iter_rows() for c in row if c.value == "=1+1 Pemkot"]
+    assert cell.data_type == "s"
 
 
 def test_regional_government_pages_and_exports(mcp, client_for) -> None:

