@@ -200,9 +200,7 @@ def test_exports(world: World, personas: Personas, client_for) -> None:
     assert len(rows) == 7
 
 
-def test_no_exported_title_runs_as_a_formula(
-    world: World, personas: Personas, client_for
-) -> None:
+def test_no_exported_title_runs_as_a_formula(world: World, personas: Personas, client_for) -> None:
     from openpyxl import load_workbook
 
     # Titles come from e-procurement data: one may be written to run in the analyst's Excel.
