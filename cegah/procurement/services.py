@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
     from cegah.accounts.models import User
     from cegah.procurement.access import Scope
+    from cegah.procurement.engine.store import ImportReport, Progress, Store
 
 logger = logging.getLogger("cegah.procurement")
 
@@ -704,7 +705,6 @@ def run_import(job_id: int) -> None:
     """
     import duckdb
 
-    from cegah.procurement.engine.spse import import_spse
     from cegah.procurement.engine.store import Store
 
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
@@ -726,25 +726,14 @@ def run_import(job_id: int) -> None:
         with Store(store_path()) as store:
             if job.kind == ImportJob.Kind.SPSE:
                 workdir = Path(tempfile.mkdtemp(prefix="cegah-spse-"))
-                _unzip(Path(job.path), workdir)
-                report = import_spse(store, workdir, progress=progress)
+                folders = _unzip(Path(job.path), workdir)
+                reports = _import_spse_folders(store, folders, progress)
             else:
                 report = store.import_ocds(job.path, progress=progress)
-        listed = report.issues[:ISSUES_SHOWN]
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.SCORING,
-            result={
-                "status": report.status,
-                "records": report.records,
-                "imported": report.imported,
-                "refused": report.refused_records,
-                "issues": [
-                    {"line": i.line, "field": i.field, "message": i.message} for i in listed
-                ],
-                "unlisted": report.issue_count - len(listed),
-            },
-        )
-        if report.status == "imported" or current_run() is None:
+                reports = [(job.original_name, report)]
+        result = _import_result(reports)
+        ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.SCORING, result=result)
+        if result["status"] == "imported" or current_run() is None:
             score_store()
     except duckdb.IOException:
         # Another process holds the store's lock: put the job back and let the task retry.
@@ -769,7 +758,11 @@ def run_import(job_id: int) -> None:
         actor=job.created_by,
         organisation=job.organisation,
         obj=job,
-        details={"file": job.original_name, "status": report.status, "imported": report.imported},
+        details={
+            "file": job.original_name,
+            "status": result["status"],
+            "imported": result["imported"],
+        },
     )
 
 
@@ -842,14 +835,23 @@ def _discard_upload(job: ImportJob) -> None:
 SPSE_ZIP_LIMIT = 2 * 1024**3
 
 
-def _unzip(archive: Path, target: Path) -> None:
-    """Extract the ``.jsonl`` members of a ZIP, flat, refusing absurd sizes (zip bombs)."""
+def _unzip(archive: Path, target: Path) -> list[tuple[str, Path]]:
+    """Extract the ISB export files of a ZIP, refusing absurd sizes (zip bombs); return the
+    folders to import: (the ZIP's directory, where its files are now), in the ZIP's order.
+
+    A ZIP may hold several LPSE or years, a directory each, with the same file names: each
+    directory is its own folder (its files are joined to each other only), as ``cegah
+    procurement import`` takes folders one by one.
+    """
+    from cegah.procurement.engine.spse import dataset_of
+
     total = 0
+    folders: dict[str, Path] = {}
     try:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
-                name = Path(info.filename).name
-                if info.is_dir() or not name.endswith(".jsonl"):
+                member = PurePosixPath(info.filename)
+                if info.is_dir() or dataset_of(Path(member.name)) is None:
                     continue
                 total += info.file_size
                 if total > SPSE_ZIP_LIMIT:
@@ -858,10 +860,72 @@ def _unzip(archive: Path, target: Path) -> None:
                         f" tahun. / The ZIP holds more than {SPSE_ZIP_LIMIT >> 20} MiB; split it"
                         " by LPSE and year."
                     )
-                with zf.open(info) as src, (target / name).open("wb") as dst:
+                directory = str(member.parent)
+                if directory not in folders:
+                    folders[directory] = target / f"{len(folders):04d}"
+                    folders[directory].mkdir()
+                path = folders[directory] / member.name
+                if path.exists():
+                    raise ValueError(
+                        f"ZIP memuat {info.filename} dua kali. / The ZIP holds {info.filename}"
+                        " twice."
+                    )
+                with zf.open(info) as src, path.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
     except zipfile.BadZipFile as exc:
         raise ValueError("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
+    # No export file at all: the import of the empty folder says which names it expects.
+    return [("" if d == "." else d, f) for d, f in folders.items()] or [("", target)]
+
+
+def _import_spse_folders(
+    store: Store, folders: list[tuple[str, Path]], progress: Progress
+) -> list[tuple[str, ImportReport]]:
+    """Import each folder of an SPSE ZIP (see ``_unzip``); return (its directory, its report).
+
+    Progress runs over all of them, by the size of their files.
+    """
+    from cegah.procurement.engine.spse import import_spse
+
+    sizes = [sum(p.stat().st_size for p in folder.iterdir()) for _d, folder in folders]
+    whole = max(sum(sizes), 1)
+    reports = []
+    for index, (directory, folder) in enumerate(folders):
+        before = sum(sizes[:index])
+
+        def overall(done: int, total: int, before: int = before, size: int = sizes[index]) -> None:
+            progress(before + (size * done // total if total else 0), whole)
+
+        reports.append((directory, import_spse(store, folder, progress=overall)))
+    return reports
+
+
+def _import_result(reports: list[tuple[str, ImportReport]]) -> dict[str, Any]:
+    """Return what a job's page shows of its reports (one per file, or per folder of a ZIP).
+
+    Each listed issue names its file: the ZIP's directory and the export's name for SPSE.
+    """
+    statuses = {report.status for _where, report in reports}
+    status = next((s for s in ("imported", "unchanged", "refused") if s in statuses), "nothing")
+    issues: list[dict[str, Any]] = []
+    count = 0
+    for where, report in reports:
+        count += report.issue_count
+        for issue in report.issues[: max(ISSUES_SHOWN - len(issues), 0)]:
+            name = where
+            if report.source == "spse" and issue.path != report.path:
+                name = "/".join(part for part in (where, Path(issue.path).name) if part)
+            issues.append(
+                {"file": name, "line": issue.line, "field": issue.field, "message": issue.message}
+            )
+    return {
+        "status": status,
+        "records": sum(r.records for _w, r in reports),
+        "imported": sum(r.imported for _w, r in reports),
+        "refused": sum(r.refused_records for _w, r in reports),
+        "issues": issues,
+        "unlisted": count - len(issues),
+    }
 
 
 # --- Prepared exports --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from cegah.procurement.models import (
 )
 from cegah.procurement.scoring import Policy, PolicyError, explain
 from tests.conftest import CANARY, Personas
-from tests.procurement.conftest import release, write_releases
+from tests.procurement.conftest import DATA, needs_data, release, write_releases
 from tests.procurement.web_helpers import LOOSE, OTHER, OWN, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -561,6 +561,46 @@ def test_upload_waits_while_the_store_is_busy_and_fails_clearly_if_it_stays_so(
     assert "unggah berkas ini lagi nanti" in page
 
 
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_an_spse_zip_of_several_lpse_imports_each_folder(
+    world: World, client_for, django_capture_on_commit_callbacks
+) -> None:
+    import json
+    import zipfile
+
+    # One directory per LPSE, with the same file names (before, the second overwrote the first).
+    raw = DATA / "spse_kab_bandung_2025" / "raw"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for source in sorted(raw.glob("*.jsonl")):
+            zf.writestr(f"jabar/lpse-a/{source.name}", source.read_text())
+            lines = []
+            for number, line in enumerate(source.read_text().splitlines(), 1):
+                record = json.loads(line)
+                for code in ("kd_tender", "kd_nontender", "kd_paket"):
+                    if isinstance(record.get(code), (int, str)):
+                        record[code] = f"{record[code]}9"
+                if source.name.startswith("42_") and number == 3:
+                    record["nilai_penawaran"] = "banyak"
+                lines.append(json.dumps(record))
+            zf.writestr(f"jabar/lpse-b/{source.name}", "\n".join(lines) + "\n")
+        zf.writestr("jabar/BACA.txt", "bukan ekspor")
+    client = client_for(world.kpk_analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = SimpleUploadedFile("jabar.zip", archive.getvalue())
+        client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.result["imported"] == 2 * 3084 - 1 and job.result["refused"] == 1
+    [issue] = job.result["issues"]
+    assert issue["file"] == "jabar/lpse-b/42_1070_SPSE-PesertaTender.jsonl"
+    assert (issue["line"], issue["field"]) == (3, "nilai_penawaran")
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "jabar/lpse-b/42_1070_SPSE-PesertaTender.jsonl" in page and "baris 3" in page
+    # Scored: both LPSE (one alone has 3,084 processes, of which cancelled ones are not scored).
+    assert TenderRisk.objects.filter(source="spse").count() > 3084
+
+
 def test_an_spse_zip_larger_than_the_limit_is_refused_with_advice(
     world: World,
     client_for,
@@ -583,6 +623,28 @@ def test_an_spse_zip_larger_than_the_limit_is_refused_with_advice(
     assert job.status == ImportJob.Status.FAILED
     assert "pisahkan per LPSE dan tahun" in job.error and "split it by LPSE and year" in job.error
     assert "pisahkan per LPSE" in client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+
+
+def test_an_spse_zip_holding_a_file_twice_is_refused(
+    world: World, client_for, django_capture_on_commit_callbacks
+) -> None:
+    import warnings
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        zf.writestr("a/47_1013_SPSE-TenderPengumuman.jsonl", "{}\n")
+        zf.writestr("a/47_1013_SPSE-TenderPengumuman.jsonl", "{}\n{}\n")
+    client = client_for(world.kpk_analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/pbj/kpk-uji/imports/",
+            {"file": SimpleUploadedFile("dua.zip", archive.getvalue())},
+        )
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert "dua kali" in job.error and "twice" in job.error
 
 
 def test_an_import_whose_worker_stopped_is_failed_after_hours(
