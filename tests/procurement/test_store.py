@@ -364,9 +364,9 @@ def test_bandung_raw_and_ocds_give_the_same_model_and_flags(
     joining: list[int] = []  # how many progress reports there were at the first join lookup
     lookup = Folder.lookup
 
-    def first_lookup(self: Folder, dataset: str, code: str) -> list:
+    def first_lookup(self: Folder, dataset: str, code: str, lpse: str | None) -> list:
         joining.append(len(seen))
-        return lookup(self, dataset, code)
+        return lookup(self, dataset, code, lpse)
 
     monkeypatch.setattr(Folder, "lookup", first_lookup)
     with Store(tmp_path / "raw.duckdb") as store:
@@ -390,6 +390,31 @@ def test_bandung_raw_and_ocds_give_the_same_model_and_flags(
         for store_file in ("ocds.duckdb", "raw.duckdb"):
             with compute_store(tmp_path / store_file, settings) as result:
                 assert result.to_dict() == expected, (ini, store_file)
+
+
+@needs_data(BANDUNG)
+def test_two_lpse_in_one_folder_keep_their_packages_apart(tmp_path: Path) -> None:
+    # Package codes are numbered by each LPSE: the same kd_tender in two LPSE's exports is two
+    # packages, each with its own participants, schedule and contracts.
+    single = tmp_path / "single"
+    both = tmp_path / "both"
+    single.mkdir()
+    both.mkdir()
+    for source in sorted((BANDUNG / "raw").glob("*_SPSE-*.jsonl")):
+        text = source.read_text()
+        (single / source.name).write_text(text)
+        other = [json.loads(line) | {"kd_lpse": 9999} for line in text.splitlines()]
+        (both / source.name).write_text(text + "\n".join(json.dumps(r) for r in other) + "\n")
+    counts = """SELECT split_part(ocid, '-', 3) AS lpse, count(*), sum(n_registrants),
+        sum(n_bidders) FROM process GROUP BY 1 ORDER BY 1"""
+    with Store(tmp_path / "single.duckdb") as store:
+        assert import_spse(store, single).issues == []
+        [(_lpse, *expected)] = store.con.execute(counts).fetchall()
+    with Store(tmp_path / "both.duckdb") as store:
+        report = import_spse(store, both)
+        assert report.issues == [] and report.imported == 2 * expected[0]
+        rows = store.con.execute(counts).fetchall()
+    assert [tuple(row[1:]) for row in rows] == [tuple(expected), tuple(expected)]
 
 
 @needs_data(BANDUNG)

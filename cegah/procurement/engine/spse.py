@@ -120,6 +120,13 @@ class Record:
     data: dict[str, Any]
 
 
+def join_code(lpse: str | None, code: str) -> str:
+    """Return the join key of a package: its code within its LPSE. Package codes are numbered
+    by each LPSE, so two LPSE's exports in one folder could share one; the LPSE code keeps their
+    records apart (the ocid carries it too)."""
+    return f"{lpse or ''}/{code}"
+
+
 # The announcements, read in file order; each is one process.
 MAIN_DATASETS = ("tender", "nontender", "epurchasing")
 # The datasets joined to tender and to non-tender announcements, in the order their records
@@ -207,14 +214,14 @@ class Folder:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def lookup(self, dataset: str, code: str) -> list[Record]:
-        """Return the records of ``dataset`` joined on ``code``, in file order."""
-        return list(
-            self._read(
-                "SELECT file, line, data FROM record WHERE dataset = ? AND code = ? ORDER BY seq",
-                (dataset, code),
-            )
-        )
+    def lookup(self, dataset: str, code: str, lpse: str | None) -> list[Record]:
+        """Return the records of ``dataset`` joined on package ``code`` of LPSE ``lpse``, in file
+        order; records without an LPSE code join on the package code alone."""
+        sql = "SELECT file, line, data FROM record WHERE dataset = ? AND code = ? ORDER BY seq"
+        found = list(self._read(sql, (dataset, join_code(lpse, code))))
+        if not found and lpse:
+            found = list(self._read(sql, (dataset, join_code(None, code))))
+        return found
 
     def _read(self, sql: str, params: tuple[str, ...]) -> Iterator[Record]:
         # A cursor of its own: lookups run while a dataset is being read.
@@ -269,6 +276,8 @@ def read_folder(
                 continue
             # A key that is missing or not text is reported when its dataset is joined.
             code = Checker(WIB).text(data, join, join) if join else None
+            if code is not None:
+                code = join_code(Checker(WIB).text(data, "kd_lpse", "kd_lpse"), code)
             batch.append((key, code, index, number, marshal.dumps(data)))
             if len(batch) >= BATCH:
                 con.executemany(insert, batch)
@@ -316,9 +325,9 @@ class Joined:
         self.folder = folder
         self.dataset = dataset
 
-    def get(self, code: str) -> list[Record]:
-        """Return the records joined on ``code`` (none: an empty list)."""
-        return self.folder.lookup(self.dataset, code)
+    def get(self, code: str, lpse: str | None) -> list[Record]:
+        """Return the records joined on package ``code`` of LPSE ``lpse`` (none: [])."""
+        return self.folder.lookup(self.dataset, code, lpse)
 
 
 def _org(rows: Rows, org_id: str | None, name: str | None, role: str) -> None:
@@ -382,7 +391,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
         clean = mapper.flush(record, check, ocid)
 
         stages: dict[str, tuple[str | None, str | None]] = {}
-        for stage in schedule.get(code):
+        for stage in schedule.get(code, lpse):
             c = mapper.check(stage)
             name = c.text(stage.data, "nama_tahapan", "nama_tahapan")
             span = (
@@ -404,7 +413,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
 
         bidders: set[str] = set()
         winner_id = None
-        for i, row in enumerate(participants.get(code)):
+        for i, row in enumerate(participants.get(code, lpse)):
             c = mapper.check(row)
             supplier = c.text(row.data, "kd_penyedia", "kd_penyedia")
             offer = c.number(row.data, "nilai_penawaran", "nilai_penawaran")
@@ -436,7 +445,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
         process["n_bidders"] = len(bidders) if rows["bid"] else None
         process["number_of_tenderers"] = process["n_bidders"]
 
-        for result in values.get(code)[:1]:
+        for result in values.get(code, lpse)[:1]:
             c = mapper.check(result)
             supplier = c.text(result.data, "kd_penyedia", "kd_penyedia")
             supplier_id = f"ID-SIKAP-{supplier}" if supplier else winner_id
@@ -466,8 +475,8 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
                 rows, supplier_id, c.text(result.data, "nama_penyedia", "nama_penyedia"), "supplier"
             )
             clean &= mapper.flush(result, c, ocid)
-        if not values.get(code):
-            for result in done.get(code)[:1]:
+        if not values.get(code, lpse):
+            for result in done.get(code, lpse)[:1]:
                 c = mapper.check(result)
                 award_date = c.date(result.data, "tgl_penetapan_pemenang", "tgl_penetapan_pemenang")
                 clean &= mapper.flush(result, c, ocid)
@@ -483,7 +492,7 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
                             "supplier_ids": [winner_id],
                         }
                     )
-        for i, contract in enumerate(contracts.get(code)):
+        for i, contract in enumerate(contracts.get(code, lpse)):
             c = mapper.check(contract)
             rows["contract"].append(
                 {
@@ -497,8 +506,8 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
                 }
             )
             clean &= mapper.flush(contract, c, ocid)
-        if not contracts.get(code):
-            for letter in sppbj.get(code)[:1]:
+        if not contracts.get(code, lpse):
+            for letter in sppbj.get(code, lpse)[:1]:
                 # An award letter (SPPBJ) without a contract yet: the agreed price, unsigned.
                 c = mapper.check(letter)
                 rows["contract"].append(
@@ -536,7 +545,7 @@ def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows |
         announced = check.date(data, "tgl_pengumuman_nontender", "tgl_pengumuman_nontender")
         process.update(announced_at=announced, tender_start=announced)
         clean = mapper.flush(record, check, ocid)
-        for result in done.get(code)[:1]:
+        for result in done.get(code, lpse)[:1]:
             c = mapper.check(result)
             end = c.date(result.data, "tgl_selesai_nontender", "tgl_selesai_nontender")
             supplier = c.text(result.data, "kd_penyedia", "kd_penyedia")
@@ -585,7 +594,7 @@ def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows |
             clean &= mapper.flush(result, c, ocid)
         process["n_bidders"] = len(rows["bid"]) or None
         process["number_of_tenderers"] = process["n_bidders"]
-        for i, contract in enumerate(contracts.get(code)):
+        for i, contract in enumerate(contracts.get(code, lpse)):
             c = mapper.check(contract)
             rows["contract"].append(
                 {
