@@ -830,7 +830,7 @@ def _discard_upload(job: ImportJob) -> None:
 # What an SPSE ZIP may expand to. Its exports are joined through a scratch file on disk, not in
 # memory (a 442 MB folder imports in about 400 MiB), so the limit is about disk and time: the
 # extracted files and the scratch file take some twice this on disk, and 2 GiB (about 250
-# kabupaten-years; Kab. Bandung 2025 is 8.4 MB) imports in some ten minutes. Bigger ZIPs are
+# kabupaten-years; Kab. Bandung 2025 is 8.4 MB) imports in two minutes or so. Bigger ZIPs are
 # refused with a message to split them by LPSE and year; a zip bomb stops here too.
 SPSE_ZIP_LIMIT = 2 * 1024**3
 
