@@ -936,6 +936,10 @@ def _import_result(reports: list[tuple[str, ImportReport]]) -> dict[str, Any]:
 EXPORT_DIRECT_ROWS = 10_000
 # How long a prepared file is kept for its requester to download.
 EXPORT_KEEP = dt.timedelta(hours=24)
+# An export still waiting or being prepared this long after it was asked for lost its worker: the
+# largest takes about a minute, after the imports queued before it (a national one and its
+# rescoring, a quarter of an hour).
+EXPORT_STALLED_AFTER = dt.timedelta(hours=2)
 # Exports one analyst may have waiting or being prepared at once (each takes a worker's CPU).
 EXPORTS_AT_ONCE = 3
 
@@ -1077,7 +1081,8 @@ def export_file(job: TenderExport) -> Path | None:
 
 def expire_exports(now: dt.datetime | None = None) -> int:
     """Delete the files of exports ready for longer than ``EXPORT_KEEP`` (status expired), mark
-    failed the exports still unfinished after ``STALLED_AFTER`` (their worker stopped), and
+    failed the exports still unfinished ``EXPORT_STALLED_AFTER`` after they were asked for (their
+    worker stopped), and
     delete the export folder's files that no export serves. Returns how many exports changed."""
     from django.utils import translation
     from django.utils.translation import gettext as _
@@ -1097,7 +1102,7 @@ def expire_exports(now: dt.datetime | None = None) -> int:
                 logger.warning("procurement export %s: could not delete %s", job.pk, job.path)
     stalled = TenderExport.objects.filter(
         status__in=[TenderExport.Status.PENDING, TenderExport.Status.RUNNING],
-        created_at__lt=now - STALLED_AFTER,
+        created_at__lt=now - EXPORT_STALLED_AFTER,
     )
     for job in stalled:
         with translation.override(job.language):

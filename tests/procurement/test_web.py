@@ -381,11 +381,19 @@ def test_exports_expire_and_stalled_ones_fail(
         organisation=personas.org, created_by=world.analyst, query="q=x"
     )
     TenderExport.objects.filter(pk=waiting.pk).update(
-        created_at=later - services.STALLED_AFTER - dt.timedelta(minutes=1)
+        created_at=later - services.EXPORT_STALLED_AFTER - dt.timedelta(minutes=1)
+    )
+    queued = TenderExport.objects.create(
+        organisation=personas.org, created_by=world.analyst, query="q=y"
+    )
+    TenderExport.objects.filter(pk=queued.pk).update(
+        created_at=later - services.EXPORT_STALLED_AFTER + dt.timedelta(minutes=1)
     )
     assert services.expire_exports(now=later) == 2
     job.refresh_from_db()
     waiting.refresh_from_db()
+    queued.refresh_from_db()
+    assert queued.status == TenderExport.Status.PENDING  # still within its time
     assert job.status == TenderExport.Status.EXPIRED and not path.exists()
     assert waiting.status == TenderExport.Status.FAILED and waiting.error
     assert client.get(f"/pbj/{slug}/exports/{job.pk}/download/").status_code == 404
