@@ -174,6 +174,17 @@ def test_method_filter_lists_each_method_once(world: World, client_for) -> None:
     assert body.count('<option value="Tender">') == 1
 
 
+def test_ranking_year_and_zone_counts_follow_the_filters(world: World, client_for) -> None:
+    # Filtered with JavaScript, only the rows are swapped: the year and its counts come with them.
+    rows = client_for(world.kpk_analyst).get(
+        "/pbj/kpk-uji/?year=2025", headers={"HX-Request": "true"}
+    )
+    body = rows.content.decode()
+    zones = BuyerRisk.objects.filter(year=2025, zone="high").count()
+    assert "Tahun anggaran 2025" in body and 'class="zonebar"' in body
+    assert f'<span class="zone zone-high">Risiko tinggi</span> {zones}</li>' in body
+
+
 def test_lists_and_rankings_are_sent_compressed(world: World, client_for) -> None:
     import gzip as gz
 
