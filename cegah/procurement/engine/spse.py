@@ -144,14 +144,8 @@ NONTENDER_JOINS = ("nontender_done", "nontender_contracts")
 BATCH = 5000
 # The field each joined dataset is joined on (the announcements are read in file order instead).
 JOIN_KEYS = {
-    "tender_values": "kd_tender",
-    "tender_done": "kd_tender",
-    "participants": "kd_tender",
-    "schedule": "kd_tender",
-    "tender_contracts": "kd_tender",
-    "tender_sppbj": "kd_tender",
-    "nontender_done": "kd_nontender",
-    "nontender_contracts": "kd_nontender",
+    **dict.fromkeys(TENDER_JOINS, "kd_tender"),
+    **dict.fromkeys(NONTENDER_JOINS, "kd_nontender"),
 }
 
 
