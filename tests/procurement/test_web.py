@@ -905,27 +905,30 @@ def _organisations_of(buyer: Buyer) -> tuple[set[int | None], set[int | None]]:
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_buyer_mapped_during_a_rescoring_keeps_its_mapping(
-    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def concurrent_writes() -> None:
+    """Skip on SQLite, which runs one write transaction at a time: no rescoring to race with."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time: no such race")
+        pytest.skip("SQLite runs one write transaction at a time")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("concurrent_writes")
+def test_a_buyer_mapped_during_a_rescoring_keeps_its_mapping(
+    world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loose = Buyer.objects.get(buyer_id=LOOSE)
     assert _map_during_rescoring(loose, personas.org, monkeypatch, hold=1.0) is None
     assert _organisations_of(loose) == ({personas.org.pk}, {personas.org.pk})
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("concurrent_writes")
 def test_a_mapping_waits_briefly_for_a_rescoring_then_is_refused(
     world: World, personas: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time: nothing to wait for")
     loose = Buyer.objects.get(buyer_id=LOOSE)
     monkeypatch.setattr(services, "MAPPING_LOCK_WAIT", dt.timedelta(seconds=0.3))
     # The rescoring holds the buyers longer than the mapping may wait.
