@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cegah.orgs.models import Organisation, Region
 
@@ -131,6 +132,19 @@ class TenderRisk(models.Model):
         """Return the OCDS procurement method (a code such as "open") in the reader's language."""
         return str(METHOD_LABELS.get(self.method, self.method))
 
+    @property
+    def category_label(self) -> str:
+        """Return the OCDS main procurement category (a code such as "works") in the reader's
+        language; a value outside the codelist is shown as published."""
+        return str(CATEGORY_LABELS.get(self.category, self.category))
+
+    @property
+    def offer_period_days(self) -> int | None:
+        """Return the offer period in whole days, rounded towards zero as R003 counts it."""
+        if self.tender_start is None or self.tender_end is None:
+            return None
+        return int((self.tender_end - self.tender_start).total_seconds() // 86400)
+
 
 # OCDS's procurementMethod codelist.
 METHOD_LABELS = {
@@ -138,6 +152,22 @@ METHOD_LABELS = {
     "selective": _("selective"),
     "limited": _("limited"),
     "direct": _("direct"),
+}
+
+# OCDS's procurementCategory codelist (tender/mainProcurementCategory).
+CATEGORY_LABELS = {
+    "goods": pgettext_lazy("procurement category", "goods"),
+    "works": pgettext_lazy("procurement category", "works"),
+    "services": pgettext_lazy("procurement category", "services"),
+}
+
+# OCDS's bidStatus codelist, as the tender page shows offers.
+BID_STATUS_LABELS = {
+    "invited": pgettext_lazy("bid status", "invited"),
+    "pending": pgettext_lazy("bid status", "pending"),
+    "valid": pgettext_lazy("bid status", "valid"),
+    "disqualified": pgettext_lazy("bid status", "disqualified"),
+    "withdrawn": pgettext_lazy("bid status", "withdrawn"),
 }
 
 

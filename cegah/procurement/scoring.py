@@ -244,7 +244,10 @@ TENDER_INDICATORS: dict[str, Indicator] = {
         Indicator(
             "R003",
             _("Short submission period (Cardinal)"),
-            _("The submission period is shorter than Cardinal's threshold for this method."),
+            _(
+                "The submission period lasted %(days)s whole days, fewer than the %(minimum_days)s "
+                "days required for this method."
+            ),
         ),
         Indicator("R018", _("Single bid (Cardinal)"), _("Only one bidder submitted an offer.")),
         Indicator(
@@ -344,9 +347,14 @@ def _number(value: float) -> str:
 
 
 def context(
-    code: str, value: float | None, meta: Mapping[str, Any], method_details: str = ""
+    code: str,
+    value: float | None,
+    meta: Mapping[str, Any],
+    method_details: str = "",
+    days: int | None = None,
 ) -> dict[str, str]:
-    """Return the values an explanation quotes: the flag's value and its thresholds."""
+    """Return the values an explanation quotes: the flag's value and its thresholds, and for
+    R003 the tender's offer period in whole ``days``."""
     ctx: dict[str, str] = {}
     if value is not None:
         ctx["value"] = _number(value)
@@ -357,6 +365,10 @@ def context(
             ctx[f"{key}_percent"] = _percent(raw)
     if code == "ID05":
         ctx["minimum_days"] = ctx.get(method_details, "?")
+    elif code == "R003":
+        ctx["minimum_days"] = ctx.get(method_details) or ctx.get("threshold", "?")
+        if days is not None:
+            ctx["days"] = str(days)
     return ctx
 
 
@@ -367,11 +379,13 @@ def explain(
     *,
     buyer: bool = False,
     method_details: str = "",
+    days: int | None = None,
 ) -> dict[str, str]:
-    """Return ``{"code", "title", "reason"}`` for a flag, in the active language."""
+    """Return ``{"code", "title", "reason"}`` for a flag, in the active language (``days``: the
+    tender's offer period, which R003's reason quotes)."""
     catalogue = BUYER_INDICATORS if buyer else TENDER_INDICATORS
     indicator = catalogue.get(code)
     if indicator is None:
         return {"code": code, "title": code, "reason": ""}
-    reason = str(indicator.reason) % _Context(context(code, value, meta, method_details))
+    reason = str(indicator.reason) % _Context(context(code, value, meta, method_details, days))
     return {"code": code, "title": str(indicator.title), "reason": reason}

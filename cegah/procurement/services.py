@@ -198,6 +198,14 @@ def _instant(epoch_us: int | None) -> dt.datetime | None:
     return _EPOCH + dt.timedelta(microseconds=int(epoch_us))
 
 
+def explained_thresholds(indicators: Settings | None = None) -> dict[str, dict[str, float]]:
+    """Return the thresholds that the explanations quote but Cardinal's Meta lacks (R003's days,
+    by method details), kept with each run beside Meta; ``indicators`` defaults to the scoring
+    settings."""
+    r003 = (indicators or indicator_settings()).r003
+    return {"R003": {"threshold": r003.threshold, **r003.procurement_method_details}}
+
+
 def _clean_number(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -215,9 +223,10 @@ def score_store(
     if not store.exists():
         raise FileNotFoundError(store)
     policy = policy or Policy()
+    indicators = indicators or indicator_settings()
     started = time.monotonic()
     with (
-        compute_store(store, indicators or indicator_settings(), indonesian=True) as result,
+        compute_store(store, indicators, indonesian=True) as result,
         transaction.atomic(),
     ):
         # Buyers are mapped while this runs (their page, a mapping file): the mapping would update
@@ -293,7 +302,7 @@ def score_store(
         BuyerRisk.objects.bulk_create(risks, batch_size=BATCH)
         run = ScoringRun.objects.create(
             policy=policy.to_dict(),
-            meta=result.meta_json(),
+            meta={**result.meta_json(), **explained_thresholds(indicators)},
             tenders=tender_count,
             buyers=len(by_pk),
             seconds=round(time.monotonic() - started, 2),

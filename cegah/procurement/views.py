@@ -52,7 +52,7 @@ from cegah.procurement.forms import (
     UploadForm,
     tender_filter,
 )
-from cegah.procurement.models import TenderExport
+from cegah.procurement.models import BID_STATUS_LABELS, TenderExport
 from cegah.procurement.scoring import Policy, explain
 
 MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
@@ -60,7 +60,11 @@ MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the 
 
 def _policy() -> tuple[Policy, dict[str, Any]]:
     run = services.current_run()
-    return (Policy.from_dict(run.policy), run.meta) if run else (Policy(), {})
+    if run is None:
+        return Policy(), {}
+    # Runs scored before R003's thresholds were kept with them quote today's settings.
+    meta = run.meta if "R003" in run.meta else {**services.explained_thresholds(), **run.meta}
+    return Policy.from_dict(run.policy), meta
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -204,7 +208,13 @@ def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     for t in page:
         t.explained = [  # type: ignore[attr-defined]
             {
-                **explain(f["code"], f["value"], meta, method_details=t.method_details),
+                **explain(
+                    f["code"],
+                    f["value"],
+                    meta,
+                    method_details=t.method_details,
+                    days=t.offer_period_days,
+                ),
                 "points": f["points"],
             }
             for f in t.flags
@@ -366,7 +376,13 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
     policy, meta = _policy()
     flags = [
         {
-            **explain(f["code"], f["value"], meta, method_details=tender.method_details),
+            **explain(
+                f["code"],
+                f["value"],
+                meta,
+                method_details=tender.method_details,
+                days=tender.offer_period_days,
+            ),
             "points": f["points"],
             "value": f["value"],
         }
@@ -382,6 +398,9 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
         {
             **b,
             "best": b.get("negotiated") or b.get("corrected") or b.get("amount"),
+            "status_label": str(
+                BID_STATUS_LABELS.get(b.get("status") or "", b.get("status") or "")
+            ),
         }
         for b in tender.bids
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from cegah.accounts.services import create_api_token
 from cegah.core.models import AuditEntry
@@ -63,6 +64,21 @@ def test_explanations_quote_value_and_threshold() -> None:
         "5"
     )
     assert "?" in explain("ID01", 39.0, {})["reason"]  # threshold unknown: shown, not a crash
+
+
+def test_r003_explanation_quotes_the_period_and_the_minimum_for_the_method() -> None:
+    meta = {"R003": {"threshold": 15, "Tender Cepat": 3}}
+    with translation.override("en"):
+        fast = explain("R003", 1.0, meta, method_details="Tender Cepat", days=2)["reason"]
+        other = explain("R003", 1.0, meta, method_details="Tender", days=7)["reason"]
+    assert "lasted 2 whole days, fewer than the 3 days" in fast
+    assert "lasted 7 whole days, fewer than the 15 days" in other
+
+
+def test_scoring_keeps_the_r003_thresholds_it_used(world: World) -> None:
+    run = services.current_run()
+    assert run is not None
+    assert run.meta["R003"] == {"threshold": 15, "Tender Cepat": 3}  # data/indicators.ini
 
 
 # --- Scoring ------------------------------------------------------------------------------------
@@ -157,6 +173,9 @@ def test_tender_detail_explains_each_flag(world: World, personas: Personas, clie
     assert "ID01" in body and "10" in body  # registrants quoted
     assert "Rp" in body and "PT Penyedia" in body
     assert tender.method == "open" and "Tender (terbuka)" in body  # OCDS's code, translated
+    # OCDS's category and bid status codes, translated too
+    assert tender.category == "works" and "pekerjaan konstruksi" in body
+    assert ">sah</td>" in body and ">valid</td>" not in body
 
 
 def test_tender_list_filters_sorts_and_paginates(world: World, client_for) -> None:
