@@ -189,6 +189,17 @@ def test_bad_lines_and_cancelled_and_excluded_are_skipped(
     assert out == {"OCID": {"ok": {"R018": 1.0}}}
 
 
+def test_a_byte_order_mark_does_not_cost_the_first_release(tmp_path: Path) -> None:
+    """Windows tools start UTF-8 files with a byte order mark, which DuckDB takes for bad JSON."""
+    lines = "".join(json.dumps(r) + "\n" for r in R018_RELEASES)
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + lines.encode())
+    with compute(marked, parse_settings("[R018]\n")) as result:
+        assert result.releases == len(R018_RELEASES)  # the first line read once, not twice
+        flagged = [ocid for _, ocid, _, _ in result.flags()]
+    assert sorted(flagged) == ["invited", "no-bids", "one-bidder"]
+
+
 def test_an_ocid_on_several_lines_keeps_each_indicators_last_value(run_indicators: Run) -> None:
     disq = {"details": [bid("V"), bid("D1", "disqualified"), bid("D2", "disqualified")]}
     awards = [{"status": "active", "suppliers": [{"id": "V"}]}]

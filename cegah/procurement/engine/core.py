@@ -31,7 +31,9 @@ JSON objects are skipped, like Cardinal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -76,14 +78,43 @@ def input_path(path: str | Path) -> str:
     return "/dev/stdin" if str(path) == "-" else str(path)
 
 
-def read_json_sql(path: str | Path, columns: Mapping[str, str]) -> str:
-    """Return a ``read_json`` call reading ``columns`` from a JSON lines file."""
+def read_json_sql(paths: str | Path | Sequence[str | Path], columns: Mapping[str, str]) -> str:
+    """Return a ``read_json`` call reading ``columns`` from JSON lines files, in order."""
     spec = "{" + ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in columns.items()) + "}"
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = "[" + ", ".join(sql_string(input_path(p)) for p in paths) + "]"
     return (
-        f"read_json({sql_string(input_path(path))}, columns = {spec},"
+        f"read_json({files}, columns = {spec},"
         " format = 'newline_delimited', ignore_errors = true,"
         " maximum_object_size = 33554432)"
     )
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@contextlib.contextmanager
+def _without_bom(path: str | Path) -> Iterator[list[str | Path]]:
+    """Yield the files to read for ``path``: itself, unless it starts with a UTF-8 byte order mark.
+
+    DuckDB takes a line starting with the mark for invalid JSON, and skipped the file's first
+    release without a word (Windows tools write the mark). The first line is then also written,
+    without the mark, to a temporary file read before ``path``, whose first line DuckDB still
+    skips: nothing else is copied. (Standard input cannot be looked at ahead.)
+    """
+    if str(path) == "-":
+        yield [path]
+        return
+    with open(path, "rb") as f:
+        if f.read(len(BOM)) != BOM:
+            yield [path]
+            return
+        first = f.readline()
+    with tempfile.TemporaryDirectory(prefix="cegah-bom-") as tmp:
+        head = Path(tmp) / "first-line.jsonl"
+        head.write_bytes(first)
+        yield [head, path]
 
 
 def load(con: duckdb.DuckDBPyConnection, path: str | Path, settings: Settings) -> int:
@@ -93,15 +124,16 @@ def load(con: duckdb.DuckDBPyConnection, path: str | Path, settings: Settings) -
     """
     if str(path) != "-" and not Path(path).is_file():
         raise FileNotFoundError(path)
-    source = f"""
-        SELECT ocid, buyer.id AS buyer_id, tender.procuringEntity.id AS pe_id,
-               tender.status AS t_status,
-               tender.procurementMethod AS pm, tender.procurementMethodDetails AS pmd,
-               tender.numberOfTenderers AS ntend, tender.tenderPeriod.startDate AS tp_start,
-               tender.tenderPeriod.endDate AS tp_end, bids.details AS details, awards
-        FROM {read_json_sql(path, CARDINAL_COLUMNS)}
-    """
-    return _load(con, source, settings)
+    with _without_bom(path) as files:
+        source = f"""
+            SELECT ocid, buyer.id AS buyer_id, tender.procuringEntity.id AS pe_id,
+                   tender.status AS t_status,
+                   tender.procurementMethod AS pm, tender.procurementMethodDetails AS pmd,
+                   tender.numberOfTenderers AS ntend, tender.tenderPeriod.startDate AS tp_start,
+                   tender.tenderPeriod.endDate AS tp_end, bids.details AS details, awards
+            FROM {read_json_sql(files, CARDINAL_COLUMNS)}
+        """
+        return _load(con, source, settings)
 
 
 # The store's normalised tables, shaped like the releases read from a file (see ``store``). Only
