@@ -14,20 +14,35 @@ Exported text comes from reporters, e-procurement data and users; a value such a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# A negative number written as text ("-1.50"): a spreadsheet reads it as a number, not a formula,
+# and an apostrophe would turn it into text. ("+62812…" keeps its apostrophe: read as a number it
+# would lose its plus sign, and a phone number its meaning.)
+_NEGATIVE = re.compile(r"-\d+(\.\d+)?")
+
+
+def _runs(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and _NEGATIVE.fullmatch(value) is None
+    )
+
 
 def csv_row(row: Iterable[Any]) -> list[Any]:
-    """Return ``row`` with each text that a spreadsheet would run prefixed with an apostrophe."""
-    return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in row]
+    """Return ``row`` with each text that a spreadsheet would run prefixed with an apostrophe
+    (negative numbers written as text, such as ``-1.50``, stay as they are)."""
+    return [f"'{v}" if _runs(v) else v for v in row]
 
 
 def from_csv(text: str) -> str:
     """Return a value read from a CSV file written with ``csv_row`` as it was before."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    return text[1:] if text.startswith("'") and _runs(text[1:]) else text
 
 
 def xlsx_row(sheet: Any, row: Iterable[Any]) -> list[Any]:

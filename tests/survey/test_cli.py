@@ -128,6 +128,14 @@ def _bad(tmp_path: Path, text: str, form: Path) -> tuple[int, str, str]:
     return run(["--questionnaire", str(form), "--responses", str(csv_path), "--edition", "2024"])
 
 
+def test_no_institution_name_runs_as_a_formula(make_form, tmp_path):
+    form = make_form([("select_one s4", "a", "A", "", "sdm", "")])
+    text = 'institution,group,a\n"=HYPERLINK(""https://x.invalid"")",internal,2\n'
+    code, out, err = _bad(tmp_path, text, form)
+    assert (code, err) == (0, "")
+    assert out.startswith('"\'=HYPERLINK(""https://x.invalid"")",internal,1,')
+
+
 def test_out_of_scale_answer_names_line_and_column(make_form, tmp_path):
     form = make_form([("select_one s4", "a", "A", "", "sdm", "")])
     code, out, err = _bad(tmp_path, "institution,group,a\nI,internal,2\nI,internal,7\n", form)

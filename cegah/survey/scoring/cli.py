@@ -13,6 +13,7 @@ from typing import TextIO
 
 import polars as pl
 
+from cegah.core.spreadsheet import csv_row
 from cegah.survey.scoring.constants import GROUPS
 from cegah.survey.scoring.editions import load_edition
 from cegah.survey.scoring.errors import ScoringError
@@ -144,5 +145,6 @@ def main(argv: list[str], stdout: TextIO | None = None, stderr: TextIO | None = 
         err.write(f"cegah survey score: {exc}\n")
         return EXIT_BAD_INPUT
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(result.csv_rows())
+    # Institution names come from the responses file: none may run as a formula.
+    writer.writerows(csv_row(row) for row in result.csv_rows())
     return EXIT_OK

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from cegah.core.spreadsheet import csv_row
 from cegah.wbs.dedup import THRESHOLD, duplicate_pairs
 from cegah.wbs.integration.fingerprints import dedup_key
 
@@ -48,7 +49,7 @@ def duplicates(argv: list[str]) -> int:
         writer = csv.writer(out)
         writer.writerow(["id_a", "id_b", "score"])
         for a, b, score in pairs:
-            writer.writerow([a, b, f"{score:.4f}"])
+            writer.writerow(csv_row([a, b, f"{score:.4f}"]))  # ids come from the input file
     sys.stderr.write(f"{len(reports)} reports, {len(pairs)} pairs at or above {args.threshold}\n")
     return 0
 
