@@ -231,7 +231,12 @@ AXES_COOLOFF_TIME = (
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-# Staff logins are audited by our own audit log; axes must not keep client addresses.
+# Staff logins are audited by our own audit log; axes must not keep client addresses. Its
+# database handler stores every attempt's address and browser (and every login in its access
+# log): failed logins are counted per username in the shared cache instead, where nothing else
+# is kept (migration accounts 0002 deleted what the database handler had stored).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_DISABLE_ACCESS_LOG = True
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
@@ -246,6 +251,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# The CSRF cookie ends with the browser session: Django's default keeps it a year, which on a
+# reporter's shared or seized phone would show, long after, that the reporting site was visited.
+CSRF_COOKIE_AGE = None
 
 HTTPS = env_bool(
     "CEGAH_HTTPS", PRODUCTION, "Serve over HTTPS: secure cookies, HSTS, redirect to https."

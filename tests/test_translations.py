@@ -2,7 +2,11 @@
 and the compiled catalogue must be current (a fresh machine has no gettext to compile it)."""
 
 import gettext
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +77,52 @@ def test_app_translations_are_not_overridden_by_the_project_catalogue(lang: str)
         if key in project and project[key] != translation
     ]
     assert hidden == []
+
+
+EXTRACT = """
+import os, sys
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cegah.settings")
+django.setup()
+from django.core.management import call_command
+root = sys.argv[1]
+apps = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d, "locale")))
+for app in apps:
+    os.chdir(os.path.join(root, app))
+    subs = [d for d in os.listdir(".") if os.path.isdir(os.path.join(d, "locale"))]
+    call_command("makemessages", locale=["id"], no_obsolete=True, verbosity=0,
+                 ignore_patterns=[f"{d}/*" for d in subs])
+os.chdir(root)
+call_command("makemessages", locale=["id"], no_obsolete=True, verbosity=0,
+             ignore_patterns=[f"{a}/*" for a in apps])
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="extracting strings needs GNU gettext (xgettext)"
+)
+def test_every_string_in_the_code_is_in_a_catalogue(tmp_path: Path) -> None:
+    """Strings added to the code but never extracted (`make messages` not run) show in English
+    on Indonesian pages while every catalogue looks complete: extract them again, as `make
+    messages` does, into a copy, and compare."""
+    copy = tmp_path / "cegah"
+    shutil.copytree(
+        PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static", "data")
+    )
+    subprocess.run(
+        [sys.executable, "-c", EXTRACT, str(copy)],
+        check=True,
+        cwd=PACKAGE.parent,
+        env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)},
+    )
+    missing = []
+    for po in sorted(copy.glob("**/locale/id/LC_MESSAGES/django.po")):
+        known = {
+            (context, msgid) for msgid, _s, _f, context in _entries(PACKAGE / po.relative_to(copy))
+        }
+        missing += [
+            f"{po.relative_to(copy).parts[0]}: {msgid}"
+            for msgid, _s, _f, context in _entries(po)
+            if (context, msgid) not in known
+        ]
+    assert missing == [], "run `make messages` and translate the new strings"

@@ -2,7 +2,21 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form with a message of our own for a wrong password: Django's Indonesian
+    catalogue inserts the field's name into a sentence that already names it ("Masukkan nama
+    pengguna nama pengguna dan sandi yang benar")."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The username or the password is wrong. Both distinguish capital and small letters."
+        ),
+    }
 
 
 class OTPTokenForm(forms.Form):

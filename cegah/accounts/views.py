@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.decorators import ratelimit
 
 from cegah.accounts import services
-from cegah.accounts.forms import OTPTokenForm, ProfileForm
+from cegah.accounts.forms import LoginForm, OTPTokenForm, ProfileForm
 from cegah.accounts.hooks import LOGIN_HOOKS, PASSWORD_CHANGED_HOOKS
 from cegah.accounts.models import staff_user
 from cegah.accounts.otp import totp_qr_svg
@@ -39,6 +39,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 @method_decorator(ratelimit(key="ip", rate="30/m", method="POST", block=True), name="post")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form: Any) -> HttpResponse:

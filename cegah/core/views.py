@@ -7,14 +7,14 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import ROLE_CAPS
 from cegah.core.navigation import org_links
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The public home page: what Cegah is and where and how to report."""
     from cegah.wbs.services import accepting_organisations
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The staff shell: the user's organisations, with their roles and what each lets them open."""
     memberships = (
@@ -46,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "core/dashboard.html", {"orgs": list(orgs.values())})
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database check for the reverse proxy; reveals nothing else."""
     with connection.cursor() as cursor:

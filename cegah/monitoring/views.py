@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap
@@ -108,7 +108,7 @@ def _stored_file(field: Any, name: str, content_type: str) -> FileResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The user's regional governments and supervising organisations."""
     mine = [o for o in orgs_with_cap(request.user, Cap.MONITORING_VIEW) if o.kind in REGIONAL_KINDS]
@@ -181,7 +181,7 @@ def frameworks(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def framework_export(request: HttpRequest) -> HttpResponse:
     framework = _framework_from_query(request)
     if framework is None:
@@ -235,7 +235,7 @@ def _coverage_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def coverage(request: HttpRequest) -> HttpResponse:
     """Every regional government the user's organisations cover, ranked, with a zone map."""
@@ -278,7 +278,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def coverage_xlsx(request: HttpRequest) -> HttpResponse:
     ctx = _coverage_context(request)
     if ctx["period"] is None:
@@ -289,7 +289,7 @@ def coverage_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def coverage_pdf(request: HttpRequest) -> HttpResponse:
     ctx = _coverage_context(request)
     if ctx["period"] is None:
@@ -298,7 +298,7 @@ def coverage_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def coverage_tepra(request: HttpRequest) -> HttpResponse:
     """Budget realisation per kab/kota in the user's coverage, lagging first."""
@@ -345,7 +345,7 @@ def meetings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def meeting_minutes(request: HttpRequest, meeting_id: int) -> FileResponse:
     meeting = access_meeting(request.user, meeting_id)
     return _stored_file(meeting.minutes, meeting.minutes_name, meeting.minutes_type)
@@ -370,7 +370,7 @@ def _periods_with_assessments(monitored: Monitored) -> list[dict[str, Any]]:
 
 
 @login_required
-@require_GET
+@require_safe
 def institution(request: HttpRequest, slug: str) -> HttpResponse:
     """A regional government's scores and trend, evidence status, recommendations and TEPRA."""
     monitored = access_monitored(request.user, slug)
@@ -411,7 +411,7 @@ def institution(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def assessment(request: HttpRequest, slug: str, period_id: int) -> HttpResponse:
     """The self-assessment of one period: every sub-indicator with value, verdict and evidence."""
     monitored, period, current = access_assessment(request.user, slug, period_id)
@@ -623,7 +623,7 @@ def answer_verify(request: HttpRequest, slug: str, period_id: int, sub_id: int) 
 
 
 @login_required
-@require_GET
+@require_safe
 def evidence_download(request: HttpRequest, evidence_id: int) -> FileResponse:
     evidence = access_evidence(request.user, evidence_id)
     if evidence.kind == evidence.Kind.LINK:
@@ -705,7 +705,7 @@ def recommendations(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def recommendation(request: HttpRequest, recommendation_id: int) -> HttpResponse:
     rec = access_recommendation(request.user, recommendation_id)
     return render(
@@ -766,7 +766,7 @@ def recommendation_status(request: HttpRequest, recommendation_id: int) -> HttpR
 
 
 @login_required
-@require_GET
+@require_safe
 def progress_file(request: HttpRequest, update_id: int) -> FileResponse:
     update = access_progress_update(request.user, update_id)
     return _stored_file(update.file, update.file_name, update.file_type)
@@ -783,7 +783,7 @@ def _year_from_query(request: HttpRequest) -> int:
 
 
 @login_required
-@require_GET
+@require_safe
 def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
     """Realisation per OPD with traffic lights, the S-curve, strategic projects, imports."""
     monitored = access_monitored(request.user, slug)
@@ -855,7 +855,7 @@ def tepra_import(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def tepra_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     record = access_tepra_import(request.user, import_id)
     return render(
@@ -866,7 +866,7 @@ def tepra_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def tepra_template(request: HttpRequest) -> HttpResponse:
     return _attachment(tepra.TEMPLATE_CSV.encode(), "text/csv; charset=utf-8", "tepra-template.csv")
 
@@ -944,14 +944,14 @@ def _institution_export_context(request: HttpRequest, slug: str) -> dict[str, An
 
 
 @login_required
-@require_GET
+@require_safe
 def institution_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
     ctx = _institution_export_context(request, slug)
     return _attachment(exports.institution_xlsx(ctx), XLSX, f"mcp-{slug}.xlsx")
 
 
 @login_required
-@require_GET
+@require_safe
 def institution_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     ctx = _institution_export_context(request, slug)
     return _attachment(exports.institution_pdf(request, ctx), "application/pdf", f"mcp-{slug}.pdf")

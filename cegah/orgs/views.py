@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts import services as account_services
 from cegah.accounts.models import Membership, User, staff_user
@@ -21,7 +21,7 @@ from cegah.orgs.forms import AddMemberForm, ApiTokenForm, AuditFilterForm
 
 
 @login_required
-@require_GET
+@require_safe
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     org = access_organisation(request.user, slug)
     units = org.children.filter(is_active=True).order_by("name")
@@ -85,7 +85,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
 
 
 @login_required
-@require_GET
+@require_safe
 def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
     """The organisation's audit entries, newest first, filterable; htmx gets only the rows."""
     org = access_organisation(request.user, slug, Cap.AUDIT_VIEW)

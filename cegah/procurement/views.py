@@ -27,7 +27,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
@@ -82,7 +82,7 @@ def _year(request: HttpRequest, scope: Scope) -> int | None:
 
 
 @login_required
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """The user's organisations where they analyse procurement (one: straight to its ranking)."""
     user = staff_user(request)
@@ -98,7 +98,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def ranking(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
@@ -128,7 +128,7 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse:
     scope, buyer = access_buyer(request.user, slug, buyer_pk)
@@ -197,7 +197,7 @@ def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, 
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
@@ -234,7 +234,7 @@ def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
     scope = access_scope(request.user, slug)
     if fmt not in ("csv", "xlsx"):
@@ -307,7 +307,7 @@ def _keep_hours() -> int:
 
 
 @login_required
-@require_GET
+@require_safe
 def tender_export_job(request: HttpRequest, slug: str, export_id: int) -> HttpResponse:
     scope, job = access_tender_export(request.user, slug, export_id)
     partial = request.htmx  # type: ignore[attr-defined]
@@ -338,7 +338,7 @@ def _filters_shown(scope: Scope, query: str) -> list[tuple[str, str]]:
 
 
 @login_required
-@require_GET
+@require_safe
 def tender_export_download(request: HttpRequest, slug: str, export_id: int) -> HttpResponseBase:
     scope, job = access_tender_export(request.user, slug, export_id)
     path = services.export_file(job)
@@ -370,7 +370,7 @@ def _csv_download(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResp
 
 
 @login_required
-@require_GET
+@require_safe
 def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpResponse:
     scope, tender = access_tender(request.user, slug, tender_id)
     policy, meta = _policy()
@@ -420,7 +420,7 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def trends(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
@@ -480,7 +480,7 @@ def _imports_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def buyers_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     """Every buyer with its mapping, as the CSV that ``buyers_mapping`` takes back."""
     access_importer(request.user, slug)
@@ -519,7 +519,7 @@ def buyers_mapping(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def import_job(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     scope, job = access_import_job(request.user, slug, job_id)
     partial = request.htmx  # type: ignore[attr-defined]

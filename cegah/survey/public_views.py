@@ -14,7 +14,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from cegah.core.middleware import sensitive_page
@@ -53,7 +53,7 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 @sensitive_page
-@require_GET
+@require_safe
 @ratelimit(key="ip", rate="120/m", method="GET", block=True)
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
@@ -70,7 +70,7 @@ def _locus_url(locus: Locus) -> str:
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     orgs = [
@@ -105,7 +105,7 @@ def editions(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def edition(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
@@ -206,7 +206,7 @@ def locus_add(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def locus(request: HttpRequest, slug: str, year: int, locus: str) -> HttpResponse:
     loc = access_locus(request.user, slug, year, locus)
     rows = services.response_rates(loc.edition, loc)
@@ -339,7 +339,7 @@ def screen(
 
 
 @login_required
-@require_GET
+@require_safe
 def export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
     data = exports.rates_xlsx(ed, services.response_rates(ed))
@@ -392,7 +392,7 @@ def index(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def report_pdf(request: HttpRequest, slug: str, year: int, locus: str) -> HttpResponse:
     loc = access_locus(request.user, slug, year, locus)
     run = loc.edition.index_runs.first()

@@ -1,4 +1,5 @@
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -85,6 +86,22 @@ def test_account_locks_after_repeated_failures(personas, settings) -> None:
     response = client.post("/accounts/login/", {"username": "viewer", "password": PASSWORD})
     assert response.status_code in {403, 429}
     assert client.get("/dashboard/").status_code == 302
+
+
+def test_logins_keep_no_client_address_or_browser(personas) -> None:
+    client = Client(HTTP_USER_AGENT="PonselMurah/1.0", REMOTE_ADDR="198.51.100.7")
+    client.post("/accounts/login/", {"username": "viewer", "password": "wrong"})
+    client.post("/accounts/login/", {"username": "viewer", "password": PASSWORD})
+    assert not AccessAttempt.objects.exists()
+    assert not AccessLog.objects.exists()
+    assert not AccessFailureLog.objects.exists()
+
+
+def test_wrong_password_message_reads_well_in_indonesian(personas) -> None:
+    response = Client().post("/accounts/login/", {"username": "viewer", "password": "wrong"})
+    body = response.content.decode()
+    assert "Nama pengguna atau sandi salah" in body
+    assert "nama pengguna nama pengguna" not in body.lower()
 
 
 def test_staff_pages_are_not_cached(personas, client_for) -> None:

@@ -29,6 +29,17 @@ def test_strict_csp_and_no_third_party_assets(db: None) -> None:
     assert f'nonce="{nonce}"' in html
 
 
+def test_csrf_cookie_ends_with_the_browser_session(db: None) -> None:
+    """A year-long cookie would show, on a reporter's shared or seized phone, that the reporting
+    site was visited."""
+    morsel = Client().get("/").cookies["csrftoken"]
+    assert morsel["expires"] == "" and morsel["max-age"] == ""
+
+
+def test_pages_answer_head_requests(db: None) -> None:
+    assert Client().head("/").status_code == 200
+
+
 def test_healthz(db: None) -> None:
     assert Client().get("/healthz").json() == {"status": "ok"}
 
