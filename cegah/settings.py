@@ -269,9 +269,22 @@ SECURE_SSL_REDIRECT = HTTPS and _SSL_REDIRECT
 SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 _BEHIND_PROXY = env_bool(
-    "CEGAH_BEHIND_PROXY", False, "Trust X-Forwarded-Proto from the reverse proxy."
+    "CEGAH_BEHIND_PROXY",
+    False,
+    "Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client's address (for"
+    " rate limits only, never stored) from X-Forwarded-For.",
 )
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_PROXY else None
+CEGAH_PROXY_HOPS = env_int(
+    "CEGAH_PROXY_HOPS",
+    1,
+    "With CEGAH_BEHIND_PROXY, how many trusted proxies append to X-Forwarded-For (a CDN in"
+    " front of nginx: 2).",
+)
+if _BEHIND_PROXY:
+    if CEGAH_PROXY_HOPS < 1:
+        raise ConfigurationError("CEGAH_PROXY_HOPS must be at least 1")
+    MIDDLEWARE.insert(0, "cegah.core.middleware.ProxyClientAddressMiddleware")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

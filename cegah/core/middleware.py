@@ -87,3 +87,31 @@ class SameOriginNullOriginMiddleware:
         ):
             del request.META["HTTP_ORIGIN"]
         return self.get_response(request)
+
+
+class ProxyClientAddressMiddleware:
+    """Behind a reverse proxy, take the client's address from ``X-Forwarded-For``.
+
+    Otherwise every request comes from the proxy's own address, and the per-address limits on
+    anonymous pages (reports, receipts, survey links, logins) become one bucket for the whole
+    country: a WhatsApp invitation blast got 429s. The address the nearest trusted proxy saw is
+    the ``CEGAH_PROXY_HOPS``-th entry from the right (entries further left are typed by the
+    client and cannot be trusted). The address is only used in memory, for those limits; Cegah
+    stores no client address.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.hops = settings.CEGAH_PROXY_HOPS
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= self.hops:
+            request.META["REMOTE_ADDR"] = forwarded[-self.hops]
+        return self.get_response(request)
