@@ -83,19 +83,23 @@ def respond_start(request: HttpRequest, token: str) -> HttpResponse:
     return _with_device(request, redirect("survey:respond_page", token))
 
 
+def _current(pages: list[runtime.Page], draft: Draft, answers: dict[str, Any]) -> int:
+    """Return the number of the page to answer: the saved one, or the next with anything
+    relevant (skip logic), forward from it."""
+    number = min(draft.page, len(pages) - 1)
+    while number < len(pages) - 1 and not runtime.visible(pages[number], answers):
+        number += 1
+    return number
+
+
 def _page_context(
     invitation: Invitation,
     token: str,
-    draft: Draft,
+    pages: list[runtime.Page],
+    number: int,
     answers: dict[str, Any],
     errors: dict[str, str],
 ) -> dict[str, Any]:
-    questionnaire = services.questionnaire_for(invitation)
-    pages = runtime.pages(questionnaire)
-    number = min(draft.page, len(pages) - 1)
-    # Skip pages with nothing relevant (skip logic), forward from the saved page.
-    while number < len(pages) - 1 and not runtime.visible(pages[number], answers):
-        number += 1
     page = pages[number]
     questions = []
     for q in runtime.visible(page, answers):
@@ -122,7 +126,6 @@ def _page_context(
         "questions": questions,
         "last": number == len(pages) - 1,
         "errors": errors,
-        "title": questionnaire.title,
     }
 
 
@@ -137,31 +140,36 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
     if draft is None:
         return redirect("survey:respond", token)
     answers = services.draft_answers(draft, token)
+    pages = runtime.pages(services.questionnaire_for(invitation))
+    number = _current(pages, draft, answers)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        context = _page_context(invitation, token, draft, answers, {})
-        page = context["page"]
+        # The form names the part it was shown for. A second tap on "Next" (a slow
+        # connection), an old tab or the back button posts a part that is no longer the current
+        # one: applying it to the current part would save that part blank and move on.
+        if request.POST.get("page", "") != str(number):
+            return redirect("survey:respond_page", token)
+        page = pages[number]
         action = request.POST.get("action", "next")
         values, errors = runtime.clean_page(page, answers, dict(request.POST.lists()))
         for q in page.questions:
             answers.pop(q.name, None)
         answers.update(values)
         if action == "back":
-            target = max(0, context["number"] - 1)
-            pages = runtime.pages(services.questionnaire_for(invitation))
+            target = max(0, number - 1)
             while target > 0 and not runtime.visible(pages[target], answers):
                 target -= 1
             services.save_page(draft, token, answers, target)
             return redirect("survey:respond_page", token)
         if not errors:
-            if context["last"] and action == "submit":
-                services.save_page(draft, token, answers, context["number"])
+            if number == len(pages) - 1 and action == "submit":
+                services.save_page(draft, token, answers, number)
                 services.submit(invitation, token, _fingerprint(request))
                 return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
-            services.save_page(draft, token, answers, context["number"] + 1)
+            services.save_page(draft, token, answers, number + 1)
             return redirect("survey:respond_page", token)
-        services.save_page(draft, token, answers, context["number"])
-    context = _page_context(invitation, token, draft, answers, errors)
+        services.save_page(draft, token, answers, number)
+    context = _page_context(invitation, token, pages, number, answers, errors)
     return render(request, "survey/public/page.html", context, status=422 if errors else 200)
 
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from cegah.survey import services
 from cegah.survey.models import Draft, Invitation, PendingResponse, Response, SubmissionTrace
-from tests.survey.web import World, invited
+from tests.survey.web import World, invited, page_number
 
 pytestmark = pytest.mark.django_db
 
@@ -29,16 +29,16 @@ INTERNAL = {
 def answer_all(client: Client, token: str, answers: dict[str, str]) -> Client:
     assert client.post(f"/spi/i/{token}/mulai/").status_code == 302
     for _step in range(30):
-        page = client.get(f"/spi/i/{token}/isi/")
-        if b'name="action" value="submit"' in page.content:
+        page = client.get(f"/spi/i/{token}/isi/").content.decode()
+        if 'name="action" value="submit"' in page:
             action = "submit"
         else:
             action = "next"
         names = set()
         for value in answers:
-            if f'name="{value}"'.encode() in page.content:
+            if f'name="{value}"' in page:
                 names.add(value)
-        data = {k: answers[k] for k in names} | {"action": action}
+        data = {k: answers[k] for k in names} | {"action": action, "page": page_number(page)}
         response = client.post(f"/spi/i/{token}/isi/", data)
         if action == "submit":
             assert response.status_code == 200, response.content[:400]
@@ -83,7 +83,7 @@ def test_required_answers_are_asked_for_again(world: World) -> None:
     (_inv, token), *_ = invited(world, 1)
     client = Client()
     client.post(f"/spi/i/{token}/mulai/")
-    response = client.post(f"/spi/i/{token}/isi/", {"action": "next"})
+    response = client.post(f"/spi/i/{token}/isi/", {"action": "next", "page": "0"})
     assert response.status_code == 422
     assert b'role="alert"' in response.content
 
@@ -93,7 +93,8 @@ def test_progress_is_saved_per_page_and_unreadable_without_the_link(world: World
     client = Client()
     client.post(f"/spi/i/{token}/mulai/")
     client.post(
-        f"/spi/i/{token}/isi/", {"masa_kerja": "1_5", "terlibat_pbj": "ya", "action": "next"}
+        f"/spi/i/{token}/isi/",
+        {"masa_kerja": "1_5", "terlibat_pbj": "ya", "action": "next", "page": "0"},
     )
     draft = Draft.objects.get(invitation=inv)
     assert draft.page == 1
@@ -183,7 +184,8 @@ def test_bursts_from_one_device_are_flagged_without_storing_the_address(world: W
         client = Client(REMOTE_ADDR="10.9.8.7")
         client.cookies["spi_dev"] = "same-device"
         client.post(
-            f"/spi/i/{token}/isi/", {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "action": "next"}
+            f"/spi/i/{token}/isi/",
+            {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "action": "next", "page": "0"},
         )
     for inv, token in pairs:
         services.submit(inv, token, services.sealing.keyed_hash("device", "c:same-device"))
@@ -192,3 +194,34 @@ def test_bursts_from_one_device_are_flagged_without_storing_the_address(world: W
     for model in (Response, SubmissionTrace, Invitation):
         for row in model.objects.values():
             assert "10.9.8.7" not in str(row)
+
+
+# --- pages: stale posts ---------------------------------------------------------------------------
+def test_a_repeated_post_is_not_applied_to_the_next_part(world: World) -> None:
+    """A double tap on "Next" on a slow connection, an old tab or the back button: the second
+    POST names the part it was for, which is no longer the current one, so nothing is applied."""
+    (inv, token), *_ = invited(world, 1)
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    url = f"/spi/i/{token}/isi/"
+    first = client.get(url).content.decode()
+    assert 'name="page" value="0"' in first
+    tap = {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "action": "next", "page": "0"}
+    assert client.post(url, tap).status_code == 302
+    again = client.post(url, tap)
+    assert again.status_code == 302 and again["Location"] == url
+    draft = Draft.objects.get(invitation=inv)
+    assert draft.page == 1
+    assert set(services.draft_answers(draft, token)) == {"masa_kerja", "terlibat_pbj"}
+    # A form without a page number (a page saved before this change) is not applied either.
+    assert client.post(url, {"action": "next"}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.page == 1
+    page = client.get(url).content.decode()
+    assert 'name="tr1"' in page and 'name="page" value="1"' in page
+    # "Back" tapped twice goes back one part, not two.
+    back = {"action": "back", "page": "1"}
+    assert client.post(url, back).status_code == 302
+    assert client.post(url, back).status_code == 302
+    draft.refresh_from_db()
+    assert draft.page == 0
