@@ -99,6 +99,7 @@ def _page_context(
     number: int,
     answers: dict[str, Any],
     errors: dict[str, str],
+    appeared: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     page = pages[number]
     questions = []
@@ -113,6 +114,7 @@ def _page_context(
                 "value": answers.get(q.name, ""),
                 "values": str(answers.get(q.name, "")).split(),
                 "error": errors.get(q.name, ""),
+                "new": q.name in appeared,
             }
         )
     return {
@@ -126,6 +128,7 @@ def _page_context(
         "questions": questions,
         "last": number == len(pages) - 1,
         "errors": errors,
+        "appeared": bool(appeared),
     }
 
 
@@ -143,6 +146,7 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
     pages = runtime.pages(services.questionnaire_for(invitation))
     number = _current(pages, draft, answers)
     errors: dict[str, str] = {}
+    appeared: set[str] = set()
     if request.method == "POST":
         # The form names the part it was shown for. A second tap on "Next" (a slow
         # connection), an old tab or the back button posts a part that is no longer the current
@@ -151,17 +155,24 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("survey:respond_page", token)
         page = pages[number]
         action = request.POST.get("action", "next")
+        shown = {q.name for q in runtime.visible(page, answers)}
         values, errors = runtime.clean_page(page, answers, dict(request.POST.lists()))
         for q in page.questions:
             answers.pop(q.name, None)
         answers.update(values)
+        # Answers on this part can make more of its questions relevant (the expert's
+        # procurement items follow "do you follow its procurement?"). Without JavaScript the
+        # respondent has not seen them: show the part again with them instead of moving on
+        # (and instead of calling them unanswered).
+        appeared = {q.name for q in runtime.visible(page, answers)} - shown
+        errors = {name: code for name, code in errors.items() if name not in appeared}
         if action == "back":
             target = max(0, number - 1)
             while target > 0 and not runtime.visible(pages[target], answers):
                 target -= 1
             services.save_page(draft, token, answers, target)
             return redirect("survey:respond_page", token)
-        if not errors:
+        if not errors and not appeared:
             if number == len(pages) - 1 and action == "submit":
                 services.save_page(draft, token, answers, number)
                 services.submit(invitation, token, _fingerprint(request))
@@ -169,7 +180,7 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
             services.save_page(draft, token, answers, number + 1)
             return redirect("survey:respond_page", token)
         services.save_page(draft, token, answers, number)
-    context = _page_context(invitation, token, pages, number, answers, errors)
+    context = _page_context(invitation, token, pages, number, answers, errors, appeared)
     return render(request, "survey/public/page.html", context, status=422 if errors else 200)
 
 

@@ -118,7 +118,9 @@ def clean_page(
     """Return (answers of this page's relevant questions, errors by question name).
 
     Relevance is decided with the answers of earlier pages and this page's posted ones, so a
-    question that depends on another on the same page follows it.
+    question that depends on another on the same page follows it. A question that becomes
+    relevant only now has not been shown yet: the caller shows the page again (see
+    ``public_views.respond_page``) rather than accepting it blank.
     """
     merged: dict[str, Any] = dict(answers)
     values: dict[str, str] = {}

@@ -196,7 +196,94 @@ def test_bursts_from_one_device_are_flagged_without_storing_the_address(world: W
             assert "10.9.8.7" not in str(row)
 
 
-# --- pages: stale posts ---------------------------------------------------------------------------
+# --- pages: same-page skip logic, stale posts, races ----------------------------------------------
+# The answers that make every follow-up question of the default questionnaires relevant.
+OPENING = {"terlibat_pbj": "ya", "jenis_pengguna": "penyedia", "x_kenal_pbj": "ya"}
+
+
+def _chooser(group: str):  # type: ignore[no-untyped-def]
+    from cegah.survey import runtime
+    from cegah.survey.models import Questionnaire
+    from cegah.survey.scoring import default_questionnaire_path, load_questionnaire
+
+    questionnaire = load_questionnaire(default_questionnaire_path(group), group)
+    by_name = {q.name: q for q in questionnaire.questions}
+    assert Questionnaire  # the edition's questionnaires are these defaults
+
+    def choose(name: str) -> str:
+        if name in OPENING:
+            return OPENING[name]
+        q = by_name[name]
+        if runtime.base_type(q) in ("select_one", "select_multiple"):
+            return q.choices[-1].name
+        return "catatan"
+
+    return questionnaire, choose
+
+
+@pytest.mark.parametrize("group", ["internal", "external", "expert"])
+def test_every_follow_up_question_is_asked_without_javascript(world: World, group: str) -> None:
+    """A question made relevant by an answer on its own page (the expert's procurement items
+    follow x_kenal_pbj on one page) is shown before the respondent moves on, and answered."""
+    from cegah.survey import runtime
+    from tests.survey.web import answer_on_the_web
+
+    questionnaire, choose = _chooser(group)
+    (inv, token), *_ = invited(world, 1, group)
+    answer_on_the_web(Client(), token, choose)
+    inv.refresh_from_db()
+    assert inv.completed
+    services.flush_responses(world.edition.pk, force=True)
+    stored = Response.objects.get().answers
+    unanswered = [
+        q.name
+        for q in questionnaire.questions
+        if runtime.base_type(q) != "note"
+        and runtime.is_relevant(q, stored)
+        and not stored.get(q.name)
+    ]
+    assert unanswered == []
+
+
+def test_answers_that_open_questions_on_the_same_page_show_that_page_again(world: World) -> None:
+    from tests.survey.web import fields_on, page_number
+
+    (inv, token), *_ = invited(world, 1, "expert")
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    first = client.get(f"/spi/i/{token}/isi/").content.decode()
+    data = {name: "3" for name in fields_on(first) if name != "jenis_eksper"}
+    client.post(
+        f"/spi/i/{token}/isi/",
+        data | {"jenis_eksper": "lsm", "action": "next", "page": page_number(first)},
+    )
+    second = client.get(f"/spi/i/{token}/isi/").content.decode()
+    assert "x_kenal_pbj" in fields_on(second) and "x_pbj1" not in fields_on(second)
+    number = page_number(second)
+    shown = client.post(
+        f"/spi/i/{token}/isi/",
+        {"x_kenal_pbj": "ya", "x_sos1": "4", "action": "next", "page": number},
+    )
+    # Not an error and not the next part: the same part again, with the follow-up questions.
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert fields_on(html)[:3] == ["x_kenal_pbj", "x_pbj1", "x_pbj2"]
+    assert page_number(html) == number and 'role="alert"' not in html
+    assert 'value="ya" checked' in html and 'name="x_sos1" value="4" checked' in html
+    draft = Draft.objects.get(invitation=inv)
+    assert draft.page == int(number)
+    client.post(
+        f"/spi/i/{token}/isi/",
+        {"x_kenal_pbj": "ya", "x_pbj1": "2", "x_pbj2": "5", "x_sos1": "4", "action": "submit"}
+        | {"page": number},
+    )
+    inv.refresh_from_db()
+    assert inv.completed
+    services.flush_responses(world.edition.pk, force=True)
+    stored = Response.objects.get().answers
+    assert (stored["x_kenal_pbj"], stored["x_pbj1"], stored["x_pbj2"]) == ("ya", "2", "5")
+
+
 def test_a_repeated_post_is_not_applied_to_the_next_part(world: World) -> None:
     """A double tap on "Next" on a slow connection, an old tab or the back button: the second
     POST names the part it was for, which is no longer the current one, so nothing is applied."""
