@@ -132,6 +132,13 @@ def _page_context(
     }
 
 
+def _after_lost_race(request: HttpRequest, invitation: Invitation, token: str) -> HttpResponse:
+    invitation.refresh_from_db(fields=["completed"])
+    if invitation.completed:
+        return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+    return redirect("survey:respond", token)
+
+
 @sensitive_page
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate="120/m", method="POST", block=True)
@@ -166,20 +173,29 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
         # (and instead of calling them unanswered).
         appeared = {q.name for q in runtime.visible(page, answers)} - shown
         errors = {name: code for name, code in errors.items() if name not in appeared}
+        # Every save below may find the draft gone: a concurrent submit (another tab, a second
+        # tap) consumed it after it was read. This request then lost the race and shows what
+        # the winner showed.
         if action == "back":
             target = max(0, number - 1)
             while target > 0 and not runtime.visible(pages[target], answers):
                 target -= 1
-            services.save_page(draft, token, answers, target)
+            if not services.save_page(draft, token, answers, target):
+                return _after_lost_race(request, invitation, token)
             return redirect("survey:respond_page", token)
-        if not errors and not appeared:
-            if number == len(pages) - 1 and action == "submit":
-                services.save_page(draft, token, answers, number)
-                services.submit(invitation, token, _fingerprint(request))
-                return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
-            services.save_page(draft, token, answers, number + 1)
+        if errors or appeared:
+            if not services.save_page(draft, token, answers, number):
+                return _after_lost_race(request, invitation, token)
+        elif action == "submit" and number == len(pages) - 1:
+            if not services.save_page(draft, token, answers, number) or not services.submit(
+                invitation, token, _fingerprint(request)
+            ):
+                return _after_lost_race(request, invitation, token)
+            return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+        else:
+            if not services.save_page(draft, token, answers, number + 1):
+                return _after_lost_race(request, invitation, token)
             return redirect("survey:respond_page", token)
-        services.save_page(draft, token, answers, number)
     context = _page_context(invitation, token, pages, number, answers, errors, appeared)
     return render(request, "survey/public/page.html", context, status=422 if errors else 200)
 

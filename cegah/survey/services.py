@@ -676,10 +676,18 @@ def draft_answers(draft: Draft, token: str) -> dict[str, Any]:
     return sealing.unseal_draft(token, draft.answers_sealed)
 
 
-def save_page(draft: Draft, token: str, answers: dict[str, Any], page: int) -> None:
+def save_page(draft: Draft, token: str, answers: dict[str, Any], page: int) -> bool:
+    """Save the answers so far and the page reached; return False if the draft is gone (a
+    submit from another tab or a second tap won the race and consumed it)."""
     draft.answers_sealed = sealing.seal_draft(token, answers)
     draft.page = page
-    draft.save(update_fields=["answers_sealed", "page"])
+    # An UPDATE that may match nothing, not save(): the draft read at the start of the request
+    # can have been deleted by a concurrent submit since.
+    return bool(
+        Draft.objects.filter(pk=draft.pk).update(
+            answers_sealed=draft.answers_sealed, page=draft.page
+        )
+    )
 
 
 def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:

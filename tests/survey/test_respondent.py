@@ -312,3 +312,34 @@ def test_a_repeated_post_is_not_applied_to_the_next_part(world: World) -> None:
     assert client.post(url, back).status_code == 302
     draft.refresh_from_db()
     assert draft.page == 0
+
+
+def test_a_submit_that_loses_the_race_sees_the_thank_you_page(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two near-simultaneous submits: the winner deletes the draft that the loser had read."""
+    from cegah.survey import public_views, runtime
+
+    (inv, token), *_ = invited(world, 1)
+    services.start(inv, token)
+    draft = Draft.objects.get(invitation=inv)
+    services.save_page(draft, token, dict(INTERNAL), 99)
+    pages = runtime.pages(services.questionnaire_for(inv))
+    real = services.draft_answers
+    raced = []
+
+    def read_then_lose(draft: Draft, token: str) -> dict[str, object]:
+        answers = real(draft, token)
+        if not raced:
+            raced.append(True)
+            assert services.submit(inv, token, "")  # the other request wins meanwhile
+        return answers
+
+    monkeypatch.setattr(public_views.services, "draft_answers", read_then_lose)
+    response = Client().post(
+        f"/spi/i/{token}/isi/",
+        {"sos1": "3", "sos2": "3", "sos3": "3", "action": "submit", "page": str(len(pages) - 1)},
+    )
+    assert response.status_code == 200
+    assert "Terima kasih" in response.content.decode()
+    assert PendingResponse.objects.count() == 1 and not Draft.objects.exists()
