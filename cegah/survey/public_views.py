@@ -132,6 +132,13 @@ def _page_context(
     }
 
 
+def _closed(request: HttpRequest, invitation: Invitation, token: str) -> HttpResponse:
+    """The landing page saying the survey is not open; a POST was refused (nothing applied)."""
+    context = {"invitation": invitation, "locus": invitation.locus, "token": token, "open": False}
+    status = 409 if request.method == "POST" else 200
+    return render(request, "survey/public/landing.html", context, status=status)
+
+
 def _after_lost_race(request: HttpRequest, invitation: Invitation, token: str) -> HttpResponse:
     invitation.refresh_from_db(fields=["completed"])
     if invitation.completed:
@@ -146,6 +153,8 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)
     if invitation.completed:
         return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+    if not services.is_open(invitation):
+        return _closed(request, invitation, token)
     draft = Draft.objects.filter(invitation=invitation).first()
     if draft is None:
         return redirect("survey:respond", token)
@@ -187,9 +196,13 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
             if not services.save_page(draft, token, answers, number):
                 return _after_lost_race(request, invitation, token)
         elif action == "submit" and number == len(pages) - 1:
-            if not services.save_page(draft, token, answers, number) or not services.submit(
-                invitation, token, _fingerprint(request)
-            ):
+            if not services.save_page(draft, token, answers, number):
+                return _after_lost_race(request, invitation, token)
+            try:
+                submitted = services.submit(invitation, token, _fingerprint(request))
+            except services.ValidationError:  # closed meanwhile; the draft is kept
+                return _closed(request, invitation, token)
+            if not submitted:
                 return _after_lost_race(request, invitation, token)
             return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
         else:
@@ -216,6 +229,7 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
     locus = (
         Locus.objects.select_related("organisation", "edition")
         .filter(registration_code=code[:40], registration_open=True)
+        .exclude(edition__status=Edition.Status.CLOSED)
         .first()
     )
     if locus is None:

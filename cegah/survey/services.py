@@ -492,14 +492,20 @@ def _message(invitation: Invitation, contact: dict[str, str], reminder: bool) ->
     return Bulk(recipients, key, text, template, subject)
 
 
-def _claim(invitations: list[Invitation], now: datetime) -> list[Invitation]:
+SENDING = (Edition.Status.DESIGN, Edition.Status.FIELDWORK)  # a closed edition sends nothing
+
+
+def _claim(
+    invitations: list[Invitation], now: datetime, statuses: Iterable[str] = SENDING
+) -> list[Invitation]:
     """Claim the next send of each invitation; return those claimed by this call.
 
     One conditional UPDATE per batch and send number: it moves ``sends`` on only where it still
     has the value read, and stamps ``last_sent_at`` with a value unique to this call, by which
     the rows won are read back. A concurrent claimer stamps its own value, so each row is won
     once; should two stamps ever collide, the outbox's idempotency key (invitation and send
-    number) still queues the message once.
+    number) still queues the message once. Only invitations of an edition in one of
+    ``statuses`` are claimed, so a close committed meanwhile stops the send.
     """
     won: list[Invitation] = []
     by_sends: dict[int, list[Invitation]] = {}
@@ -509,9 +515,13 @@ def _claim(invitations: list[Invitation], now: datetime) -> list[Invitation]:
         for start in range(0, len(group), 500):
             chunk = {inv.pk: inv for inv in group[start : start + 500]}
             stamp = now + timedelta(microseconds=pysecrets.randbelow(999_999))
-            Invitation.objects.filter(pk__in=chunk, sends=sends, completed=False).update(
-                sends=F("sends") + 1, last_sent_at=stamp, delivery=Invitation.Delivery.QUEUED
-            )
+            Invitation.objects.filter(
+                pk__in=chunk,
+                sends=sends,
+                completed=False,
+                opted_out=False,
+                locus__edition__status__in=list(statuses),
+            ).update(sends=F("sends") + 1, last_sent_at=stamp, delivery=Invitation.Delivery.QUEUED)
             mine = Invitation.objects.filter(
                 pk__in=chunk, sends=sends + 1, last_sent_at=stamp
             ).values_list("pk", flat=True)
@@ -523,8 +533,9 @@ def _dispatch(invitations: list[Invitation], reminder: bool, now: datetime | Non
     """Claim each invitation's next send, then queue the messages through the outbox."""
     from cegah.channels.outbox import queue_many
 
+    statuses = (Edition.Status.FIELDWORK,) if reminder else SENDING
     by_org: dict[int, list[Any]] = {}
-    for inv in _claim(invitations, now or timezone.now()):
+    for inv in _claim(invitations, now or timezone.now(), statuses):
         contact = sealing.unseal_contact(inv.respondent.public_id, inv.respondent.contact_sealed)
         if not (contact.get("phone") or contact.get("email")):
             continue
@@ -541,7 +552,11 @@ def _dispatch(invitations: list[Invitation], reminder: bool, now: datetime | Non
 
 
 def send_invitations(locus: Locus, actor: User | None) -> int:
-    """Queue the first invitation of every sampled (or accepted) person not yet invited."""
+    """Queue the first invitation of every sampled (or accepted) person not yet invited.
+
+    Raises ValidationError if the edition is closed."""
+    if Edition.objects.filter(pk=locus.edition_id, status=Edition.Status.CLOSED).exists():
+        raise ValidationError(_("The edition is closed: no invitations or reminders are sent."))
     pending = list(
         Invitation.objects.filter(locus=locus, sends=0, opted_out=False, completed=False)
         .select_related("respondent", "locus__organisation", "locus__edition")
@@ -654,6 +669,16 @@ def questionnaire_for(invitation: Invitation) -> Any:
     return runtime.load_stored(row)
 
 
+def _in_fieldwork(edition_id: int) -> bool:
+    """Whether the edition takes answers now (read fresh: it may have closed meanwhile)."""
+    return Edition.objects.filter(pk=edition_id, status=Edition.Status.FIELDWORK).exists()
+
+
+def is_open(invitation: Invitation) -> bool:
+    """Whether the invitation's edition is in fieldwork (answers and reminders allowed)."""
+    return invitation.locus.edition.status == Edition.Status.FIELDWORK
+
+
 def start(invitation: Invitation, token: str) -> Draft:
     """Start (or resume) answering: a POST. Raises ValidationError if the survey is not open."""
     if invitation.completed:
@@ -695,20 +720,25 @@ def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:
 
     Returns False if the invitation was already completed (a second POST, another tab). The
     conditional UPDATE is the one place a token is consumed, so two racing POSTs store one
-    response.
+    response. Raises ValidationError once the edition is no longer in fieldwork (closed): the
+    same UPDATE checks the status, so a close that commits first wins.
     """
     draft = Draft.objects.filter(invitation=invitation).first()
     if draft is None:
         return False
+    if not _in_fieldwork(invitation.locus.edition_id):
+        raise ValidationError(_("This survey is not open."))
     questionnaire = questionnaire_for(invitation)
     answers = runtime.prune(questionnaire, draft_answers(draft, token))
     now = timezone.now()
     duration = int((now - draft.started_at).total_seconds())
     with transaction.atomic():
-        consumed = Invitation.objects.filter(pk=invitation.pk, completed=False).update(
-            completed=True
-        )
+        consumed = Invitation.objects.filter(
+            pk=invitation.pk, completed=False, locus__edition__status=Edition.Status.FIELDWORK
+        ).update(completed=True)
         if not consumed:
+            if not _in_fieldwork(invitation.locus.edition_id):
+                raise ValidationError(_("This survey is not open."))
             return False
         draft.delete()
         pending = PendingResponse.objects.create(

@@ -285,8 +285,12 @@ def sample_draw(request: HttpRequest, slug: str, year: int, locus: str) -> HttpR
 @require_POST
 def invite(request: HttpRequest, slug: str, year: int, locus: str) -> HttpResponse:
     loc = access_locus(request.user, slug, year, locus)
-    queued = services.send_invitations(loc, staff_user(request))
-    messages.success(request, _("%(n)s invitations queued.") % {"n": queued})
+    try:
+        queued = services.send_invitations(loc, staff_user(request))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, _("%(n)s invitations queued.") % {"n": queued})
     return redirect(_locus_url(loc))
 
 

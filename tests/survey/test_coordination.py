@@ -293,3 +293,28 @@ def test_a_send_is_claimed_once_even_from_stale_reads(world: World) -> None:
     assert len(services._claim(stale, timezone.now())) == 3
     assert services._claim(stale, timezone.now()) == []  # a second scheduler read the same rows
     assert set(Invitation.objects.values_list("sends", flat=True)) == {1}
+
+
+def test_a_closed_edition_sends_no_invitations_or_reminders(
+    world: World, graph, django_capture_on_commit_callbacks, client_for
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    invited(world, 3)
+    Edition.objects.filter(pk=world.edition.pk).update(status=Edition.Status.CLOSED)
+    world.locus.refresh_from_db()
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/"
+    page = client.get(url).content.decode()
+    assert "Kirim 3 undangan" not in page and "ditutup" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url + "invite/", follow=True)
+    assert "ditutup" in response.content.decode()
+    with pytest.raises(ValidationError):
+        services.send_invitations(world.locus, world.coordinator)
+    assert not OutboundMessage.objects.exists() and not graph.sent
+    assert set(Invitation.objects.values_list("sends", flat=True)) == {0}
+    # Invitations sent before the close get no reminder after it.
+    Invitation.objects.update(sends=1, last_sent_at=timezone.now() - timedelta(days=30))
+    assert services.send_due_reminders(timezone.now()) == 0
+    assert not OutboundMessage.objects.exists()

@@ -343,3 +343,30 @@ def test_a_submit_that_loses_the_race_sees_the_thank_you_page(
     assert response.status_code == 200
     assert "Terima kasih" in response.content.decode()
     assert PendingResponse.objects.count() == 1 and not Draft.objects.exists()
+
+
+def test_a_closed_edition_takes_no_more_answers(world: World) -> None:
+    """A respondent who had started before the coordinator closed the edition can neither see
+    the questions nor submit; nothing is stored and the invitation stays open."""
+    (inv, token), *_ = invited(world, 1)
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    from cegah.survey.models import Edition
+
+    Edition.objects.filter(pk=world.edition.pk).update(status=Edition.Status.CLOSED)
+    page = client.get(f"/spi/i/{token}/isi/")
+    assert page.status_code == 200
+    assert 'name="masa_kerja"' not in page.content.decode()
+    assert "tidak dibuka" in page.content.decode()
+    draft = Draft.objects.get(invitation=inv)
+    services.save_page(draft, token, dict(INTERNAL), 99)
+    refused = client.post(f"/spi/i/{token}/isi/", {"action": "submit", "page": "7"})
+    assert refused.status_code == 409 and "Terima kasih" not in refused.content.decode()
+    from django.core.exceptions import ValidationError
+
+    inv.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.submit(inv, token, "")
+    inv.refresh_from_db()
+    assert not inv.completed and not PendingResponse.objects.exists()
+    assert services.draft_answers(Draft.objects.get(invitation=inv), token)["tr1"] == "3"
