@@ -370,3 +370,15 @@ def test_a_closed_edition_takes_no_more_answers(world: World) -> None:
     inv.refresh_from_db()
     assert not inv.completed and not PendingResponse.objects.exists()
     assert services.draft_answers(Draft.objects.get(invitation=inv), token)["tr1"] == "3"
+
+
+def test_after_opting_out_the_landing_page_says_so(world: World) -> None:
+    (inv, token), *_ = invited(world, 1)
+    client = Client()
+    before = client.get(f"/spi/i/{token}/").content.decode()
+    assert f"/spi/i/{token}/berhenti/" in before
+    assert client.post(f"/spi/i/{token}/berhenti/").status_code == 200
+    after = client.get(f"/spi/i/{token}/").content.decode()
+    assert "Anda sudah meminta agar tidak dikirimi pengingat lagi" in after
+    assert f"/spi/i/{token}/berhenti/" not in after  # not offered a second time
+    assert f"/spi/i/{token}/mulai/" in after  # and can still answer
