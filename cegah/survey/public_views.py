@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
@@ -102,15 +103,18 @@ def _page_context(
     appeared: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     page = pages[number]
+    # The reader's language where the form has it (label::English (en)), else the form's
+    # default, Indonesian, English: Question.label's fallbacks.
+    lang = get_language() or "id"
     questions = []
     for q in runtime.visible(page, answers):
         questions.append(
             {
                 "q": q,
                 "kind": runtime.base_type(q),
-                "label": q.label("id"),
-                "hint": q.hints.get("id") or q.hints.get("default", ""),
-                "choices": [(c.name, c.label("id")) for c in q.choices],
+                "label": q.label(lang),
+                "hint": runtime.hint(q, lang),
+                "choices": [(c.name, c.label(lang)) for c in q.choices],
                 "value": answers.get(q.name, ""),
                 "values": str(answers.get(q.name, "")).split(),
                 "error": errors.get(q.name, ""),

@@ -108,6 +108,14 @@ def visible(page: Page, answers: Mapping[str, Any]) -> list[Question]:
     return [q for q in page.questions if is_relevant(q, answers)]
 
 
+def hint(question: Question, lang: str) -> str:
+    """Return the question's hint in ``lang``, else the default, Indonesian or English one."""
+    for key in (lang, "default", "id", "en"):
+        if question.hints.get(key):
+            return question.hints[key]
+    return ""
+
+
 def base_type(question: Question) -> str:
     return question.type.split()[0]
 

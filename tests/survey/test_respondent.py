@@ -373,7 +373,7 @@ def test_a_closed_edition_takes_no_more_answers(world: World) -> None:
 
 
 def test_after_opting_out_the_landing_page_says_so(world: World) -> None:
-    (inv, token), *_ = invited(world, 1)
+    (_inv, token), *_ = invited(world, 1)
     client = Client()
     before = client.get(f"/spi/i/{token}/").content.decode()
     assert f"/spi/i/{token}/berhenti/" in before
@@ -382,3 +382,15 @@ def test_after_opting_out_the_landing_page_says_so(world: World) -> None:
     assert "Anda sudah meminta agar tidak dikirimi pengingat lagi" in after
     assert f"/spi/i/{token}/berhenti/" not in after  # not offered a second time
     assert f"/spi/i/{token}/mulai/" in after  # and can still answer
+
+
+def test_questions_are_asked_in_the_readers_language_where_the_form_has_it(world: World) -> None:
+    (_inv, token), *_ = invited(world, 1)
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    indonesian = client.get(f"/spi/i/{token}/isi/").content.decode()
+    assert "Berapa lama Anda bekerja di instansi ini?" in indonesian and "1–5 tahun" in indonesian
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/spi/i/{token}/isi/").content.decode()
+    assert "How long have you worked at this institution?" in english
+    assert "1–5 years" in english and "Berapa lama" not in english
