@@ -6,8 +6,9 @@ The anonymity boundary:
 - ``Invitation`` holds a hash of the respondent's link token and the plain counters that the
   response-rate dashboard and the reminders need (opened, started, completed, reminders sent).
 - ``Response`` holds the answers. It has no key to the frame or the invitation, no token, a random
-  UUID primary key (so insertion order is not recoverable from ids) and only the date of
-  submission. What links an answer to a person is therefore not stored anywhere.
+  UUID primary key drawn when it leaves the mixing pool (so neither the pool row, written with
+  the invitation's completion, nor the insertion order can be recovered from it) and only the
+  date of submission. What links an answer to a person is therefore not stored anywhere.
 """
 
 from __future__ import annotations
@@ -310,8 +311,12 @@ class Response(models.Model):
 
 
 class PendingResponse(models.Model):
-    """A submitted response waiting in the mixing pool (see services.flush_responses); the same
-    fields as Response, and its id becomes the Response's id."""
+    """A submitted response waiting in the mixing pool (see services.flush_responses).
+
+    It is written in the transaction that completes the invitation, so on PostgreSQL it shares
+    that transaction's id: it is deleted when the pool moves, and the Response made from it gets
+    a new random id. Only here, and only until then, are the device's keyed hash and the exact
+    time of submission kept, for the burst check that runs when the pool moves."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+")
@@ -322,24 +327,14 @@ class PendingResponse(models.Model):
     answers = models.JSONField(default=dict)
     duration_s = models.PositiveIntegerField(null=True)
     submitted_on = models.DateField()
+    # Keyed hash of the device cookie (or of the address without one), and the exact time.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    submitted_at = models.DateTimeField(null=True)
     flags = models.JSONField(default=list, blank=True)
     review = models.CharField(max_length=10, choices=Response.Review.choices, blank=True)
 
     def __str__(self) -> str:
         return str(self.pk)
-
-
-class SubmissionTrace(models.Model):
-    """Transient burst-detection record: a keyed hash of the device cookie or client address and
-    the exact time, with the response it belongs to. Purged once it can no longer be part of a
-    burst window (see services.BURST_WINDOW), so the precise time never outlives the check."""
-
-    fingerprint = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(db_index=True)
-    response_id = models.UUIDField()
-
-    def __str__(self) -> str:
-        return f"trace {self.pk}"
 
 
 class IndexRun(models.Model):

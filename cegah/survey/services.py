@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets as pysecrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,6 @@ from cegah.survey.models import (
     Respondent,
     Response,
     Sample,
-    SubmissionTrace,
 )
 from cegah.survey.scoring import default_questionnaire_path, load_edition
 from cegah.survey.scoring.constants import GROUPS
@@ -62,6 +62,9 @@ BURST_MIN = 5
 # many (or at the end of the day), so neither row order nor transaction ids tie a response to
 # the invitation whose completion was recorded in the same transaction.
 MIX_BATCH = 10
+# A pooled response moves after this long even if its device is still submitting (a device
+# that never pauses for the burst window is flagged anyway).
+POOL_HOLD_MAX = timedelta(days=1)
 INVITE_PURPOSE = "survey.invitation"
 
 
@@ -741,7 +744,7 @@ def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:
                 raise ValidationError(_("This survey is not open."))
             return False
         draft.delete()
-        pending = PendingResponse.objects.create(
+        PendingResponse.objects.create(
             edition_id=invitation.locus.edition_id,
             locus_id=invitation.locus_id,
             unit_id=invitation.unit_id,
@@ -751,9 +754,10 @@ def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:
             # Rounded to 10 s: enough for the speeder rule, too coarse to match a log line.
             duration_s=max(0, round(duration / 10) * 10),
             submitted_on=timezone.localdate(now),
+            # For the burst check when the pool moves; deleted with the pool row.
+            fingerprint=fingerprint[:64],
+            submitted_at=now if fingerprint else None,
         )
-        if fingerprint:
-            _trace(pending.pk, fingerprint, now)
         enqueue_on_commit(_flush_task(), invitation.locus.edition_id)
     return True
 
@@ -764,56 +768,74 @@ def _flush_task() -> Any:
     return flush_responses
 
 
-def _trace(response_id: Any, fingerprint: str, now: datetime) -> None:
-    """Record the submission for burst detection and flag the burst with the engine's rule."""
+def _bursts(pool: list[PendingResponse], now: datetime) -> tuple[set[Any], set[Any]]:
+    """Return (ids in a burst, ids whose burst check is final) of the pooled responses.
+
+    The engine's rule (``flag_bursts``): ≥ BURST_MIN submissions of one device within
+    BURST_WINDOW. Any such run lies within one stretch of a device's submissions whose gaps are
+    at most the window; once the device has been quiet for longer than the window, no later
+    submission can join that stretch, so the check of its responses is final and they may
+    leave the pool. Until then they wait, so nothing outside the pool ever needs to remember a
+    device or a time.
+    """
     import polars as pl
 
     from cegah.survey.scoring.flags import flag_bursts
 
-    SubmissionTrace.objects.filter(at__lt=now - 2 * BURST_WINDOW).delete()
-    SubmissionTrace.objects.create(fingerprint=fingerprint, at=now, response_id=response_id)
-    recent = list(
-        SubmissionTrace.objects.filter(
-            fingerprint=fingerprint, at__gte=now - BURST_WINDOW
-        ).values_list("response_id", "at")
-    )
-    if len(recent) < BURST_MIN:
-        return
-    df = pl.DataFrame(
-        {
-            "fingerprint": [fingerprint] * len(recent),
-            "submitted_at": [at.timestamp() for _id, at in recent],
-        }
-    )
-    flagged = flag_bursts(df, window_s=BURST_WINDOW.total_seconds(), min_count=BURST_MIN)
-    ids = [rid for (rid, _at), hit in zip(recent, flagged.to_list(), strict=True) if hit]
-    for model in (PendingResponse, Response):
-        for row in model.objects.filter(pk__in=ids):
-            if "burst" not in row.flags:
-                row.flags = [*row.flags, "burst"]
-                row.review = row.review or Response.Review.FLAGGED
-                row.save(update_fields=["flags", "review"])
+    timed = [(p, p.submitted_at) for p in pool if p.fingerprint and p.submitted_at]
+    untimed = {p.pk for p in pool if not (p.fingerprint and p.submitted_at)}
+    if not timed:
+        return set(), untimed
+    flagged = flag_bursts(
+        pl.DataFrame(
+            {
+                "fingerprint": [p.fingerprint for p, _at in timed],
+                "submitted_at": [at.timestamp() for _p, at in timed],
+            }
+        ),
+        window_s=BURST_WINDOW.total_seconds(),
+        min_count=BURST_MIN,
+    ).to_list()
+    bursts = {p.pk for (p, _at), hit in zip(timed, flagged, strict=True) if hit}
+    last: dict[str, datetime] = {}
+    for p, at in timed:
+        last[p.fingerprint] = max(at, last.get(p.fingerprint, at))
+    final = untimed | {
+        p.pk
+        for p, at in timed
+        if now - last[p.fingerprint] > BURST_WINDOW or now - at > POOL_HOLD_MAX
+    }
+    return bursts, final
 
 
-def flush_responses(edition_id: int, force: bool = False) -> int:
+def flush_responses(edition_id: int, force: bool = False, now: datetime | None = None) -> int:
     """Move pooled responses into Response in shuffled order; return how many moved.
 
-    Moves when the pool of the edition holds MIX_BATCH or more, when a pooled response is from an
-    earlier day, or when ``force`` is given (demo, end of fieldwork).
+    A pooled response may move once its burst check is final (see ``_bursts``); those move
+    when there are MIX_BATCH or more of them in the edition, or when one is from an earlier
+    day, or when ``force`` is given (demo, end of fieldwork: everything moves). Each Response
+    gets a new random id, the ``burst`` flag if it was in a burst, and nothing else of the
+    pool row's device hash or time.
     """
+    now = now or timezone.now()
     with transaction.atomic():
         pool = list(PendingResponse.objects.select_for_update().filter(edition_id=edition_id))
         if not pool:
             return 0
-        stale = any(p.submitted_on < timezone.localdate() for p in pool)
-        if not force and not stale and len(pool) < MIX_BATCH:
+        bursts, final = _bursts(pool, now)
+        moving = pool if force else [p for p in pool if p.pk in final]
+        stale = any(p.submitted_on < timezone.localdate(now) for p in moving)
+        if not moving or (not force and not stale and len(moving) < MIX_BATCH):
             return 0
         rng = pysecrets.SystemRandom()
-        rng.shuffle(pool)
-        Response.objects.bulk_create(
-            [
+        rng.shuffle(moving)
+        responses = []
+        for p in moving:
+            flags = [*p.flags, "burst"] if p.pk in bursts and "burst" not in p.flags else p.flags
+            review = p.review or (Response.Review.FLAGGED if flags else Response.Review.NONE)
+            responses.append(
                 Response(
-                    id=p.pk,
+                    id=uuid.uuid4(),  # never the pool row's id
                     edition_id=p.edition_id,
                     locus_id=p.locus_id,
                     unit_id=p.unit_id,
@@ -822,14 +844,13 @@ def flush_responses(edition_id: int, force: bool = False) -> int:
                     answers=p.answers,
                     duration_s=p.duration_s,
                     submitted_on=p.submitted_on,
-                    flags=p.flags,
-                    review=p.review,
+                    flags=flags,
+                    review=review,
                 )
-                for p in pool
-            ]
-        )
-        PendingResponse.objects.filter(pk__in=[p.pk for p in pool]).delete()
-    return len(pool)
+            )
+        Response.objects.bulk_create(responses)
+        PendingResponse.objects.filter(pk__in=[p.pk for p in moving]).delete()
+    return len(moving)
 
 
 def opt_out(invitation: Invitation) -> None:

@@ -8,7 +8,7 @@ from django.db import models
 from django.test import Client
 
 from cegah.survey import services
-from cegah.survey.models import Draft, Invitation, PendingResponse, Response, SubmissionTrace
+from cegah.survey.models import Draft, Invitation, PendingResponse, Response
 from tests.survey.web import World, invited, page_number
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +114,11 @@ def test_opt_out_is_a_post(world: World) -> None:
 
 
 def test_a_response_cannot_be_joined_to_a_respondent(world: World) -> None:
+    from django.apps import apps
+    from django.utils import timezone
+
     pairs = invited(world, 12)
+    began = timezone.now()
     for inv, token in pairs:
         services.start(inv, token)
         draft = Draft.objects.get(invitation=inv)
@@ -122,6 +126,7 @@ def test_a_response_cannot_be_joined_to_a_respondent(world: World) -> None:
             draft, token, {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "tr1": "2"}, 9
         )
         assert services.submit(inv, token, f"device-{inv.pk}")
+    pooled = {str(pk) for pk in PendingResponse.objects.values_list("pk", flat=True)}
     services.flush_responses(world.edition.pk, force=True)
     # 1. No column of a response refers to the frame, the invitation, the token or a time.
     fields = {f.name: f for f in Response._meta.get_fields() if f.concrete}
@@ -153,18 +158,31 @@ def test_a_response_cannot_be_joined_to_a_respondent(world: World) -> None:
         assert not any(s in flat for s in secrets if len(s) >= 16)
     # 3. Within a unit and group all responses look alike: no order, no time, no id to match.
     assert Response.objects.values("unit", "group", "submitted_on").distinct().count() == 1
-    # 4. The pool and the burst traces are gone once moved and purged.
+    # 4. The pool is gone once moved, and its row ids (written in the transaction that
+    # completed the invitation) are not the responses' ids.
     assert not PendingResponse.objects.exists() and not Draft.objects.exists()
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    SubmissionTrace.objects.update(at=timezone.now() - timedelta(hours=1))
-    from cegah.survey.tasks import housekeeping
-
-    housekeeping.call()
-    assert not SubmissionTrace.objects.exists()
+    stored = {str(pk) for pk in Response.objects.values_list("pk", flat=True)}
+    assert len(stored) == 12 and not stored & pooled
+    # 5. No other stored row names a response or keeps the time of a submission.
+    for model in apps.get_app_config("survey").get_models():
+        if model is Response:
+            continue
+        times = [f.name for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+        for row in model.objects.values():
+            flat = " ".join(str(v) for v in row.values())
+            assert not any(pk in flat for pk in stored), model
+            assert not any(row[t] and row[t] >= began for t in times), (model, times)
     assert Invitation.objects.filter(completed=True).count() == 12
+    # 6. PostgreSQL: no response row was written in the transaction of an invitation's
+    # completion (same xmin), or in the same one as another table's row.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT xmin::text FROM survey_response")
+            written = {x for (x,) in cursor.fetchall()}
+            cursor.execute("SELECT DISTINCT xmin::text FROM survey_invitation")
+            assert not written & {x for (x,) in cursor.fetchall()}
 
 
 def test_the_pool_waits_for_a_batch(world: World) -> None:
@@ -191,9 +209,47 @@ def test_bursts_from_one_device_are_flagged_without_storing_the_address(world: W
         services.submit(inv, token, services.sealing.keyed_hash("device", "c:same-device"))
     services.flush_responses(world.edition.pk, force=True)
     assert all("burst" in r.flags for r in Response.objects.all())
-    for model in (Response, SubmissionTrace, Invitation):
+    for model in (Response, Invitation):
         for row in model.objects.values():
             assert "10.9.8.7" not in str(row)
+
+
+def test_a_burst_is_found_when_the_pool_moves_even_if_it_spans_two_moves(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool keeps a device's hash and the time only until the device has been quiet for
+    the burst window; then the burst check runs on the pool and only the flag is kept."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(services, "MIX_BATCH", 5)
+    pairs = invited(world, 15)
+    base = timezone.now()
+
+    def submit(pair: tuple[Invitation, str], device: str, minute: int) -> None:
+        inv, token = pair
+        services.start(inv, token)
+        assert services.submit(inv, token, device)
+        PendingResponse.objects.filter(fingerprint=device, submitted_at__gt=base).update(
+            submitted_at=base + timedelta(minutes=minute)
+        )
+
+    for minute, pair in zip((0, 2, 4), pairs[:3], strict=True):
+        submit(pair, "device-a", minute)
+    for i, pair in enumerate(pairs[5:]):
+        submit(pair, f"device-{i}", 0)
+    # Ten quiet devices can go; device a could still be in a burst, so it waits.
+    assert services.flush_responses(world.edition.pk, now=base + timedelta(minutes=5)) == 0
+    assert services.flush_responses(world.edition.pk, now=base + timedelta(minutes=11)) == 10
+    assert PendingResponse.objects.count() == 3
+    for minute, pair in zip((8, 9), pairs[3:5], strict=True):
+        submit(pair, "device-a", minute)
+    assert services.flush_responses(world.edition.pk, now=base + timedelta(minutes=15)) == 0
+    assert services.flush_responses(world.edition.pk, now=base + timedelta(minutes=20)) == 5
+    flagged = sorted("burst" in r.flags for r in Response.objects.all())
+    assert flagged == [False] * 10 + [True] * 5
+    assert Response.objects.filter(review="flagged").count() == 5
 
 
 # --- pages: same-page skip logic, stale posts, races ----------------------------------------------
