@@ -94,7 +94,12 @@ class LocusForm(forms.Form):
 class FrameForm(forms.Form):
     file = forms.FileField(
         label=_("Population list (CSV or XLSX)"),
-        help_text=_("Columns: name, unit, group (internal/external/expert), phone, email."),
+        help_text=_(
+            "Columns: name (nama), unit (unit kerja, optional), group (kelompok: internal, "
+            "external, expert or pegawai, eksternal, eksper), phone (telepon) and/or email "
+            "(surel). XLSX, or CSV in UTF-8, UTF-16 or Windows-1252. A list with any problem is "
+            "not imported at all; the problems are listed by row and column."
+        ),
     )
 
     def clean_file(self) -> Any:

@@ -140,15 +140,22 @@ class Locus(models.Model):
 
 
 class FrameImport(models.Model):
-    """One uploaded population list: counts and row problems (never the rows' contents)."""
+    """One uploaded population list: counts and problems (never the rows' contents).
+
+    A list with any problem is ``refused`` whole (nothing added); ``rejected`` counts its rows
+    with problems, ``problems`` lists the first ones by row and column and ``problem_count``
+    says how many there were in all."""
 
     locus = models.ForeignKey(Locus, on_delete=models.CASCADE, related_name="imports")
     filename = models.CharField(max_length=200)
+    refused = models.BooleanField(default=False)
+    encoding = models.CharField(max_length=20, blank=True)  # of a text file, as read
     rows = models.PositiveIntegerField(default=0)
     added = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list)
+    problem_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

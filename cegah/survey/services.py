@@ -301,46 +301,66 @@ def _new_respondent(
     return respondent
 
 
+PROBLEMS_KEPT = 1000  # problems stored with a refused import (all are counted)
+
+
 def import_frame(locus: Locus, filename: str, content: bytes, actor: User | None) -> FrameImport:
-    """Import a population list into ``locus``: rows with problems are reported by row and
-    column and skipped; duplicates (same phone, else email) are merged, keeping the first."""
-    parsed = frames.parse_frame(filename, content)
+    """Import a population list into ``locus``, all or nothing; return the import's record.
+
+    A list with any problem (unreadable, a header without the columns, more than
+    ``frames.MAX_ROWS`` rows, a row with a bad cell or a unit that is not the locus') is
+    refused whole: nothing is added and the record (``refused``) lists the problems by row and
+    column. Otherwise every row is added; duplicates (same phone, else email, else name, unit
+    and group) are merged with the first one in the locus, so importing the same list again
+    adds nothing.
+    """
     lookup = _unit_lookup(locus)
-    existing = set(Respondent.objects.filter(locus=locus).values_list("dedup_key", flat=True))
+    parsed = frames.parse_frame(filename, content, units=lookup)
+    problems = sorted(parsed.problems, key=lambda p: (p["row"] or 0, len(p["column"]), p["column"]))
     new: list[Respondent] = []
     merged = 0
-    problems = list(parsed.problems)
-    for row in parsed.rows:
-        unit = lookup.get(row.unit.strip().lower())
-        if unit is None:
-            problems.append({"row": row.line, "column": "B", "code": "unit"})
-            continue
-        key = _dedup_key(row)
-        if key in existing:
-            merged += 1
-            continue
-        existing.add(key)
-        contact = {"name": row.name, "phone": row.phone, "email": row.email}
-        new.append(_new_respondent(locus, unit, row.group, contact, dedup_key=key))
-    problems.sort(key=lambda p: (int(str(p["row"])), str(p["column"])))
     with transaction.atomic():
-        Respondent.objects.bulk_create(new, batch_size=1000)
+        # One import of a locus at a time: two uploads of the same list (a double click) would
+        # both find none of its people and the second would fail on the unique key.
+        Locus.objects.select_for_update().filter(pk=locus.pk).first()
+        if not problems:
+            existing = set(
+                Respondent.objects.filter(locus=locus).values_list("dedup_key", flat=True)
+            )
+            for row in parsed.rows:
+                key = _dedup_key(row)
+                if key in existing:
+                    merged += 1
+                    continue
+                existing.add(key)
+                contact = {"name": row.name, "phone": row.phone, "email": row.email}
+                unit = lookup[row.unit.strip().lower()]
+                new.append(_new_respondent(locus, unit, row.group, contact, dedup_key=key))
+            Respondent.objects.bulk_create(new, batch_size=1000)
         record = FrameImport.objects.create(
             locus=locus,
             filename=filename[:200],
+            refused=bool(problems),
+            encoding=parsed.encoding,
             rows=parsed.total,
             added=len(new),
             merged=merged,
-            rejected=parsed.total - len(new) - merged,
-            problems=problems[:500],
+            rejected=parsed.rows_with_problems,
+            problems=problems[:PROBLEMS_KEPT],
+            problem_count=len(problems),
             created_by=actor,
         )
         audit.record(
-            "survey.frame.imported",
+            "survey.frame.refused" if problems else "survey.frame.imported",
             actor=actor,
             organisation=locus.edition.organisation,
             obj=record,
-            details={"locus": locus.organisation.slug, "added": len(new), "merged": merged},
+            details={
+                "locus": locus.organisation.slug,
+                "added": len(new),
+                "merged": merged,
+                "problems": len(problems),
+            },
         )
     return record
 

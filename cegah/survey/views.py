@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -26,7 +26,7 @@ from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
 from cegah.core.compression import compressed
 from cegah.orgs.access import access_organisation
-from cegah.survey import exports, indexing, runtime, services
+from cegah.survey import exports, frames, indexing, runtime, services
 from cegah.survey.access import (
     MIN_CELL,
     access_edition,
@@ -250,14 +250,45 @@ def frame_import(request: HttpRequest, slug: str, year: int, locus: str) -> Http
     if form.is_valid():
         upload = form.cleaned_data["file"]
         record = services.import_frame(loc, upload.name, upload.read(), staff_user(request))
-        messages.success(
-            request,
-            _("%(added)s added, %(merged)s duplicates merged, %(rejected)s rows with problems.")
-            % {"added": record.added, "merged": record.merged, "rejected": record.rejected},
-        )
+        _say_import(request, record)
     else:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect(_locus_url(loc))
+
+
+def _say_import(request: HttpRequest, record: FrameImport) -> None:
+    """Flash what became of an import: refused (and why), or what was added."""
+    file_level = [p for p in record.problems if p["code"] in frames.FILE_PROBLEMS]
+    if file_level:
+        messages.error(
+            request,
+            _("The file was not imported: %(problem)s Nothing was saved.")
+            % {"problem": frames.problem_text(file_level[0])},
+        )
+    elif record.refused:
+        messages.error(
+            request,
+            ngettext(
+                "The file was not imported: %(rows)s row has problems, listed below by row and "
+                "column. Nothing was saved: correct the file and import it again.",
+                "The file was not imported: %(rows)s rows have problems, listed below by row and "
+                "column. Nothing was saved: correct the file and import it again.",
+                record.rejected,
+            )
+            % {"rows": record.rejected},
+        )
+    elif record.encoding:
+        messages.success(
+            request,
+            _("%(added)s added, %(merged)s duplicates merged (the file was read as %(encoding)s).")
+            % {"added": record.added, "merged": record.merged, "encoding": record.encoding},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(added)s added, %(merged)s duplicates merged.")
+            % {"added": record.added, "merged": record.merged},
+        )
 
 
 @login_required

@@ -23,9 +23,13 @@ FRAME_CSV = (
     "Budi Santoso,,internal,0812-1111-0001,\n"
     "Sari Dewi,dinas-contoh,internal,+62 812 1111 0002,sari@contoh.id\n"
     "Budi Lagi,,internal,081211110001,\n"  # duplicate phone of row 2: merged
-    "Nomor Salah,,internal,12345,\n"  # bad phone, no email: reported
     "Andi,dinas-contoh,external,,andi@contoh.id\n"
-    "Tanpa Unit,unit-tidak-ada,internal,081211110009,\n"
+)
+# The same list with two rows that have problems: the whole file is refused.
+FRAME_CSV_WITH_PROBLEMS = (
+    FRAME_CSV
+    + "Nomor Salah,,internal,12345,\n"  # row 6: bad phone, no email
+    + "Tanpa Unit,unit-tidak-ada,internal,081211110009,\n"  # row 7: unknown unit
 )
 
 

@@ -38,10 +38,11 @@ def get(mapping: Any, key: Any) -> Any:
 
 
 @register.simple_tag
-def problem_text(code: str) -> str:
-    from cegah.survey.frames import PROBLEMS
+def problem_text(problem: Any) -> str:
+    """The text of a stored import problem (a dict with its code and parameters)."""
+    from cegah.survey.frames import problem_text as text
 
-    return str(PROBLEMS.get(code, code))
+    return text(problem if isinstance(problem, dict) else {"code": problem})
 
 
 @register.simple_tag
