@@ -103,7 +103,8 @@ class Questionnaire(models.Model):
 
 
 class Locus(models.Model):
-    """An institution surveyed in an edition; its units are the organisation's descendants."""
+    """An institution surveyed in an edition; its units are the organisation's own units
+    (``services.units_of``)."""
 
     class InstitutionType(models.TextChoices):
         KEMENTERIAN = "kementerian", _("Ministry")

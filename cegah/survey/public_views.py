@@ -238,7 +238,7 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
     )
     if locus is None:
         raise Http404
-    units = services.units_of(locus.organisation)
+    units = services.units_of(locus)
     from cegah.orgs.models import Organisation
 
     form = RegistrationForm(

@@ -4,7 +4,7 @@ Which loci a coordinator manages: an edition belongs to the coordinating organis
 Inspektorat, or KPK). Its loci may be any active institution in the coordinator's province
 (the organisation's region, or its parent's, at province level); a coordinator whose
 organisation has no region (KPK, a ministry's Itjen) may add any institution. Units are the
-locus organisation and all of its descendants.
+locus organisation and its own units (descendants of kind unit, not other institutions).
 """
 
 from __future__ import annotations
@@ -87,12 +87,30 @@ def locus_candidates(edition: Edition) -> Any:
     return qs.select_related("region").order_by("name")
 
 
-def units_of(org: Organisation) -> list[Organisation]:
-    """Return the organisation and its descendants (the units of a locus), breadth first."""
+def units_of(locus: Locus) -> list[Organisation]:
+    """Return the locus organisation and its own units, breadth first.
+
+    Its own units are the descendants of kind *unit* reached through units only: a province's
+    tree also holds its regencies and cities and its BUMD, and those are institutions of their
+    own (possibly loci of the same edition), with their own units. Another locus of the edition
+    is never a unit.
+    """
+    org = locus.organisation
+    other_loci = set(
+        Locus.objects.filter(edition_id=locus.edition_id)
+        .exclude(pk=locus.pk)
+        .values_list("organisation_id", flat=True)
+    )
     found = [org]
     frontier = [org.pk]
     while frontier and len(found) < 5000:
-        children = list(Organisation.objects.filter(parent_id__in=frontier, is_active=True))
+        children = [
+            child
+            for child in Organisation.objects.filter(
+                parent_id__in=frontier, is_active=True, kind=Organisation.Kind.UNIT
+            ).order_by("name")
+            if child.pk not in other_loci
+        ]
         found.extend(children)
         frontier = [c.pk for c in children]
     return found
@@ -275,7 +293,7 @@ def default_institution_type(org: Organisation) -> str:
 # --- frames --------------------------------------------------------------------------------------
 def _unit_lookup(locus: Locus) -> dict[str, Organisation]:
     lookup: dict[str, Organisation] = {}
-    for unit in units_of(locus.organisation):
+    for unit in units_of(locus):
         lookup[unit.slug.lower()] = unit
         lookup[unit.name.strip().lower()] = unit
     lookup[""] = locus.organisation

@@ -314,3 +314,43 @@ def test_a_closed_edition_sends_no_invitations_or_reminders(
     Invitation.objects.update(sends=1, last_sent_at=timezone.now() - timedelta(days=30))
     assert services.send_due_reminders(timezone.now()) == 0
     assert not OutboundMessage.objects.exists()
+
+
+def test_a_locus_units_are_its_own_not_other_institutions(world: World, client_for) -> None:
+    """A province's units are its dinas and badan, not the regencies, cities and BUMD that sit
+    under it in the organisation tree (each is an institution, and may be a locus itself)."""
+    from django.test import Client
+
+    from cegah.orgs.models import Organisation
+    from cegah.survey.models import Locus
+
+    province = Organisation.objects.create(slug="pemprov-x", name="Pemprov X", kind="province")
+    dinas = Organisation.objects.create(
+        slug="dinas-x", name="Dinas X", kind="unit", parent=province
+    )
+    uptd = Organisation.objects.create(slug="uptd-x", name="UPTD X", kind="unit", parent=dinas)
+    city = Organisation.objects.create(
+        slug="pemkot-y", name="Pemkot Y", kind="regency", parent=province
+    )
+    Organisation.objects.create(slug="dinkes-y", name="Dinkes Y", kind="unit", parent=city)
+    bank = Organisation.objects.create(slug="bank-x", name="Bank X", kind="bumd", parent=province)
+    Organisation.objects.create(slug="cabang-x", name="Cabang Bank X", kind="unit", parent=bank)
+    locus = services.add_locus(world.edition, province, "provinsi", "besar", world.coordinator)
+    assert {u.slug for u in services.units_of(locus)} == {"pemprov-x", "dinas-x", "uptd-x"}
+    Locus.objects.filter(pk=locus.pk).update(registration_open=True)
+    page = Client().get(f"/spi/daftar/{locus.registration_code}/").content.decode()
+    assert "Dinas X" in page and "UPTD X" in page
+    for other in ("Pemkot Y", "Dinkes Y", "Bank X", "Cabang Bank X"):
+        assert other not in page
+    rows = "name,unit,group,phone\n" + "".join(
+        f"Orang {i},{unit},internal,08121234{i:04d}\n"
+        for i, unit in enumerate(("dinas-x", "UPTD X", "pemkot-y", "dinkes-y", "bank-x"))
+    )
+    record = services.import_frame(locus, "daftar.csv", rows.encode(), world.coordinator)
+    assert record.refused
+    assert [(p["row"], p["column"], p["code"]) for p in record.problems] == [
+        (4, "B", "unit"),
+        (5, "B", "unit"),
+        (6, "B", "unit"),
+    ]
+    assert uptd.pk
