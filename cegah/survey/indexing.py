@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.db import transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from cegah.core import audit
 from cegah.survey import runtime
-from cegah.survey.models import Edition, IndexRun, Questionnaire, Response
+from cegah.survey.models import GROUP_SHORT, Edition, IndexRun, Questionnaire, Response
 from cegah.survey.scoring import EditionConfig, compute_index, load_edition
 from cegah.survey.scoring import flags as engine_flags
 from cegah.survey.scoring.constants import DIMENSION_LABELS, GROUPS
 from cegah.survey.scoring.editions import CategoryBand
+from cegah.survey.scoring.errors import ConfigError
 from cegah.survey.scoring.index import round2
 from cegah.survey.scoring.ranking import InstitutionInfo, rank_within, year_over_year
 from cegah.survey.scoring.recommendations import (
@@ -161,8 +164,55 @@ def _previous(edition: Edition) -> dict[str, float]:
     return {slug: float(i["index"]) for slug, i in run.results.get("institutions", {}).items()}
 
 
+class WeightsError(ConfigError):
+    """The edition's weights cannot produce an index (the message says why, translated)."""
+
+
+def _check_weights(edition: Edition, qs: dict[str, Any], cells: set[tuple[str, str]]) -> None:
+    """Raise WeightsError where the engine would fail on the edition's weights: an institution
+    whose groups with responses all weigh 0, or dimension weights that leave out a dimension
+    that a group's questionnaire scores."""
+    weights = edition.group_weights or {}
+    names = {loc.organisation.slug: loc.organisation.name for loc in edition.loci.all()}
+    labels = dict(GROUP_SHORT)
+    groups_of: dict[str, set[str]] = {}
+    for slug, group in cells:
+        groups_of.setdefault(slug, set()).add(group)
+    for slug, groups in sorted(groups_of.items()):
+        if not sum(float(weights.get(g, 0) or 0) for g in groups) > 0:
+            raise WeightsError(
+                _(
+                    "%(institution)s has responses only from groups whose weight is 0 "
+                    "(%(groups)s). Give one of them a weight in the edition's settings."
+                )
+                % {
+                    "institution": names.get(slug, slug),
+                    "groups": ", ".join(str(labels[g]) for g in GROUPS if g in groups),
+                }
+            )
+    for group, dims in (edition.dimension_weights or {}).items():
+        if group in qs and dims:
+            missing = [d for d in qs[group].dimensions if d not in dims]
+            if missing:
+                raise WeightsError(
+                    _(
+                        "The dimension weights of the group %(group)s leave out %(dimensions)s, "
+                        "which its questionnaire scores. Weigh them in the edition's settings, "
+                        "or leave all blank for equal weights."
+                    )
+                    % {
+                        "group": labels.get(group, group),
+                        "dimensions": ", ".join(
+                            dimension_label(d, get_language() or "id") for d in missing
+                        ),
+                    }
+                )
+
+
 def compute(edition: Edition, actor: User | None = None) -> IndexRun:
-    """Compute and store the edition's index from its responses, confirmed flags excluded."""
+    """Compute and store the edition's index from its responses, confirmed flags excluded.
+
+    Raises WeightsError (a ConfigError) when the edition's weights cannot produce it."""
     qs = questionnaires(edition)
     config = edition_config(edition)
     rows = list(
@@ -179,6 +229,7 @@ def compute(edition: Edition, actor: User | None = None) -> IndexRun:
         key = (r.locus.organisation.slug, r.group)
         cells[key] = cells.get(key, 0) + 1
     withheld = sorted(k for k, n in cells.items() if n < MIN_RESPONSES)
+    _check_weights(edition, qs, {k for k, n in cells.items() if n >= MIN_RESPONSES})
     rows = [r for r in rows if cells[(r.locus.organisation.slug, r.group)] >= MIN_RESPONSES]
     results: dict[str, Any] = {
         "institutions": {},

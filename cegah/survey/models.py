@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,17 @@ class Group(models.TextChoices):
 
 
 assert tuple(Group.values) == tuple(GROUPS)
+
+# Short names of the groups, for table columns, exports and emails.
+GROUP_SHORT = (
+    ("internal", _("Internal")),
+    ("external", _("External")),
+    ("expert", _("Experts")),
+)
+
+# Reminders per invitation at most, whatever an edition says (a reminder is a message to a
+# person who has not answered; more than this is harassment, not a survey).
+MAX_REMINDERS = 10
 
 
 class Edition(models.Model):
@@ -54,19 +66,41 @@ class Edition(models.Model):
     dimension_weights = models.JSONField(default=dict, blank=True)
     corrections = models.JSONField(default=dict, blank=True)
     recommendations = models.JSONField(default=dict, blank=True)
-    margin_of_error = models.FloatField(_("margin of error"), default=0.05)
-    confidence_level = models.FloatField(_("confidence level"), default=0.95)
+    margin_of_error = models.FloatField(
+        _("margin of error"),
+        default=0.05,
+        validators=[MinValueValidator(0.005), MaxValueValidator(0.10)],
+        help_text=_("0.05 is 5%; KPK aims at 5% and never above 10%."),
+    )
+    confidence_level = models.FloatField(
+        _("confidence level"),
+        default=0.95,
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.999)],
+    )
     census_below = models.PositiveIntegerField(
         _("census for units up to"),
         default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("Units and groups with at most this many people are surveyed in full."),
     )
-    max_reminders = models.PositiveSmallIntegerField(_("reminders at most"), default=3)
-    reminder_gap_days = models.PositiveSmallIntegerField(_("days between reminders"), default=3)
+    max_reminders = models.PositiveSmallIntegerField(
+        _("reminders at most"),
+        default=3,
+        validators=[MaxValueValidator(MAX_REMINDERS)],
+    )
+    reminder_gap_days = models.PositiveSmallIntegerField(
+        _("days between reminders"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
     lagging_below = models.FloatField(
         _("lagging below"),
         default=0.5,
-        help_text=_("A unit whose completed share of its target is below this is highlighted."),
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text=_(
+            "A unit whose completed share of its target is below this is highlighted "
+            "(0.5 = half of its target)."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

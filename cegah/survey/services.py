@@ -30,6 +30,7 @@ from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
 from cegah.survey import frames, runtime, sampling, sealing
 from cegah.survey.models import (
+    MAX_REMINDERS,
     Draft,
     Edition,
     FrameImport,
@@ -216,6 +217,9 @@ def use_default_questionnaire(edition: Edition, group: str, actor: User | None) 
     return row
 
 
+AUDITED_VALUES = {"status", "group_weights", "dimension_weights", "corrections"}
+
+
 def update_settings(edition: Edition, fields: dict[str, Any], actor: User | None) -> Edition:
     """Save edition knobs (weights, corrections, sampling, reminders, status) and audit them."""
     allowed = {
@@ -239,12 +243,15 @@ def update_settings(edition: Edition, fields: dict[str, Any], actor: User | None
         for key in changed:
             setattr(edition, key, fields[key])
         edition.save(update_fields=changed)
+        # The values that change an index or stop fieldwork are kept in the trail, so a
+        # published index can be traced to the weights and corrections it was computed with.
+        values = {k: fields[k] for k in changed if k in AUDITED_VALUES}
         audit.record(
             "survey.edition.updated",
             actor=actor,
             organisation=edition.organisation,
             obj=edition,
-            details={"fields": changed},
+            details={"fields": changed, "values": values},
         )
     return edition
 
@@ -623,14 +630,16 @@ def send_due_reminders(now: datetime | None = None, limit: int = 20000) -> int:
     now = now or timezone.now()
     total = 0
     for edition in Edition.objects.filter(status=Edition.Status.FIELDWORK):
-        cutoff = now - timedelta(days=edition.reminder_gap_days)
+        # The settings form keeps these in range; a value stored otherwise (an old row, a
+        # script) must not remind every hour or without end.
+        cutoff = now - timedelta(days=max(1, edition.reminder_gap_days))
         due = list(
             Invitation.objects.filter(
                 locus__edition=edition,
                 completed=False,
                 opted_out=False,
                 sends__gte=1,
-                sends__lte=edition.max_reminders,
+                sends__lte=min(edition.max_reminders, MAX_REMINDERS),
                 last_sent_at__lte=cutoff,
             )
             .select_related("respondent", "locus__organisation", "locus__edition")

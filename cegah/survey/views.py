@@ -53,7 +53,7 @@ from cegah.survey.models import (
     Sample,
 )
 from cegah.survey.scoring.constants import DIMENSION_LABELS, DIMENSIONS
-from cegah.survey.scoring.errors import QuestionnaireError
+from cegah.survey.scoring.errors import ConfigError, QuestionnaireError
 
 UNIT_ROWS_SHOWN = 300  # unit rows on an edition page (the most lagging, when there are more)
 
@@ -140,7 +140,15 @@ def edition(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edition_settings(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
-    form = SettingsForm(request.POST or None, instance=Edition.objects.get(pk=ed.pk))
+    form = SettingsForm(
+        request.POST or None,
+        instance=Edition.objects.get(pk=ed.pk),
+        dimensions={g: q.dimensions for g, q in indexing.questionnaires(ed).items()},
+        loci=[
+            (loc.organisation.slug, loc.organisation.name)
+            for loc in ed.loci.select_related("organisation")
+        ],
+    )
     if request.method == "POST" and form.is_valid():
         services.update_settings(ed, form.changes(), staff_user(request))
         messages.success(request, _("Settings saved."))
@@ -404,8 +412,18 @@ def index(request: HttpRequest, slug: str, year: int) -> HttpResponse:
         # be told apart from the others.
         services.flush_responses(ed.pk)
         indexing.refresh_flags(ed)
-        indexing.compute(ed, staff_user(request))
-        messages.success(request, _("Index computed."))
+        try:
+            indexing.compute(ed, staff_user(request))
+        except indexing.WeightsError as exc:
+            messages.error(request, _("The index was not computed: %(problem)s") % {"problem": exc})
+        except ConfigError as exc:  # any other check of the engine's (bilingual message)
+            messages.error(
+                request,
+                _("The index was not computed: the edition's settings are not usable (%(detail)s).")
+                % {"detail": exc},
+            )
+        else:
+            messages.success(request, _("Index computed."))
         return redirect("survey:index", slug, year)
     run = ed.index_runs.first()
     institutions = sorted(
