@@ -516,20 +516,52 @@ def _message(invitation: Invitation, contact: dict[str, str], reminder: bool) ->
     link = link_for(invitation)
     institution = invitation.locus.organisation.name
     name = contact.get("name") or ""
-    # Respondents get Indonesian, whatever the coordinator's language.
+    values = {"name": name, "institution": institution, "link": link}
+    # Respondents get Indonesian, whatever the coordinator's language. Replies come back only
+    # by WhatsApp and SMS (the inbound STOP handler): nobody reads replies to an email, so the
+    # text that can go by email points to the opt-out button of the landing page instead.
+    by_phone, by_email = bool(contact.get("phone")), bool(contact.get("email"))
     with translation.override("id"):
-        if reminder:
+        if reminder and by_phone and not by_email:
             text = _(
                 "Reminder: %(name)s, your answer to the Integrity Assessment Survey (SPI) of "
                 "%(institution)s is still awaited. It takes 10 minutes and is anonymous: %(link)s "
                 "Reply STOP to receive no more reminders."
-            ) % {"name": name, "institution": institution, "link": link}
-        else:
+            )
+        elif reminder and by_phone:
+            text = _(
+                "Reminder: %(name)s, your answer to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s is still awaited. It takes 10 minutes and is anonymous: %(link)s "
+                "To receive no more reminders, reply STOP by WhatsApp or SMS, or open the link "
+                "and press “Send me no more reminders”."
+            )
+        elif reminder:
+            text = _(
+                "Reminder: %(name)s, your answer to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s is still awaited. It takes 10 minutes and is anonymous: %(link)s "
+                "To receive no more reminders, open the link and press “Send me no more "
+                "reminders”."
+            )
+        elif by_phone and not by_email:
             text = _(
                 "Dear %(name)s, you are invited to the Integrity Assessment Survey (SPI) of "
                 "%(institution)s. Your answers are anonymous and take about 10 minutes: %(link)s "
                 "Reply STOP to receive no reminders."
-            ) % {"name": name, "institution": institution, "link": link}
+            )
+        elif by_phone:
+            text = _(
+                "Dear %(name)s, you are invited to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s. Your answers are anonymous and take about 10 minutes: %(link)s "
+                "To receive no reminders, reply STOP by WhatsApp or SMS, or open the link and "
+                "press “Send me no more reminders”."
+            )
+        else:
+            text = _(
+                "Dear %(name)s, you are invited to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s. Your answers are anonymous and take about 10 minutes: %(link)s "
+                "To receive no reminders, open the link and press “Send me no more reminders”."
+            )
+        text = text % values
         subject = _("Integrity Assessment Survey (SPI) %(year)s") % {
             "year": invitation.locus.edition.year
         }

@@ -354,3 +354,32 @@ def test_a_locus_units_are_its_own_not_other_institutions(world: World, client_f
         (6, "B", "unit"),
     ]
     assert uptd.pk
+
+
+def test_email_recipients_are_pointed_to_the_opt_out_button_not_told_to_reply(
+    world: World, graph, django_capture_on_commit_callbacks
+) -> None:
+    """Replies to email are not read: an email telling people to reply STOP would keep
+    reminding those who did. Email points to the button on the landing page instead."""
+    from cegah.channels.providers import fake_email
+
+    services.import_frame(world.locus, "f.csv", FRAME_CSV.encode(), world.coordinator)
+    services.draw_sample(world.locus, world.coordinator, seed=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_invitations(world.locus, world.coordinator)
+    [email] = fake_email.OUTBOX  # Andi has only an email address
+    assert "BERHENTI" not in email.body
+    assert "“Jangan kirimi saya pengingat lagi”" in email.body and "/spi/i/" in email.body
+    texts = {}
+    for inv in Invitation.objects.select_related("respondent", "locus__organisation"):
+        contact = sealing.unseal_contact(inv.respondent.public_id, inv.respondent.contact_sealed)
+        for reminder in (False, True):
+            texts[(contact["name"], reminder)] = services._message(inv, contact, reminder).text
+    for reminder in (False, True):
+        assert "BERHENTI" not in texts[("Andi", reminder)]
+        assert "Jangan kirimi saya pengingat lagi" in texts[("Andi", reminder)]
+        # A phone only: reply by WhatsApp or SMS. Both: either way works.
+        assert "Balas BERHENTI" in texts[("Budi Santoso", reminder)]
+        assert "Jangan kirimi" not in texts[("Budi Santoso", reminder)]
+        both = texts[("Sari Dewi", reminder)]
+        assert "BERHENTI" in both and "Jangan kirimi saya pengingat lagi" in both
