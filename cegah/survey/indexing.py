@@ -334,3 +334,44 @@ def _change(change: Any) -> dict[str, float] | None:
 def dimension_label(dim: str, lang: str) -> str:
     labels = DIMENSION_LABELS.get(dim, (dim, dim))
     return labels[1] if lang == "en" else labels[0]
+
+
+@dataclasses.dataclass
+class Absent:
+    """An institution of the edition that the last index run does not show, and why."""
+
+    name: str
+    stored: int  # responses stored (counted if a group has MIN_RESPONSES)
+    pooled: int  # responses still waiting in the mixing pool
+
+    @property
+    def reason(self) -> str:
+        if self.pooled:
+            return "pooled"
+        return "withheld" if self.stored else "none"
+
+
+def absent_from(edition: Edition, run: IndexRun | None) -> list[Absent]:
+    """Return the loci that ``run`` has no index for, with their stored and pooled answers."""
+    from django.db.models import Count
+
+    from cegah.survey.models import PendingResponse
+
+    shown = set(run.results.get("institutions", {})) if run else set()
+    stored = dict(
+        Response.objects.filter(edition=edition)
+        .values_list("locus_id")
+        .annotate(n=Count("pk"))
+        .values_list("locus_id", "n")
+    )
+    pooled = dict(
+        PendingResponse.objects.filter(edition=edition)
+        .values_list("locus_id")
+        .annotate(n=Count("pk"))
+        .values_list("locus_id", "n")
+    )
+    return [
+        Absent(loc.organisation.name, stored.get(loc.pk, 0), pooled.get(loc.pk, 0))
+        for loc in edition.loci.select_related("organisation").order_by("organisation__name")
+        if loc.organisation.slug not in shown
+    ]

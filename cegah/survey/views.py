@@ -440,6 +440,9 @@ def index(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "bands": ed.category_bands,
             "withheld": run.results.get("withheld", []) if run else [],
             "min_responses": indexing.MIN_RESPONSES,
+            "absent": indexing.absent_from(ed, run),
+            "mix_batch": services.MIX_BATCH,
+            "burst_minutes": int(services.BURST_WINDOW.total_seconds() // 60),
         },
     )
 
@@ -450,8 +453,18 @@ def report_pdf(request: HttpRequest, slug: str, year: int, locus: str) -> HttpRe
     loc = access_locus(request.user, slug, year, locus)
     run = loc.edition.index_runs.first()
     result = run.institution(loc.organisation.slug) if run else None
-    if result is None:
+    if run is None:
         messages.error(request, _("Compute the index first."))
+        return redirect("survey:index", slug, year)
+    if result is None:
+        messages.error(
+            request,
+            _(
+                "%(institution)s is not in the last computation of the index: the index page "
+                "says why (answers still in the mixing pool, or too few)."
+            )
+            % {"institution": loc.organisation.name},
+        )
         return redirect("survey:index", slug, year)
     pdf = exports.report_pdf(request, loc, run, result)  # type: ignore[arg-type]
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -186,3 +186,24 @@ def test_groups_with_too_few_responses_are_withheld(world: World) -> None:
     assert run.results["withheld"] == [
         {"slug": world.institution.slug, "name": world.institution.name, "group": "internal"}
     ]
+
+
+def test_the_index_page_says_which_institutions_are_not_in_it_and_why(
+    world: World, client_for
+) -> None:
+    """Answers wait in the mixing pool until there are enough to shuffle: right after they
+    were submitted, "Compute now" cannot show the institution, and the page says so."""
+    for inv, token in invited(world, 4):
+        services.start(inv, token)
+        services.save_page(Draft.objects.get(invitation=inv), token, {"masa_kerja": "1_5"}, 99)
+        assert services.submit(inv, token, "")
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    client.post(base + "index/")
+    text = client.get(base + "index/").content.decode()
+    assert "Pemkab Contoh" in text and "kolam pengacakan" in text
+    assert '<td class="num">4</td>' in text  # the four answers waiting
+    report = client.get(base + f"l/{world.institution.slug}/report.pdf", follow=True)
+    said = report.content.decode()
+    assert "Hitung indeks terlebih dahulu" not in said
+    assert "tidak ada dalam perhitungan indeks terakhir" in said

@@ -59,3 +59,9 @@ def choice_label(kind: str, value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or "—"
+
+
+@register.filter
+def pooled_any(absent: Any) -> bool:
+    """Whether any institution left out of the index has answers in the mixing pool."""
+    return any(a.pooled for a in absent)
