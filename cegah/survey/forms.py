@@ -171,7 +171,9 @@ class QuestionnaireForm(forms.Form):
 
 class LocusForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label=_("Institution"), queryset=Organisation.objects.none()
+        label=_("Institution"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose an institution"),
     )
     institution_type = forms.ChoiceField(
         label=_("Institution type"),
@@ -240,7 +242,11 @@ class RecommendationForm(forms.Form):
 
 
 class RegistrationForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Service unit"), queryset=Organisation.objects.none())
+    unit = forms.ModelChoiceField(
+        label=_("Service unit"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose the unit whose service you used"),
+    )
     name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("WhatsApp or mobile number"), max_length=30, required=False)
     email = forms.EmailField(label=_("Email"), required=False)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.db import transaction
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from cegah.core import audit
@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 # A group of an institution with fewer responses is withheld (KPK withholds scores for too few
 # responses): with one or two answers, a score would tell the coordinator what a known person said.
 MIN_RESPONSES = 5
+
+# The category schemes of spi_category_thresholds.csv, as a coordinator reads them.
+SCHEME_LABELS = {
+    "4-class": gettext_lazy("4 categories (up to SPI 2023)"),
+    "3-class": gettext_lazy("3 categories (SPI 2024 and later)"),
+}
 
 FLAG_NAMES = {
     "flag_speeder": "speeder",

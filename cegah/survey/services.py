@@ -30,6 +30,7 @@ from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
 from cegah.survey import frames, runtime, sampling, sealing
 from cegah.survey.models import (
+    GROUP_SHORT,
     MAX_REMINDERS,
     Draft,
     Edition,
@@ -1079,12 +1080,13 @@ def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool
     # Worst first, and only so many: a national edition can have thousands of lagging units.
     listed = sorted(rows, key=lambda r: (r.progress, r.locus.organisation.name))[:ALERT_LINES]
     with translation.override("id"):
+        groups = dict(GROUP_SHORT)
         lines = [
             _("%(locus)s · %(unit)s · %(group)s: %(completed)s of %(target)s completed (%(pct)s%%)")
             % {
                 "locus": r.locus.organisation.name,
                 "unit": r.unit.name if r.unit else "",
-                "group": r.group,
+                "group": groups.get(r.group, r.group),
                 "completed": r.completed,
                 "target": r.target,
                 "pct": r.progress_pct,

@@ -153,7 +153,8 @@ def edition_settings(request: HttpRequest, slug: str, year: int) -> HttpResponse
         services.update_settings(ed, form.changes(), staff_user(request))
         messages.success(request, _("Settings saved."))
         return redirect(_edition_url(ed))
-    return render(request, "survey/settings.html", {"edition": ed, "form": form})
+    scheme = indexing.SCHEME_LABELS.get(ed.category_scheme, ed.category_scheme)
+    return render(request, "survey/settings.html", {"edition": ed, "form": form, "scheme": scheme})
 
 
 @login_required

@@ -178,7 +178,7 @@ def test_lagging_alert_lists_the_worst_units_and_counts_the_rest(
     world.coordinator.save()
     assert services.send_lagging_alerts(world.edition) == 1
     body = mail.outbox[0].body
-    assert "external: 0 dari" in body and "internal:" not in body  # the worst one
+    assert "Eksternal: 0 dari" in body and "Internal:" not in body  # the worst one
     assert "… dan 1 lainnya: lihat halaman edisi." in body
     assert mail.outbox[0].subject == "SPI 2026: 2 unit tertinggal"  # all of them counted
 
