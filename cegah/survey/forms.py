@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation
 from cegah.survey.models import GROUP_SHORT, Edition, Group, Locus
-from cegah.survey.scoring.constants import DIMENSION_LABELS, GROUPS
+from cegah.survey.scoring.constants import DIMENSION_LABELS, DIMENSIONS, GROUPS
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -81,6 +81,7 @@ class SettingsForm(forms.ModelForm):
         for group, dims in self.dimensions.items():
             for dim in dims:
                 self.fields[f"dw_{group}_{dim}"] = forms.FloatField(
+                    widget=forms.NumberInput(attrs={"step": "any", "class": "weight"}),
                     label=_("Dimension weight: %(group)s · %(dimension)s")
                     % {
                         "group": group_names[group],
@@ -99,11 +100,30 @@ class SettingsForm(forms.ModelForm):
                 min_value=0,
                 max_value=CORRECTION_MAX,
                 initial=corrections.get(slug),
-                help_text=_(
-                    "Points subtracted from the index after review (complaints, cases, a "
-                    "coached survey); blank for none."
-                ),
+                widget=forms.NumberInput(attrs={"step": "any", "class": "weight"}),
             )
+
+    def general_fields(self) -> list[Any]:
+        """The bound fields of the edition's knobs and group weights (shown as a list)."""
+        return [f for f in self.visible_fields() if not f.name.startswith(("dw_", "correction_"))]
+
+    def dimension_grid(self) -> dict[str, Any]:
+        """The dimension weights as a table: a row per dimension, a cell per group (None where
+        the group's questionnaire does not score that dimension)."""
+        groups = [g for g in GROUPS if g in self.dimensions]
+        english = get_language() == "en"
+        rows = []
+        for dim in DIMENSIONS:
+            cells = [self[f"dw_{g}_{dim}"] if dim in self.dimensions[g] else None for g in groups]
+            if any(cells):
+                label = DIMENSION_LABELS.get(dim, (dim, dim))[int(english)]
+                rows.append({"label": label, "cells": cells})
+        names = dict(GROUP_SHORT)
+        return {"groups": [names[g] for g in groups], "rows": rows}
+
+    def correction_fields(self) -> list[tuple[str, Any]]:
+        """(institution name, bound field) of each locus' correction."""
+        return [(name, self[f"correction_{slug}"]) for slug, name in self.loci]
 
     def clean_margin_of_error(self) -> float:
         value = float(self.cleaned_data["margin_of_error"])
