@@ -314,6 +314,13 @@ def test_a_closed_edition_sends_no_invitations_or_reminders(
     Invitation.objects.update(sends=1, last_sent_at=timezone.now() - timedelta(days=30))
     assert services.send_due_reminders(timezone.now()) == 0
     assert not OutboundMessage.objects.exists()
+    # QR self-registration closes with the edition.
+    from django.test import Client
+
+    from cegah.survey.models import Locus
+
+    Locus.objects.filter(pk=world.locus.pk).update(registration_open=True)
+    assert Client().get(f"/spi/daftar/{world.locus.registration_code}/").status_code == 404
 
 
 def test_a_locus_units_are_its_own_not_other_institutions(world: World, client_for) -> None:
