@@ -118,7 +118,10 @@ LEVEL = {"pemprov-lampung": 0.72, "pemkot-bandar-lampung": 0.64, "pemkab-lampung
 COACHED_UNIT = "dinkes-bandar-lampung"
 
 
-def _csv(rng: random.Random, plan: dict[str, tuple[int, int]], experts: int, base: int) -> bytes:
+def _csv(
+    rng: random.Random, plan: dict[str, tuple[int, int]], experts: int, base: int
+) -> tuple[bytes, bytes]:
+    """Return a list with the problems a real first list has, and the corrected list."""
     lines = ["name,unit,group,phone,email"]
     n = base
     for unit, (internal, external) in plan.items():
@@ -133,11 +136,15 @@ def _csv(rng: random.Random, plan: dict[str, tuple[int, int]], experts: int, bas
     for _i in range(experts):
         n += 1
         lines.append(f"Eksper {n},{locus_slug},expert,0813{n:08d},")
-    # Problems a real list has: a duplicate, a bad number, an unknown group.
+    # A duplicate, merged on import.
     lines.append(lines[1])
-    lines.append(f"Nomor Salah,{locus_slug},internal,12345,")
-    lines.append(f"Kelompok Salah,{locus_slug},pegawai honorer,081399999999,")
-    return "\n".join(lines).encode()
+    # Problems a real first list has, a bad number and an unknown group: the list is refused
+    # with the problems by row and column, and imported once corrected.
+    problems = [
+        f"Nomor Salah,{locus_slug},internal,12345,",
+        f"Kelompok Salah,{locus_slug},pegawai honorer,081399999999,",
+    ]
+    return "\n".join(lines + problems).encode(), "\n".join(lines).encode()
 
 
 def _answer(
@@ -213,9 +220,9 @@ def load_demo() -> list[str]:
             continue
         plan = {u: c for u, c in plan.items() if Organisation.objects.filter(slug=u).exists()}
         locus = services.add_locus(edition, org, kind, size, None)
-        services.import_frame(
-            locus, f"daftar-{slug}.csv", _csv(rng, plan, experts, number * 10000), None
-        )
+        first, corrected = _csv(rng, plan, experts, number * 10000)
+        services.import_frame(locus, f"daftar-{slug}.csv", first, None)
+        services.import_frame(locus, f"daftar-{slug}-perbaikan.csv", corrected, None)
         services.draw_sample(locus, None, seed=20260000 + number)
         if slug == "pemkab-lampung-selatan":
             Locus.objects.filter(pk=locus.pk).update(registration_open=True)

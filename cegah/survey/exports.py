@@ -11,13 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cegah.core.spreadsheet import xlsx_row
-from cegah.survey.models import Edition, IndexRun, Locus
+from cegah.survey.models import GROUP_SHORT, Edition, IndexRun, Locus
 from cegah.survey.services import RateRow
 
 
 def rates_xlsx(edition: Edition, rows: list[RateRow]) -> bytes:
     """Return the per-unit response rates (counts only) as XLSX."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(_("Response rates"))[:31])
@@ -37,14 +38,17 @@ def rates_xlsx(edition: Edition, rows: list[RateRow]) -> bytes:
             str(_("Lagging")),
         ]
     )
+    groups = dict(GROUP_SHORT)
     for r in rows:
+        ratio = WriteOnlyCell(sheet, value=round(r.progress, 3))
+        ratio.number_format = "0%"
         sheet.append(
             xlsx_row(
                 sheet,
                 [
                     r.locus.organisation.name,
                     r.unit.name if r.unit else "",
-                    r.group,
+                    str(groups.get(r.group, r.group)),
                     r.frame,
                     r.target,
                     r.invited,
@@ -52,7 +56,7 @@ def rates_xlsx(edition: Edition, rows: list[RateRow]) -> bytes:
                     r.started,
                     r.completed,
                     r.opted_out,
-                    round(r.progress, 3),
+                    ratio,
                     str(_("yes")) if r.lagging(edition.lagging_below) else "",
                 ],
             )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation
-from cegah.survey.models import Edition, Group, Locus
+from cegah.survey.models import GROUP_SHORT, Edition, Group, Locus
+from cegah.survey.scoring.constants import DIMENSION_LABELS, DIMENSIONS, GROUPS
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -18,7 +20,18 @@ class EditionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
 
 
+GROUP_WEIGHT_MAX = 100.0
+CORRECTION_MAX = 100.0
+
+
 class SettingsForm(forms.ModelForm):
+    """The edition's knobs, group and dimension weights and per-institution corrections.
+
+    ``dimensions`` maps each group to the dimensions its questionnaire scores (a field per
+    dimension; all blank = equal weights); ``loci`` lists the edition's institutions as (slug,
+    name) (a correction field each, in points subtracted from the index; blank = none).
+    """
+
     class Meta:
         model = Edition
         fields = [
@@ -32,15 +45,85 @@ class SettingsForm(forms.ModelForm):
             "lagging_below",
         ]
 
-    weight_internal = forms.FloatField(label=_("Weight: internal"), min_value=0)
-    weight_external = forms.FloatField(label=_("Weight: external"), min_value=0)
-    weight_expert = forms.FloatField(label=_("Weight: experts"), min_value=0)
+    weight_internal = forms.FloatField(
+        label=_("Weight: internal"), min_value=0, max_value=GROUP_WEIGHT_MAX
+    )
+    weight_external = forms.FloatField(
+        label=_("Weight: external"), min_value=0, max_value=GROUP_WEIGHT_MAX
+    )
+    weight_expert = forms.FloatField(
+        label=_("Weight: experts"),
+        min_value=0,
+        max_value=GROUP_WEIGHT_MAX,
+        help_text=_(
+            "The index is the weighted mean of the group scores an institution has; the weights "
+            "are rescaled to sum to 1 over those groups, so 0.45/0.35/0.20 and 45/35/20 are the "
+            "same. A group with weight 0 does not count."
+        ),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        dimensions: dict[str, tuple[str, ...]] | None = None,
+        loci: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         weights = self.instance.group_weights or {}
-        for group in ("internal", "external", "expert"):
+        for group in GROUPS:
             self.fields[f"weight_{group}"].initial = weights.get(group, 0)
+        self.dimensions = dimensions or {}
+        self.loci = loci or []
+        stored = self.instance.dimension_weights or {}
+        group_names = dict(GROUP_SHORT)
+        english = get_language() == "en"
+        for group, dims in self.dimensions.items():
+            for dim in dims:
+                self.fields[f"dw_{group}_{dim}"] = forms.FloatField(
+                    widget=forms.NumberInput(attrs={"step": "any", "class": "weight"}),
+                    label=_("Dimension weight: %(group)s · %(dimension)s")
+                    % {
+                        "group": group_names[group],
+                        "dimension": DIMENSION_LABELS.get(dim, (dim, dim))[int(english)],
+                    },
+                    required=False,
+                    min_value=0,
+                    max_value=GROUP_WEIGHT_MAX,
+                    initial=(stored.get(group) or {}).get(dim),
+                )
+        corrections = self.instance.corrections or {}
+        for slug, name in self.loci:
+            self.fields[f"correction_{slug}"] = forms.FloatField(
+                label=_("Correction: %(institution)s") % {"institution": name},
+                required=False,
+                min_value=0,
+                max_value=CORRECTION_MAX,
+                initial=corrections.get(slug),
+                widget=forms.NumberInput(attrs={"step": "any", "class": "weight"}),
+            )
+
+    def general_fields(self) -> list[Any]:
+        """The bound fields of the edition's knobs and group weights (shown as a list)."""
+        return [f for f in self.visible_fields() if not f.name.startswith(("dw_", "correction_"))]
+
+    def dimension_grid(self) -> dict[str, Any]:
+        """The dimension weights as a table: a row per dimension, a cell per group (None where
+        the group's questionnaire does not score that dimension)."""
+        groups = [g for g in GROUPS if g in self.dimensions]
+        english = get_language() == "en"
+        rows = []
+        for dim in DIMENSIONS:
+            cells = [self[f"dw_{g}_{dim}"] if dim in self.dimensions[g] else None for g in groups]
+            if any(cells):
+                label = DIMENSION_LABELS.get(dim, (dim, dim))[int(english)]
+                rows.append({"label": label, "cells": cells})
+        names = dict(GROUP_SHORT)
+        return {"groups": [names[g] for g in groups], "rows": rows}
+
+    def correction_fields(self) -> list[tuple[str, Any]]:
+        """(institution name, bound field) of each locus' correction."""
+        return [(name, self[f"correction_{slug}"]) for slug, name in self.loci]
 
     def clean_margin_of_error(self) -> float:
         value = float(self.cleaned_data["margin_of_error"])
@@ -54,10 +137,43 @@ class SettingsForm(forms.ModelForm):
             raise forms.ValidationError(_("Use a confidence level between 0.5 and 1."))
         return value
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        weights = [data.get(f"weight_{g}") for g in GROUPS]
+        if all(w is not None for w in weights) and not sum(w or 0 for w in weights) > 0:
+            raise forms.ValidationError(_("At least one group weight must be above 0."))
+        for group, dims in self.dimensions.items():
+            given = {d: data.get(f"dw_{group}_{d}") for d in dims}
+            filled = [d for d, w in given.items() if w is not None]
+            if filled and len(filled) < len(dims):
+                for dim in dims:
+                    if given[dim] is None:
+                        self.add_error(
+                            f"dw_{group}_{dim}",
+                            _(
+                                "Give every dimension of this group a weight, or none (equal weights)."
+                            ),
+                        )
+            elif filled and not sum(w or 0 for w in given.values()) > 0:
+                self.add_error(
+                    f"dw_{group}_{dims[0]}",
+                    _("At least one dimension weight of this group must be above 0."),
+                )
+        return data
+
     def changes(self) -> dict[str, Any]:
         data = {k: self.cleaned_data[k] for k in self.Meta.fields}
-        data["group_weights"] = {
-            g: self.cleaned_data[f"weight_{g}"] for g in ("internal", "external", "expert")
+        data["group_weights"] = {g: self.cleaned_data[f"weight_{g}"] for g in GROUPS}
+        dimension_weights = {}
+        for group, dims in self.dimensions.items():
+            given = {d: self.cleaned_data.get(f"dw_{group}_{d}") for d in dims}
+            if all(w is not None for w in given.values()):
+                dimension_weights[group] = {d: float(w or 0) for d, w in given.items()}
+        data["dimension_weights"] = dimension_weights
+        data["corrections"] = {
+            slug: float(value)
+            for slug, _name in self.loci
+            if (value := self.cleaned_data.get(f"correction_{slug}")) not in (None, 0)
         }
         return data
 
@@ -75,7 +191,9 @@ class QuestionnaireForm(forms.Form):
 
 class LocusForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label=_("Institution"), queryset=Organisation.objects.none()
+        label=_("Institution"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose an institution"),
     )
     institution_type = forms.ChoiceField(
         label=_("Institution type"),
@@ -94,7 +212,12 @@ class LocusForm(forms.Form):
 class FrameForm(forms.Form):
     file = forms.FileField(
         label=_("Population list (CSV or XLSX)"),
-        help_text=_("Columns: name, unit, group (internal/external/expert), phone, email."),
+        help_text=_(
+            "Columns: name (nama), unit (unit kerja, optional), group (kelompok: internal, "
+            "external, expert or pegawai, eksternal, eksper), phone (telepon) and/or email "
+            "(surel). XLSX, or CSV in UTF-8, UTF-16 or Windows-1252. A list with any problem is "
+            "not imported at all; the problems are listed by row and column."
+        ),
     )
 
     def clean_file(self) -> Any:
@@ -139,7 +262,11 @@ class RecommendationForm(forms.Form):
 
 
 class RegistrationForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Service unit"), queryset=Organisation.objects.none())
+    unit = forms.ModelChoiceField(
+        label=_("Service unit"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose the unit whose service you used"),
+    )
     name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("WhatsApp or mobile number"), max_length=30, required=False)
     email = forms.EmailField(label=_("Email"), required=False)

@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.db import transaction
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from cegah.core import audit
 from cegah.survey import runtime
-from cegah.survey.models import Edition, IndexRun, Questionnaire, Response
+from cegah.survey.models import GROUP_SHORT, Edition, IndexRun, Questionnaire, Response
 from cegah.survey.scoring import EditionConfig, compute_index, load_edition
 from cegah.survey.scoring import flags as engine_flags
 from cegah.survey.scoring.constants import DIMENSION_LABELS, GROUPS
 from cegah.survey.scoring.editions import CategoryBand
+from cegah.survey.scoring.errors import ConfigError
 from cegah.survey.scoring.index import round2
 from cegah.survey.scoring.ranking import InstitutionInfo, rank_within, year_over_year
 from cegah.survey.scoring.recommendations import (
@@ -31,6 +34,12 @@ if TYPE_CHECKING:
 # A group of an institution with fewer responses is withheld (KPK withholds scores for too few
 # responses): with one or two answers, a score would tell the coordinator what a known person said.
 MIN_RESPONSES = 5
+
+# The category schemes of spi_category_thresholds.csv, as a coordinator reads them.
+SCHEME_LABELS = {
+    "4-class": gettext_lazy("4 categories (up to SPI 2023)"),
+    "3-class": gettext_lazy("3 categories (SPI 2024 and later)"),
+}
 
 FLAG_NAMES = {
     "flag_speeder": "speeder",
@@ -161,8 +170,55 @@ def _previous(edition: Edition) -> dict[str, float]:
     return {slug: float(i["index"]) for slug, i in run.results.get("institutions", {}).items()}
 
 
+class WeightsError(ConfigError):
+    """The edition's weights cannot produce an index (the message says why, translated)."""
+
+
+def _check_weights(edition: Edition, qs: dict[str, Any], cells: set[tuple[str, str]]) -> None:
+    """Raise WeightsError where the engine would fail on the edition's weights: an institution
+    whose groups with responses all weigh 0, or dimension weights that leave out a dimension
+    that a group's questionnaire scores."""
+    weights = edition.group_weights or {}
+    names = {loc.organisation.slug: loc.organisation.name for loc in edition.loci.all()}
+    labels = dict(GROUP_SHORT)
+    groups_of: dict[str, set[str]] = {}
+    for slug, group in cells:
+        groups_of.setdefault(slug, set()).add(group)
+    for slug, groups in sorted(groups_of.items()):
+        if not sum(float(weights.get(g, 0) or 0) for g in groups) > 0:
+            raise WeightsError(
+                _(
+                    "%(institution)s has responses only from groups whose weight is 0 "
+                    "(%(groups)s). Give one of them a weight in the edition's settings."
+                )
+                % {
+                    "institution": names.get(slug, slug),
+                    "groups": ", ".join(str(labels[g]) for g in GROUPS if g in groups),
+                }
+            )
+    for group, dims in (edition.dimension_weights or {}).items():
+        if group in qs and dims:
+            missing = [d for d in qs[group].dimensions if d not in dims]
+            if missing:
+                raise WeightsError(
+                    _(
+                        "The dimension weights of the group %(group)s leave out %(dimensions)s, "
+                        "which its questionnaire scores. Weigh them in the edition's settings, "
+                        "or leave all blank for equal weights."
+                    )
+                    % {
+                        "group": labels.get(group, group),
+                        "dimensions": ", ".join(
+                            dimension_label(d, get_language() or "id") for d in missing
+                        ),
+                    }
+                )
+
+
 def compute(edition: Edition, actor: User | None = None) -> IndexRun:
-    """Compute and store the edition's index from its responses, confirmed flags excluded."""
+    """Compute and store the edition's index from its responses, confirmed flags excluded.
+
+    Raises WeightsError (a ConfigError) when the edition's weights cannot produce it."""
     qs = questionnaires(edition)
     config = edition_config(edition)
     rows = list(
@@ -179,6 +235,7 @@ def compute(edition: Edition, actor: User | None = None) -> IndexRun:
         key = (r.locus.organisation.slug, r.group)
         cells[key] = cells.get(key, 0) + 1
     withheld = sorted(k for k, n in cells.items() if n < MIN_RESPONSES)
+    _check_weights(edition, qs, {k for k, n in cells.items() if n >= MIN_RESPONSES})
     rows = [r for r in rows if cells[(r.locus.organisation.slug, r.group)] >= MIN_RESPONSES]
     results: dict[str, Any] = {
         "institutions": {},
@@ -283,3 +340,44 @@ def _change(change: Any) -> dict[str, float] | None:
 def dimension_label(dim: str, lang: str) -> str:
     labels = DIMENSION_LABELS.get(dim, (dim, dim))
     return labels[1] if lang == "en" else labels[0]
+
+
+@dataclasses.dataclass
+class Absent:
+    """An institution of the edition that the last index run does not show, and why."""
+
+    name: str
+    stored: int  # responses stored (counted if a group has MIN_RESPONSES)
+    pooled: int  # responses still waiting in the mixing pool
+
+    @property
+    def reason(self) -> str:
+        if self.pooled:
+            return "pooled"
+        return "withheld" if self.stored else "none"
+
+
+def absent_from(edition: Edition, run: IndexRun | None) -> list[Absent]:
+    """Return the loci that ``run`` has no index for, with their stored and pooled answers."""
+    from django.db.models import Count
+
+    from cegah.survey.models import PendingResponse
+
+    shown = set(run.results.get("institutions", {})) if run else set()
+    stored = dict(
+        Response.objects.filter(edition=edition)
+        .values_list("locus_id")
+        .annotate(n=Count("pk"))
+        .values_list("locus_id", "n")
+    )
+    pooled = dict(
+        PendingResponse.objects.filter(edition=edition)
+        .values_list("locus_id")
+        .annotate(n=Count("pk"))
+        .values_list("locus_id", "n")
+    )
+    return [
+        Absent(loc.organisation.name, stored.get(loc.pk, 0), pooled.get(loc.pk, 0))
+        for loc in edition.loci.select_related("organisation").order_by("organisation__name")
+        if loc.organisation.slug not in shown
+    ]

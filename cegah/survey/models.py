@@ -6,8 +6,9 @@ The anonymity boundary:
 - ``Invitation`` holds a hash of the respondent's link token and the plain counters that the
   response-rate dashboard and the reminders need (opened, started, completed, reminders sent).
 - ``Response`` holds the answers. It has no key to the frame or the invitation, no token, a random
-  UUID primary key (so insertion order is not recoverable from ids) and only the date of
-  submission. What links an answer to a person is therefore not stored anywhere.
+  UUID primary key drawn when it leaves the mixing pool (so neither the pool row, written with
+  the invitation's completion, nor the insertion order can be recovered from it) and only the
+  date of submission. What links an answer to a person is therefore not stored anywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +31,17 @@ class Group(models.TextChoices):
 
 
 assert tuple(Group.values) == tuple(GROUPS)
+
+# Short names of the groups, for table columns, exports and emails.
+GROUP_SHORT = (
+    ("internal", _("Internal")),
+    ("external", _("External")),
+    ("expert", _("Experts")),
+)
+
+# Reminders per invitation at most, whatever an edition says (a reminder is a message to a
+# person who has not answered; more than this is harassment, not a survey).
+MAX_REMINDERS = 10
 
 
 class Edition(models.Model):
@@ -53,19 +66,41 @@ class Edition(models.Model):
     dimension_weights = models.JSONField(default=dict, blank=True)
     corrections = models.JSONField(default=dict, blank=True)
     recommendations = models.JSONField(default=dict, blank=True)
-    margin_of_error = models.FloatField(_("margin of error"), default=0.05)
-    confidence_level = models.FloatField(_("confidence level"), default=0.95)
+    margin_of_error = models.FloatField(
+        _("margin of error"),
+        default=0.05,
+        validators=[MinValueValidator(0.005), MaxValueValidator(0.10)],
+        help_text=_("0.05 is 5%; KPK aims at 5% and never above 10%."),
+    )
+    confidence_level = models.FloatField(
+        _("confidence level"),
+        default=0.95,
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.999)],
+    )
     census_below = models.PositiveIntegerField(
         _("census for units up to"),
         default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("Units and groups with at most this many people are surveyed in full."),
     )
-    max_reminders = models.PositiveSmallIntegerField(_("reminders at most"), default=3)
-    reminder_gap_days = models.PositiveSmallIntegerField(_("days between reminders"), default=3)
+    max_reminders = models.PositiveSmallIntegerField(
+        _("reminders at most"),
+        default=3,
+        validators=[MaxValueValidator(MAX_REMINDERS)],
+    )
+    reminder_gap_days = models.PositiveSmallIntegerField(
+        _("days between reminders"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
     lagging_below = models.FloatField(
         _("lagging below"),
         default=0.5,
-        help_text=_("A unit whose completed share of its target is below this is highlighted."),
+        validators=[MinValueValidator(0.01), MaxValueValidator(1.0)],
+        help_text=_(
+            "A unit whose completed share of its target is below this is highlighted "
+            "(0.5 = half of its target)."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -102,7 +137,8 @@ class Questionnaire(models.Model):
 
 
 class Locus(models.Model):
-    """An institution surveyed in an edition; its units are the organisation's descendants."""
+    """An institution surveyed in an edition; its units are the organisation's own units
+    (``services.units_of``)."""
 
     class InstitutionType(models.TextChoices):
         KEMENTERIAN = "kementerian", _("Ministry")
@@ -139,15 +175,22 @@ class Locus(models.Model):
 
 
 class FrameImport(models.Model):
-    """One uploaded population list: counts and row problems (never the rows' contents)."""
+    """One uploaded population list: counts and problems (never the rows' contents).
+
+    A list with any problem is ``refused`` whole (nothing added); ``rejected`` counts its rows
+    with problems, ``problems`` lists the first ones by row and column and ``problem_count``
+    says how many there were in all."""
 
     locus = models.ForeignKey(Locus, on_delete=models.CASCADE, related_name="imports")
     filename = models.CharField(max_length=200)
+    refused = models.BooleanField(default=False)
+    encoding = models.CharField(max_length=20, blank=True)  # of a text file, as read
     rows = models.PositiveIntegerField(default=0)
     added = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list)
+    problem_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -310,8 +353,12 @@ class Response(models.Model):
 
 
 class PendingResponse(models.Model):
-    """A submitted response waiting in the mixing pool (see services.flush_responses); the same
-    fields as Response, and its id becomes the Response's id."""
+    """A submitted response waiting in the mixing pool (see services.flush_responses).
+
+    It is written in the transaction that completes the invitation, so on PostgreSQL it shares
+    that transaction's id: it is deleted when the pool moves, and the Response made from it gets
+    a new random id. Only here, and only until then, are the device's keyed hash and the exact
+    time of submission kept, for the burst check that runs when the pool moves."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+")
@@ -322,24 +369,14 @@ class PendingResponse(models.Model):
     answers = models.JSONField(default=dict)
     duration_s = models.PositiveIntegerField(null=True)
     submitted_on = models.DateField()
+    # Keyed hash of the device cookie (or of the address without one), and the exact time.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    submitted_at = models.DateTimeField(null=True)
     flags = models.JSONField(default=list, blank=True)
     review = models.CharField(max_length=10, choices=Response.Review.choices, blank=True)
 
     def __str__(self) -> str:
         return str(self.pk)
-
-
-class SubmissionTrace(models.Model):
-    """Transient burst-detection record: a keyed hash of the device cookie or client address and
-    the exact time, with the response it belongs to. Purged once it can no longer be part of a
-    burst window (see services.BURST_WINDOW), so the precise time never outlives the check."""
-
-    fingerprint = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(db_index=True)
-    response_id = models.UUIDField()
-
-    def __str__(self) -> str:
-        return f"trace {self.pk}"
 
 
 class IndexRun(models.Model):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
@@ -83,32 +84,41 @@ def respond_start(request: HttpRequest, token: str) -> HttpResponse:
     return _with_device(request, redirect("survey:respond_page", token))
 
 
+def _current(pages: list[runtime.Page], draft: Draft, answers: dict[str, Any]) -> int:
+    """Return the number of the page to answer: the saved one, or the next with anything
+    relevant (skip logic), forward from it."""
+    number = min(draft.page, len(pages) - 1)
+    while number < len(pages) - 1 and not runtime.visible(pages[number], answers):
+        number += 1
+    return number
+
+
 def _page_context(
     invitation: Invitation,
     token: str,
-    draft: Draft,
+    pages: list[runtime.Page],
+    number: int,
     answers: dict[str, Any],
     errors: dict[str, str],
+    appeared: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    questionnaire = services.questionnaire_for(invitation)
-    pages = runtime.pages(questionnaire)
-    number = min(draft.page, len(pages) - 1)
-    # Skip pages with nothing relevant (skip logic), forward from the saved page.
-    while number < len(pages) - 1 and not runtime.visible(pages[number], answers):
-        number += 1
     page = pages[number]
+    # The reader's language where the form has it (label::English (en)), else the form's
+    # default, Indonesian, English: Question.label's fallbacks.
+    lang = get_language() or "id"
     questions = []
     for q in runtime.visible(page, answers):
         questions.append(
             {
                 "q": q,
                 "kind": runtime.base_type(q),
-                "label": q.label("id"),
-                "hint": q.hints.get("id") or q.hints.get("default", ""),
-                "choices": [(c.name, c.label("id")) for c in q.choices],
+                "label": q.label(lang),
+                "hint": runtime.hint(q, lang),
+                "choices": [(c.name, c.label(lang)) for c in q.choices],
                 "value": answers.get(q.name, ""),
                 "values": str(answers.get(q.name, "")).split(),
                 "error": errors.get(q.name, ""),
+                "new": q.name in appeared,
             }
         )
     return {
@@ -122,8 +132,22 @@ def _page_context(
         "questions": questions,
         "last": number == len(pages) - 1,
         "errors": errors,
-        "title": questionnaire.title,
+        "appeared": bool(appeared),
     }
+
+
+def _closed(request: HttpRequest, invitation: Invitation, token: str) -> HttpResponse:
+    """The landing page saying the survey is not open; a POST was refused (nothing applied)."""
+    context = {"invitation": invitation, "locus": invitation.locus, "token": token, "open": False}
+    status = 409 if request.method == "POST" else 200
+    return render(request, "survey/public/landing.html", context, status=status)
+
+
+def _after_lost_race(request: HttpRequest, invitation: Invitation, token: str) -> HttpResponse:
+    invitation.refresh_from_db(fields=["completed"])
+    if invitation.completed:
+        return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+    return redirect("survey:respond", token)
 
 
 @sensitive_page
@@ -133,35 +157,63 @@ def respond_page(request: HttpRequest, token: str) -> HttpResponse:
     invitation = _invitation(token)
     if invitation.completed:
         return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+    if not services.is_open(invitation):
+        return _closed(request, invitation, token)
     draft = Draft.objects.filter(invitation=invitation).first()
     if draft is None:
         return redirect("survey:respond", token)
     answers = services.draft_answers(draft, token)
+    pages = runtime.pages(services.questionnaire_for(invitation))
+    number = _current(pages, draft, answers)
     errors: dict[str, str] = {}
+    appeared: set[str] = set()
     if request.method == "POST":
-        context = _page_context(invitation, token, draft, answers, {})
-        page = context["page"]
+        # The form names the part it was shown for. A second tap on "Next" (a slow
+        # connection), an old tab or the back button posts a part that is no longer the current
+        # one: applying it to the current part would save that part blank and move on.
+        if request.POST.get("page", "") != str(number):
+            return redirect("survey:respond_page", token)
+        page = pages[number]
         action = request.POST.get("action", "next")
+        shown = {q.name for q in runtime.visible(page, answers)}
         values, errors = runtime.clean_page(page, answers, dict(request.POST.lists()))
         for q in page.questions:
             answers.pop(q.name, None)
         answers.update(values)
+        # Answers on this part can make more of its questions relevant (the expert's
+        # procurement items follow "do you follow its procurement?"). Without JavaScript the
+        # respondent has not seen them: show the part again with them instead of moving on
+        # (and instead of calling them unanswered).
+        appeared = {q.name for q in runtime.visible(page, answers)} - shown
+        errors = {name: code for name, code in errors.items() if name not in appeared}
+        # Every save below may find the draft gone: a concurrent submit (another tab, a second
+        # tap) consumed it after it was read. This request then lost the race and shows what
+        # the winner showed.
         if action == "back":
-            target = max(0, context["number"] - 1)
-            pages = runtime.pages(services.questionnaire_for(invitation))
+            target = max(0, number - 1)
             while target > 0 and not runtime.visible(pages[target], answers):
                 target -= 1
-            services.save_page(draft, token, answers, target)
+            if not services.save_page(draft, token, answers, target):
+                return _after_lost_race(request, invitation, token)
             return redirect("survey:respond_page", token)
-        if not errors:
-            if context["last"] and action == "submit":
-                services.save_page(draft, token, answers, context["number"])
-                services.submit(invitation, token, _fingerprint(request))
-                return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
-            services.save_page(draft, token, answers, context["number"] + 1)
+        if errors or appeared:
+            if not services.save_page(draft, token, answers, number):
+                return _after_lost_race(request, invitation, token)
+        elif action == "submit" and number == len(pages) - 1:
+            if not services.save_page(draft, token, answers, number):
+                return _after_lost_race(request, invitation, token)
+            try:
+                submitted = services.submit(invitation, token, _fingerprint(request))
+            except services.ValidationError:  # closed meanwhile; the draft is kept
+                return _closed(request, invitation, token)
+            if not submitted:
+                return _after_lost_race(request, invitation, token)
+            return render(request, "survey/public/thanks.html", {"locus": invitation.locus})
+        else:
+            if not services.save_page(draft, token, answers, number + 1):
+                return _after_lost_race(request, invitation, token)
             return redirect("survey:respond_page", token)
-        services.save_page(draft, token, answers, context["number"])
-    context = _page_context(invitation, token, draft, answers, errors)
+    context = _page_context(invitation, token, pages, number, answers, errors, appeared)
     return render(request, "survey/public/page.html", context, status=422 if errors else 200)
 
 
@@ -181,11 +233,12 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
     locus = (
         Locus.objects.select_related("organisation", "edition")
         .filter(registration_code=code[:40], registration_open=True)
+        .exclude(edition__status=Edition.Status.CLOSED)
         .first()
     )
     if locus is None:
         raise Http404
-    units = services.units_of(locus.organisation)
+    units = services.units_of(locus)
     from cegah.orgs.models import Organisation
 
     form = RegistrationForm(

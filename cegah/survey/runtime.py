@@ -108,6 +108,14 @@ def visible(page: Page, answers: Mapping[str, Any]) -> list[Question]:
     return [q for q in page.questions if is_relevant(q, answers)]
 
 
+def hint(question: Question, lang: str) -> str:
+    """Return the question's hint in ``lang``, else the default, Indonesian or English one."""
+    for key in (lang, "default", "id", "en"):
+        if question.hints.get(key):
+            return question.hints[key]
+    return ""
+
+
 def base_type(question: Question) -> str:
     return question.type.split()[0]
 
@@ -118,7 +126,9 @@ def clean_page(
     """Return (answers of this page's relevant questions, errors by question name).
 
     Relevance is decided with the answers of earlier pages and this page's posted ones, so a
-    question that depends on another on the same page follows it.
+    question that depends on another on the same page follows it. A question that becomes
+    relevant only now has not been shown yet: the caller shows the page again (see
+    ``public_views.respond_page``) rather than accepting it blank.
     """
     merged: dict[str, Any] = dict(answers)
     values: dict[str, str] = {}

@@ -4,13 +4,14 @@ Which loci a coordinator manages: an edition belongs to the coordinating organis
 Inspektorat, or KPK). Its loci may be any active institution in the coordinator's province
 (the organisation's region, or its parent's, at province level); a coordinator whose
 organisation has no region (KPK, a ministry's Itjen) may add any institution. Units are the
-locus organisation and all of its descendants.
+locus organisation and its own units (descendants of kind unit, not other institutions).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets as pysecrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
 from cegah.survey import frames, runtime, sampling, sealing
 from cegah.survey.models import (
+    GROUP_SHORT,
+    MAX_REMINDERS,
     Draft,
     Edition,
     FrameImport,
@@ -39,7 +42,6 @@ from cegah.survey.models import (
     Respondent,
     Response,
     Sample,
-    SubmissionTrace,
 )
 from cegah.survey.scoring import default_questionnaire_path, load_edition
 from cegah.survey.scoring.constants import GROUPS
@@ -62,6 +64,9 @@ BURST_MIN = 5
 # many (or at the end of the day), so neither row order nor transaction ids tie a response to
 # the invitation whose completion was recorded in the same transaction.
 MIX_BATCH = 10
+# A pooled response moves after this long even if its device is still submitting (a device
+# that never pauses for the burst window is flagged anyway).
+POOL_HOLD_MAX = timedelta(days=1)
 INVITE_PURPOSE = "survey.invitation"
 
 
@@ -84,12 +89,30 @@ def locus_candidates(edition: Edition) -> Any:
     return qs.select_related("region").order_by("name")
 
 
-def units_of(org: Organisation) -> list[Organisation]:
-    """Return the organisation and its descendants (the units of a locus), breadth first."""
+def units_of(locus: Locus) -> list[Organisation]:
+    """Return the locus organisation and its own units, breadth first.
+
+    Its own units are the descendants of kind *unit* reached through units only: a province's
+    tree also holds its regencies and cities and its BUMD, and those are institutions of their
+    own (possibly loci of the same edition), with their own units. Another locus of the edition
+    is never a unit.
+    """
+    org = locus.organisation
+    other_loci = set(
+        Locus.objects.filter(edition_id=locus.edition_id)
+        .exclude(pk=locus.pk)
+        .values_list("organisation_id", flat=True)
+    )
     found = [org]
     frontier = [org.pk]
     while frontier and len(found) < 5000:
-        children = list(Organisation.objects.filter(parent_id__in=frontier, is_active=True))
+        children = [
+            child
+            for child in Organisation.objects.filter(
+                parent_id__in=frontier, is_active=True, kind=Organisation.Kind.UNIT
+            ).order_by("name")
+            if child.pk not in other_loci
+        ]
         found.extend(children)
         frontier = [c.pk for c in children]
     return found
@@ -195,6 +218,9 @@ def use_default_questionnaire(edition: Edition, group: str, actor: User | None) 
     return row
 
 
+AUDITED_VALUES = {"status", "group_weights", "dimension_weights", "corrections"}
+
+
 def update_settings(edition: Edition, fields: dict[str, Any], actor: User | None) -> Edition:
     """Save edition knobs (weights, corrections, sampling, reminders, status) and audit them."""
     allowed = {
@@ -218,12 +244,15 @@ def update_settings(edition: Edition, fields: dict[str, Any], actor: User | None
         for key in changed:
             setattr(edition, key, fields[key])
         edition.save(update_fields=changed)
+        # The values that change an index or stop fieldwork are kept in the trail, so a
+        # published index can be traced to the weights and corrections it was computed with.
+        values = {k: fields[k] for k in changed if k in AUDITED_VALUES}
         audit.record(
             "survey.edition.updated",
             actor=actor,
             organisation=edition.organisation,
             obj=edition,
-            details={"fields": changed},
+            details={"fields": changed, "values": values},
         )
     return edition
 
@@ -272,7 +301,7 @@ def default_institution_type(org: Organisation) -> str:
 # --- frames --------------------------------------------------------------------------------------
 def _unit_lookup(locus: Locus) -> dict[str, Organisation]:
     lookup: dict[str, Organisation] = {}
-    for unit in units_of(locus.organisation):
+    for unit in units_of(locus):
         lookup[unit.slug.lower()] = unit
         lookup[unit.name.strip().lower()] = unit
     lookup[""] = locus.organisation
@@ -298,46 +327,66 @@ def _new_respondent(
     return respondent
 
 
+PROBLEMS_KEPT = 1000  # problems stored with a refused import (all are counted)
+
+
 def import_frame(locus: Locus, filename: str, content: bytes, actor: User | None) -> FrameImport:
-    """Import a population list into ``locus``: rows with problems are reported by row and
-    column and skipped; duplicates (same phone, else email) are merged, keeping the first."""
-    parsed = frames.parse_frame(filename, content)
+    """Import a population list into ``locus``, all or nothing; return the import's record.
+
+    A list with any problem (unreadable, a header without the columns, more than
+    ``frames.MAX_ROWS`` rows, a row with a bad cell or a unit that is not the locus') is
+    refused whole: nothing is added and the record (``refused``) lists the problems by row and
+    column. Otherwise every row is added; duplicates (same phone, else email, else name, unit
+    and group) are merged with the first one in the locus, so importing the same list again
+    adds nothing.
+    """
     lookup = _unit_lookup(locus)
-    existing = set(Respondent.objects.filter(locus=locus).values_list("dedup_key", flat=True))
+    parsed = frames.parse_frame(filename, content, units=lookup)
+    problems = sorted(parsed.problems, key=lambda p: (p["row"] or 0, len(p["column"]), p["column"]))
     new: list[Respondent] = []
     merged = 0
-    problems = list(parsed.problems)
-    for row in parsed.rows:
-        unit = lookup.get(row.unit.strip().lower())
-        if unit is None:
-            problems.append({"row": row.line, "column": "B", "code": "unit"})
-            continue
-        key = _dedup_key(row)
-        if key in existing:
-            merged += 1
-            continue
-        existing.add(key)
-        contact = {"name": row.name, "phone": row.phone, "email": row.email}
-        new.append(_new_respondent(locus, unit, row.group, contact, dedup_key=key))
-    problems.sort(key=lambda p: (int(str(p["row"])), str(p["column"])))
     with transaction.atomic():
-        Respondent.objects.bulk_create(new, batch_size=1000)
+        # One import of a locus at a time: two uploads of the same list (a double click) would
+        # both find none of its people and the second would fail on the unique key.
+        Locus.objects.select_for_update().filter(pk=locus.pk).first()
+        if not problems:
+            existing = set(
+                Respondent.objects.filter(locus=locus).values_list("dedup_key", flat=True)
+            )
+            for row in parsed.rows:
+                key = _dedup_key(row)
+                if key in existing:
+                    merged += 1
+                    continue
+                existing.add(key)
+                contact = {"name": row.name, "phone": row.phone, "email": row.email}
+                unit = lookup[row.unit.strip().lower()]
+                new.append(_new_respondent(locus, unit, row.group, contact, dedup_key=key))
+            Respondent.objects.bulk_create(new, batch_size=1000)
         record = FrameImport.objects.create(
             locus=locus,
             filename=filename[:200],
+            refused=bool(problems),
+            encoding=parsed.encoding,
             rows=parsed.total,
             added=len(new),
             merged=merged,
-            rejected=parsed.total - len(new) - merged,
-            problems=problems[:500],
+            rejected=parsed.rows_with_problems,
+            problems=problems[:PROBLEMS_KEPT],
+            problem_count=len(problems),
             created_by=actor,
         )
         audit.record(
-            "survey.frame.imported",
+            "survey.frame.refused" if problems else "survey.frame.imported",
             actor=actor,
             organisation=locus.edition.organisation,
             obj=record,
-            details={"locus": locus.organisation.slug, "added": len(new), "merged": merged},
+            details={
+                "locus": locus.organisation.slug,
+                "added": len(new),
+                "merged": merged,
+                "problems": len(problems),
+            },
         )
     return record
 
@@ -468,20 +517,52 @@ def _message(invitation: Invitation, contact: dict[str, str], reminder: bool) ->
     link = link_for(invitation)
     institution = invitation.locus.organisation.name
     name = contact.get("name") or ""
-    # Respondents get Indonesian, whatever the coordinator's language.
+    values = {"name": name, "institution": institution, "link": link}
+    # Respondents get Indonesian, whatever the coordinator's language. Replies come back only
+    # by WhatsApp and SMS (the inbound STOP handler): nobody reads replies to an email, so the
+    # text that can go by email points to the opt-out button of the landing page instead.
+    by_phone, by_email = bool(contact.get("phone")), bool(contact.get("email"))
     with translation.override("id"):
-        if reminder:
+        if reminder and by_phone and not by_email:
             text = _(
                 "Reminder: %(name)s, your answer to the Integrity Assessment Survey (SPI) of "
                 "%(institution)s is still awaited. It takes 10 minutes and is anonymous: %(link)s "
                 "Reply STOP to receive no more reminders."
-            ) % {"name": name, "institution": institution, "link": link}
-        else:
+            )
+        elif reminder and by_phone:
+            text = _(
+                "Reminder: %(name)s, your answer to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s is still awaited. It takes 10 minutes and is anonymous: %(link)s "
+                "To receive no more reminders, reply STOP by WhatsApp or SMS, or open the link "
+                "and press “Send me no more reminders”."
+            )
+        elif reminder:
+            text = _(
+                "Reminder: %(name)s, your answer to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s is still awaited. It takes 10 minutes and is anonymous: %(link)s "
+                "To receive no more reminders, open the link and press “Send me no more "
+                "reminders”."
+            )
+        elif by_phone and not by_email:
             text = _(
                 "Dear %(name)s, you are invited to the Integrity Assessment Survey (SPI) of "
                 "%(institution)s. Your answers are anonymous and take about 10 minutes: %(link)s "
                 "Reply STOP to receive no reminders."
-            ) % {"name": name, "institution": institution, "link": link}
+            )
+        elif by_phone:
+            text = _(
+                "Dear %(name)s, you are invited to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s. Your answers are anonymous and take about 10 minutes: %(link)s "
+                "To receive no reminders, reply STOP by WhatsApp or SMS, or open the link and "
+                "press “Send me no more reminders”."
+            )
+        else:
+            text = _(
+                "Dear %(name)s, you are invited to the Integrity Assessment Survey (SPI) of "
+                "%(institution)s. Your answers are anonymous and take about 10 minutes: %(link)s "
+                "To receive no reminders, open the link and press “Send me no more reminders”."
+            )
+        text = text % values
         subject = _("Integrity Assessment Survey (SPI) %(year)s") % {
             "year": invitation.locus.edition.year
         }
@@ -492,14 +573,20 @@ def _message(invitation: Invitation, contact: dict[str, str], reminder: bool) ->
     return Bulk(recipients, key, text, template, subject)
 
 
-def _claim(invitations: list[Invitation], now: datetime) -> list[Invitation]:
+SENDING = (Edition.Status.DESIGN, Edition.Status.FIELDWORK)  # a closed edition sends nothing
+
+
+def _claim(
+    invitations: list[Invitation], now: datetime, statuses: Iterable[str] = SENDING
+) -> list[Invitation]:
     """Claim the next send of each invitation; return those claimed by this call.
 
     One conditional UPDATE per batch and send number: it moves ``sends`` on only where it still
     has the value read, and stamps ``last_sent_at`` with a value unique to this call, by which
     the rows won are read back. A concurrent claimer stamps its own value, so each row is won
     once; should two stamps ever collide, the outbox's idempotency key (invitation and send
-    number) still queues the message once.
+    number) still queues the message once. Only invitations of an edition in one of
+    ``statuses`` are claimed, so a close committed meanwhile stops the send.
     """
     won: list[Invitation] = []
     by_sends: dict[int, list[Invitation]] = {}
@@ -509,9 +596,13 @@ def _claim(invitations: list[Invitation], now: datetime) -> list[Invitation]:
         for start in range(0, len(group), 500):
             chunk = {inv.pk: inv for inv in group[start : start + 500]}
             stamp = now + timedelta(microseconds=pysecrets.randbelow(999_999))
-            Invitation.objects.filter(pk__in=chunk, sends=sends, completed=False).update(
-                sends=F("sends") + 1, last_sent_at=stamp, delivery=Invitation.Delivery.QUEUED
-            )
+            Invitation.objects.filter(
+                pk__in=chunk,
+                sends=sends,
+                completed=False,
+                opted_out=False,
+                locus__edition__status__in=list(statuses),
+            ).update(sends=F("sends") + 1, last_sent_at=stamp, delivery=Invitation.Delivery.QUEUED)
             mine = Invitation.objects.filter(
                 pk__in=chunk, sends=sends + 1, last_sent_at=stamp
             ).values_list("pk", flat=True)
@@ -523,8 +614,9 @@ def _dispatch(invitations: list[Invitation], reminder: bool, now: datetime | Non
     """Claim each invitation's next send, then queue the messages through the outbox."""
     from cegah.channels.outbox import queue_many
 
+    statuses = (Edition.Status.FIELDWORK,) if reminder else SENDING
     by_org: dict[int, list[Any]] = {}
-    for inv in _claim(invitations, now or timezone.now()):
+    for inv in _claim(invitations, now or timezone.now(), statuses):
         contact = sealing.unseal_contact(inv.respondent.public_id, inv.respondent.contact_sealed)
         if not (contact.get("phone") or contact.get("email")):
             continue
@@ -541,7 +633,11 @@ def _dispatch(invitations: list[Invitation], reminder: bool, now: datetime | Non
 
 
 def send_invitations(locus: Locus, actor: User | None) -> int:
-    """Queue the first invitation of every sampled (or accepted) person not yet invited."""
+    """Queue the first invitation of every sampled (or accepted) person not yet invited.
+
+    Raises ValidationError if the edition is closed."""
+    if Edition.objects.filter(pk=locus.edition_id, status=Edition.Status.CLOSED).exists():
+        raise ValidationError(_("The edition is closed: no invitations or reminders are sent."))
     pending = list(
         Invitation.objects.filter(locus=locus, sends=0, opted_out=False, completed=False)
         .select_related("respondent", "locus__organisation", "locus__edition")
@@ -567,14 +663,16 @@ def send_due_reminders(now: datetime | None = None, limit: int = 20000) -> int:
     now = now or timezone.now()
     total = 0
     for edition in Edition.objects.filter(status=Edition.Status.FIELDWORK):
-        cutoff = now - timedelta(days=edition.reminder_gap_days)
+        # The settings form keeps these in range; a value stored otherwise (an old row, a
+        # script) must not remind every hour or without end.
+        cutoff = now - timedelta(days=max(1, edition.reminder_gap_days))
         due = list(
             Invitation.objects.filter(
                 locus__edition=edition,
                 completed=False,
                 opted_out=False,
                 sends__gte=1,
-                sends__lte=edition.max_reminders,
+                sends__lte=min(edition.max_reminders, MAX_REMINDERS),
                 last_sent_at__lte=cutoff,
             )
             .select_related("respondent", "locus__organisation", "locus__edition")
@@ -654,6 +752,16 @@ def questionnaire_for(invitation: Invitation) -> Any:
     return runtime.load_stored(row)
 
 
+def _in_fieldwork(edition_id: int) -> bool:
+    """Whether the edition takes answers now (read fresh: it may have closed meanwhile)."""
+    return Edition.objects.filter(pk=edition_id, status=Edition.Status.FIELDWORK).exists()
+
+
+def is_open(invitation: Invitation) -> bool:
+    """Whether the invitation's edition is in fieldwork (answers and reminders allowed)."""
+    return invitation.locus.edition.status == Edition.Status.FIELDWORK
+
+
 def start(invitation: Invitation, token: str) -> Draft:
     """Start (or resume) answering: a POST. Raises ValidationError if the survey is not open."""
     if invitation.completed:
@@ -676,10 +784,18 @@ def draft_answers(draft: Draft, token: str) -> dict[str, Any]:
     return sealing.unseal_draft(token, draft.answers_sealed)
 
 
-def save_page(draft: Draft, token: str, answers: dict[str, Any], page: int) -> None:
+def save_page(draft: Draft, token: str, answers: dict[str, Any], page: int) -> bool:
+    """Save the answers so far and the page reached; return False if the draft is gone (a
+    submit from another tab or a second tap won the race and consumed it)."""
     draft.answers_sealed = sealing.seal_draft(token, answers)
     draft.page = page
-    draft.save(update_fields=["answers_sealed", "page"])
+    # An UPDATE that may match nothing, not save(): the draft read at the start of the request
+    # can have been deleted by a concurrent submit since.
+    return bool(
+        Draft.objects.filter(pk=draft.pk).update(
+            answers_sealed=draft.answers_sealed, page=draft.page
+        )
+    )
 
 
 def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:
@@ -687,23 +803,28 @@ def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:
 
     Returns False if the invitation was already completed (a second POST, another tab). The
     conditional UPDATE is the one place a token is consumed, so two racing POSTs store one
-    response.
+    response. Raises ValidationError once the edition is no longer in fieldwork (closed): the
+    same UPDATE checks the status, so a close that commits first wins.
     """
     draft = Draft.objects.filter(invitation=invitation).first()
     if draft is None:
         return False
+    if not _in_fieldwork(invitation.locus.edition_id):
+        raise ValidationError(_("This survey is not open."))
     questionnaire = questionnaire_for(invitation)
     answers = runtime.prune(questionnaire, draft_answers(draft, token))
     now = timezone.now()
     duration = int((now - draft.started_at).total_seconds())
     with transaction.atomic():
-        consumed = Invitation.objects.filter(pk=invitation.pk, completed=False).update(
-            completed=True
-        )
+        consumed = Invitation.objects.filter(
+            pk=invitation.pk, completed=False, locus__edition__status=Edition.Status.FIELDWORK
+        ).update(completed=True)
         if not consumed:
+            if not _in_fieldwork(invitation.locus.edition_id):
+                raise ValidationError(_("This survey is not open."))
             return False
         draft.delete()
-        pending = PendingResponse.objects.create(
+        PendingResponse.objects.create(
             edition_id=invitation.locus.edition_id,
             locus_id=invitation.locus_id,
             unit_id=invitation.unit_id,
@@ -713,9 +834,10 @@ def submit(invitation: Invitation, token: str, fingerprint: str) -> bool:
             # Rounded to 10 s: enough for the speeder rule, too coarse to match a log line.
             duration_s=max(0, round(duration / 10) * 10),
             submitted_on=timezone.localdate(now),
+            # For the burst check when the pool moves; deleted with the pool row.
+            fingerprint=fingerprint[:64],
+            submitted_at=now if fingerprint else None,
         )
-        if fingerprint:
-            _trace(pending.pk, fingerprint, now)
         enqueue_on_commit(_flush_task(), invitation.locus.edition_id)
     return True
 
@@ -726,56 +848,74 @@ def _flush_task() -> Any:
     return flush_responses
 
 
-def _trace(response_id: Any, fingerprint: str, now: datetime) -> None:
-    """Record the submission for burst detection and flag the burst with the engine's rule."""
+def _bursts(pool: list[PendingResponse], now: datetime) -> tuple[set[Any], set[Any]]:
+    """Return (ids in a burst, ids whose burst check is final) of the pooled responses.
+
+    The engine's rule (``flag_bursts``): ≥ BURST_MIN submissions of one device within
+    BURST_WINDOW. Any such run lies within one stretch of a device's submissions whose gaps are
+    at most the window; once the device has been quiet for longer than the window, no later
+    submission can join that stretch, so the check of its responses is final and they may
+    leave the pool. Until then they wait, so nothing outside the pool ever needs to remember a
+    device or a time.
+    """
     import polars as pl
 
     from cegah.survey.scoring.flags import flag_bursts
 
-    SubmissionTrace.objects.filter(at__lt=now - 2 * BURST_WINDOW).delete()
-    SubmissionTrace.objects.create(fingerprint=fingerprint, at=now, response_id=response_id)
-    recent = list(
-        SubmissionTrace.objects.filter(
-            fingerprint=fingerprint, at__gte=now - BURST_WINDOW
-        ).values_list("response_id", "at")
-    )
-    if len(recent) < BURST_MIN:
-        return
-    df = pl.DataFrame(
-        {
-            "fingerprint": [fingerprint] * len(recent),
-            "submitted_at": [at.timestamp() for _id, at in recent],
-        }
-    )
-    flagged = flag_bursts(df, window_s=BURST_WINDOW.total_seconds(), min_count=BURST_MIN)
-    ids = [rid for (rid, _at), hit in zip(recent, flagged.to_list(), strict=True) if hit]
-    for model in (PendingResponse, Response):
-        for row in model.objects.filter(pk__in=ids):
-            if "burst" not in row.flags:
-                row.flags = [*row.flags, "burst"]
-                row.review = row.review or Response.Review.FLAGGED
-                row.save(update_fields=["flags", "review"])
+    timed = [(p, p.submitted_at) for p in pool if p.fingerprint and p.submitted_at]
+    untimed = {p.pk for p in pool if not (p.fingerprint and p.submitted_at)}
+    if not timed:
+        return set(), untimed
+    flagged = flag_bursts(
+        pl.DataFrame(
+            {
+                "fingerprint": [p.fingerprint for p, _at in timed],
+                "submitted_at": [at.timestamp() for _p, at in timed],
+            }
+        ),
+        window_s=BURST_WINDOW.total_seconds(),
+        min_count=BURST_MIN,
+    ).to_list()
+    bursts = {p.pk for (p, _at), hit in zip(timed, flagged, strict=True) if hit}
+    last: dict[str, datetime] = {}
+    for p, at in timed:
+        last[p.fingerprint] = max(at, last.get(p.fingerprint, at))
+    final = untimed | {
+        p.pk
+        for p, at in timed
+        if now - last[p.fingerprint] > BURST_WINDOW or now - at > POOL_HOLD_MAX
+    }
+    return bursts, final
 
 
-def flush_responses(edition_id: int, force: bool = False) -> int:
+def flush_responses(edition_id: int, force: bool = False, now: datetime | None = None) -> int:
     """Move pooled responses into Response in shuffled order; return how many moved.
 
-    Moves when the pool of the edition holds MIX_BATCH or more, when a pooled response is from an
-    earlier day, or when ``force`` is given (demo, end of fieldwork).
+    A pooled response may move once its burst check is final (see ``_bursts``); those move
+    when there are MIX_BATCH or more of them in the edition, or when one is from an earlier
+    day, or when ``force`` is given (demo, end of fieldwork: everything moves). Each Response
+    gets a new random id, the ``burst`` flag if it was in a burst, and nothing else of the
+    pool row's device hash or time.
     """
+    now = now or timezone.now()
     with transaction.atomic():
         pool = list(PendingResponse.objects.select_for_update().filter(edition_id=edition_id))
         if not pool:
             return 0
-        stale = any(p.submitted_on < timezone.localdate() for p in pool)
-        if not force and not stale and len(pool) < MIX_BATCH:
+        bursts, final = _bursts(pool, now)
+        moving = pool if force else [p for p in pool if p.pk in final]
+        stale = any(p.submitted_on < timezone.localdate(now) for p in moving)
+        if not moving or (not force and not stale and len(moving) < MIX_BATCH):
             return 0
         rng = pysecrets.SystemRandom()
-        rng.shuffle(pool)
-        Response.objects.bulk_create(
-            [
+        rng.shuffle(moving)
+        responses = []
+        for p in moving:
+            flags = [*p.flags, "burst"] if p.pk in bursts and "burst" not in p.flags else p.flags
+            review = p.review or (Response.Review.FLAGGED if flags else Response.Review.NONE)
+            responses.append(
                 Response(
-                    id=p.pk,
+                    id=uuid.uuid4(),  # never the pool row's id
                     edition_id=p.edition_id,
                     locus_id=p.locus_id,
                     unit_id=p.unit_id,
@@ -784,14 +924,13 @@ def flush_responses(edition_id: int, force: bool = False) -> int:
                     answers=p.answers,
                     duration_s=p.duration_s,
                     submitted_on=p.submitted_on,
-                    flags=p.flags,
-                    review=p.review,
+                    flags=flags,
+                    review=review,
                 )
-                for p in pool
-            ]
-        )
-        PendingResponse.objects.filter(pk__in=[p.pk for p in pool]).delete()
-    return len(pool)
+            )
+        Response.objects.bulk_create(responses)
+        PendingResponse.objects.filter(pk__in=[p.pk for p in moving]).delete()
+    return len(moving)
 
 
 def opt_out(invitation: Invitation) -> None:
@@ -941,12 +1080,13 @@ def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool
     # Worst first, and only so many: a national edition can have thousands of lagging units.
     listed = sorted(rows, key=lambda r: (r.progress, r.locus.organisation.name))[:ALERT_LINES]
     with translation.override("id"):
+        groups = dict(GROUP_SHORT)
         lines = [
             _("%(locus)s · %(unit)s · %(group)s: %(completed)s of %(target)s completed (%(pct)s%%)")
             % {
                 "locus": r.locus.organisation.name,
                 "unit": r.unit.name if r.unit else "",
-                "group": r.group,
+                "group": groups.get(r.group, r.group),
                 "completed": r.completed,
                 "target": r.target,
                 "pct": r.progress_pct,

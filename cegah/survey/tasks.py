@@ -1,4 +1,4 @@
-"""Survey tasks: reminders, lagging alerts, the response mixing pool and trace purge."""
+"""Survey tasks: reminders, lagging alerts and the response mixing pool."""
 
 from __future__ import annotations
 
@@ -26,19 +26,14 @@ def flush_responses(edition_id: int) -> int:
 @periodic(every=timedelta(minutes=30))
 @retrying_task(max_attempts=3)
 def housekeeping() -> dict[str, int]:
-    """Flush stale response pools, purge burst traces past their window, send lagging alerts."""
-    from django.utils import timezone
-
+    """Move response pools whose burst check is final, send lagging alerts."""
     from cegah.survey import services
-    from cegah.survey.models import Edition, PendingResponse, SubmissionTrace
+    from cegah.survey.models import Edition, PendingResponse
 
     moved = 0
     for edition_id in set(PendingResponse.objects.values_list("edition_id", flat=True)):
         moved += services.flush_responses(edition_id)
-    purged, _ = SubmissionTrace.objects.filter(
-        at__lt=timezone.now() - 2 * services.BURST_WINDOW
-    ).delete()
     alerts = 0
     for edition in Edition.objects.filter(status=Edition.Status.FIELDWORK):
         alerts += services.send_lagging_alerts(edition)
-    return {"moved": moved, "purged": purged, "alerts": alerts}
+    return {"moved": moved, "alerts": alerts}

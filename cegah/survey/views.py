@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -26,7 +26,7 @@ from cegah.accounts.models import staff_user
 from cegah.accounts.permissions import Cap, has_cap
 from cegah.core.compression import compressed
 from cegah.orgs.access import access_organisation
-from cegah.survey import exports, indexing, runtime, services
+from cegah.survey import exports, frames, indexing, runtime, services
 from cegah.survey.access import (
     MIN_CELL,
     access_edition,
@@ -53,7 +53,7 @@ from cegah.survey.models import (
     Sample,
 )
 from cegah.survey.scoring.constants import DIMENSION_LABELS, DIMENSIONS
-from cegah.survey.scoring.errors import QuestionnaireError
+from cegah.survey.scoring.errors import ConfigError, QuestionnaireError
 
 UNIT_ROWS_SHOWN = 300  # unit rows on an edition page (the most lagging, when there are more)
 
@@ -140,12 +140,21 @@ def edition(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edition_settings(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
-    form = SettingsForm(request.POST or None, instance=Edition.objects.get(pk=ed.pk))
+    form = SettingsForm(
+        request.POST or None,
+        instance=Edition.objects.get(pk=ed.pk),
+        dimensions={g: q.dimensions for g, q in indexing.questionnaires(ed).items()},
+        loci=[
+            (loc.organisation.slug, loc.organisation.name)
+            for loc in ed.loci.select_related("organisation")
+        ],
+    )
     if request.method == "POST" and form.is_valid():
         services.update_settings(ed, form.changes(), staff_user(request))
         messages.success(request, _("Settings saved."))
         return redirect(_edition_url(ed))
-    return render(request, "survey/settings.html", {"edition": ed, "form": form})
+    scheme = indexing.SCHEME_LABELS.get(ed.category_scheme, ed.category_scheme)
+    return render(request, "survey/settings.html", {"edition": ed, "form": form, "scheme": scheme})
 
 
 @login_required
@@ -250,14 +259,45 @@ def frame_import(request: HttpRequest, slug: str, year: int, locus: str) -> Http
     if form.is_valid():
         upload = form.cleaned_data["file"]
         record = services.import_frame(loc, upload.name, upload.read(), staff_user(request))
-        messages.success(
-            request,
-            _("%(added)s added, %(merged)s duplicates merged, %(rejected)s rows with problems.")
-            % {"added": record.added, "merged": record.merged, "rejected": record.rejected},
-        )
+        _say_import(request, record)
     else:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect(_locus_url(loc))
+
+
+def _say_import(request: HttpRequest, record: FrameImport) -> None:
+    """Flash what became of an import: refused (and why), or what was added."""
+    file_level = [p for p in record.problems if p["code"] in frames.FILE_PROBLEMS]
+    if file_level:
+        messages.error(
+            request,
+            _("The file was not imported: %(problem)s Nothing was saved.")
+            % {"problem": frames.problem_text(file_level[0])},
+        )
+    elif record.refused:
+        messages.error(
+            request,
+            ngettext(
+                "The file was not imported: %(rows)s row has problems, listed below by row and "
+                "column. Nothing was saved: correct the file and import it again.",
+                "The file was not imported: %(rows)s rows have problems, listed below by row and "
+                "column. Nothing was saved: correct the file and import it again.",
+                record.rejected,
+            )
+            % {"rows": record.rejected},
+        )
+    elif record.encoding:
+        messages.success(
+            request,
+            _("%(added)s added, %(merged)s duplicates merged (the file was read as %(encoding)s).")
+            % {"added": record.added, "merged": record.merged, "encoding": record.encoding},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(added)s added, %(merged)s duplicates merged.")
+            % {"added": record.added, "merged": record.merged},
+        )
 
 
 @login_required
@@ -285,8 +325,12 @@ def sample_draw(request: HttpRequest, slug: str, year: int, locus: str) -> HttpR
 @require_POST
 def invite(request: HttpRequest, slug: str, year: int, locus: str) -> HttpResponse:
     loc = access_locus(request.user, slug, year, locus)
-    queued = services.send_invitations(loc, staff_user(request))
-    messages.success(request, _("%(n)s invitations queued.") % {"n": queued})
+    try:
+        queued = services.send_invitations(loc, staff_user(request))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, _("%(n)s invitations queued.") % {"n": queued})
     return redirect(_locus_url(loc))
 
 
@@ -369,8 +413,18 @@ def index(request: HttpRequest, slug: str, year: int) -> HttpResponse:
         # be told apart from the others.
         services.flush_responses(ed.pk)
         indexing.refresh_flags(ed)
-        indexing.compute(ed, staff_user(request))
-        messages.success(request, _("Index computed."))
+        try:
+            indexing.compute(ed, staff_user(request))
+        except indexing.WeightsError as exc:
+            messages.error(request, _("The index was not computed: %(problem)s") % {"problem": exc})
+        except ConfigError as exc:  # any other check of the engine's (bilingual message)
+            messages.error(
+                request,
+                _("The index was not computed: the edition's settings are not usable (%(detail)s).")
+                % {"detail": exc},
+            )
+        else:
+            messages.success(request, _("Index computed."))
         return redirect("survey:index", slug, year)
     run = ed.index_runs.first()
     institutions = sorted(
@@ -387,6 +441,9 @@ def index(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "bands": ed.category_bands,
             "withheld": run.results.get("withheld", []) if run else [],
             "min_responses": indexing.MIN_RESPONSES,
+            "absent": indexing.absent_from(ed, run),
+            "mix_batch": services.MIX_BATCH,
+            "burst_minutes": int(services.BURST_WINDOW.total_seconds() // 60),
         },
     )
 
@@ -397,8 +454,18 @@ def report_pdf(request: HttpRequest, slug: str, year: int, locus: str) -> HttpRe
     loc = access_locus(request.user, slug, year, locus)
     run = loc.edition.index_runs.first()
     result = run.institution(loc.organisation.slug) if run else None
-    if result is None:
+    if run is None:
         messages.error(request, _("Compute the index first."))
+        return redirect("survey:index", slug, year)
+    if result is None:
+        messages.error(
+            request,
+            _(
+                "%(institution)s is not in the last computation of the index: the index page "
+                "says why (answers still in the mixing pool, or too few)."
+            )
+            % {"institution": loc.organisation.name},
+        )
         return redirect("survey:index", slug, year)
     pdf = exports.report_pdf(request, loc, run, result)  # type: ignore[arg-type]
     response = HttpResponse(pdf, content_type="application/pdf")

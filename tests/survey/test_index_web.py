@@ -186,3 +186,87 @@ def test_groups_with_too_few_responses_are_withheld(world: World) -> None:
     assert run.results["withheld"] == [
         {"slug": world.institution.slug, "name": world.institution.name, "group": "internal"}
     ]
+
+
+def test_the_index_page_says_which_institutions_are_not_in_it_and_why(
+    world: World, client_for
+) -> None:
+    """Answers wait in the mixing pool until there are enough to shuffle: right after they
+    were submitted, "Compute now" cannot show the institution, and the page says so."""
+    for inv, token in invited(world, 4):
+        services.start(inv, token)
+        services.save_page(Draft.objects.get(invitation=inv), token, {"masa_kerja": "1_5"}, 99)
+        assert services.submit(inv, token, "")
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    client.post(base + "index/")
+    text = client.get(base + "index/").content.decode()
+    assert "Pemkab Contoh" in text and "kolam pengacakan" in text
+    assert '<td class="num">4</td>' in text  # the four answers waiting
+    report = client.get(base + f"l/{world.institution.slug}/report.pdf", follow=True)
+    said = report.content.decode()
+    assert "Hitung indeks terlebih dahulu" not in said
+    assert "tidak ada dalam perhitungan indeks terakhir" in said
+
+
+def test_scores_are_formatted_alike_and_a_zero_is_a_score(world: World, client_for) -> None:
+    from cegah.survey.models import IndexRun
+
+    IndexRun.objects.create(
+        edition=world.edition,
+        results={
+            "institutions": {
+                world.institution.slug: {
+                    "name": world.institution.name,
+                    "n": 12,
+                    "index": 43.2,
+                    "weighted": 43.2,
+                    "correction": 0,
+                    "category": "rentan",
+                    "ci": [40.126, 46.5],
+                    "groups": {
+                        "internal": {"n": 6, "score": 72.0},
+                        "expert": {"n": 6, "score": 0.0},
+                    },
+                    "weakest": [],
+                    "suspicion": 0,
+                }
+            },
+            "withheld": [],
+        },
+    )
+    page = client_for(world.coordinator).get(
+        f"/spi/o/{world.edition.organisation.slug}/2026/index/"
+    )
+    cells = page.content.decode().split(world.institution.name, 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">72,00</td>' in cells and '<td class="num">0,00</td>' in cells
+    assert '<td class="num">—</td>' in cells  # no external answers: no score
+    assert "40,13–46,50" in cells  # two decimals, as in the PDF
+
+
+def test_choices_labels_and_exports_are_translated(world: World, client_for) -> None:
+    from django.test import Client
+    from openpyxl import load_workbook
+
+    from cegah.survey.models import Invitation, Locus
+
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/"
+    settings = client.get(base + "settings/").content.decode()
+    assert "Margin kesalahan" in settings and "3-class" not in settings
+    assert "3 kategori" in settings
+    assert "Select an option" not in client.get(base).content.decode()
+    Locus.objects.filter(pk=world.locus.pk).update(registration_open=True)
+    register = Client().get(f"/spi/daftar/{world.locus.registration_code}/").content.decode()
+    assert "Select an option" not in register and "Pilih unit" in register
+    assert 'class="field check"' in register  # the consent boxes: large tap targets
+    invited(world, 2)
+    Invitation.objects.update(sends=1)
+    Invitation.objects.filter(pk=Invitation.objects.first().pk).update(completed=True)  # type: ignore[union-attr]
+    workbook = load_workbook(io.BytesIO(client.get(base + "export.xlsx").content))
+    sheet = workbook.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    row = list(sheet[2])
+    assert row[header.index("Kelompok")].value == "Internal"
+    ratio = row[header.index("Selesai / target")]
+    assert ratio.value == 0.5 and ratio.number_format == "0%"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 
 from cegah.accounts.models import User
 from cegah.accounts.permissions import Role
@@ -22,9 +23,13 @@ FRAME_CSV = (
     "Budi Santoso,,internal,0812-1111-0001,\n"
     "Sari Dewi,dinas-contoh,internal,+62 812 1111 0002,sari@contoh.id\n"
     "Budi Lagi,,internal,081211110001,\n"  # duplicate phone of row 2: merged
-    "Nomor Salah,,internal,12345,\n"  # bad phone, no email: reported
     "Andi,dinas-contoh,external,,andi@contoh.id\n"
-    "Tanpa Unit,unit-tidak-ada,internal,081211110009,\n"
+)
+# The same list with two rows that have problems: the whole file is refused.
+FRAME_CSV_WITH_PROBLEMS = (
+    FRAME_CSV
+    + "Nomor Salah,,internal,12345,\n"  # row 6: bad phone, no email
+    + "Tanpa Unit,unit-tidak-ada,internal,081211110009,\n"  # row 7: unknown unit
 )
 
 
@@ -82,3 +87,46 @@ def graph() -> Iterator[FakeGraphAPI]:
         fake_email.reset()
         yield fake
         fake.reset()
+
+
+FORM_FIELDS = {"csrfmiddlewaretoken", "action", "page"}
+
+
+def fields_on(html: str) -> list[str]:
+    """Return the question names that a questionnaire page asks (its inputs, in order)."""
+    import re
+
+    start = html.find('<form method="post" novalidate')
+    html = html[start : html.find("</form>", start)] if start >= 0 else ""
+    names = re.findall(r'<(?:input|textarea|select)\b[^>]*\bname="([^"]+)"', html)
+    return [n for n in dict.fromkeys(names) if n not in FORM_FIELDS]
+
+
+def page_number(html: str) -> str:
+    """Return the page number that a questionnaire page's form carries."""
+    import re
+
+    found = re.search(r'name="page" value="(\d+)"', html)
+    assert found, "the page form carries no page number"
+    return found.group(1)
+
+
+def answer_on_the_web(client: Client, token: str, choose: Callable[[str], str]) -> list[int]:
+    """Start and answer a questionnaire page by page as a browser without JavaScript would:
+    every question shown gets ``choose(name)``. Return the status code of every POST."""
+    assert client.post(f"/spi/i/{token}/mulai/").status_code == 302
+    statuses = []
+    for _step in range(40):
+        page = client.get(f"/spi/i/{token}/isi/")
+        html = page.content.decode()
+        if "Terima kasih" in html or "Thank you" in html:
+            return statuses
+        last = 'name="action" value="submit"' in html
+        data = {name: choose(name) for name in fields_on(html)}
+        data |= {"action": "submit" if last else "next", "page": page_number(html)}
+        response = client.post(f"/spi/i/{token}/isi/", data)
+        statuses.append(response.status_code)
+        assert response.status_code in (200, 302), response.content[:400]
+        if last and response.status_code == 200 and b'name="action"' not in response.content:
+            return statuses
+    raise AssertionError("never reached the end of the questionnaire")

@@ -38,10 +38,11 @@ def get(mapping: Any, key: Any) -> Any:
 
 
 @register.simple_tag
-def problem_text(code: str) -> str:
-    from cegah.survey.frames import PROBLEMS
+def problem_text(problem: Any) -> str:
+    """The text of a stored import problem (a dict with its code and parameters)."""
+    from cegah.survey.frames import problem_text as text
 
-    return str(PROBLEMS.get(code, code))
+    return text(problem if isinstance(problem, dict) else {"code": problem})
 
 
 @register.simple_tag
@@ -58,3 +59,9 @@ def choice_label(kind: str, value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or "—"
+
+
+@register.filter
+def pooled_any(absent: Any) -> bool:
+    """Whether any institution left out of the index has answers in the mixing pool."""
+    return any(a.pooled for a in absent)
