@@ -153,7 +153,8 @@ def _whatsapp(
         return {"lang": state["lang"], "step": "report_category", "draft": {}, "media": []}
     if choice == "status" or lowered.startswith("status"):
         return _status(event, state, text)
-    if state.get("session") and text and lowered not in HELP_WORDS:
+    # A photo without a caption is follow-up evidence too, not a request for the menu.
+    if state.get("session") and (text or event.media) and lowered not in HELP_WORDS:
         return _follow_up(event, state, text)
     _menu(event)
     return {

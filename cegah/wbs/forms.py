@@ -44,6 +44,15 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+# Said next to every file input a reporter sees: what is removed from files, and what is not.
+EVIDENCE_HELP = _(
+    "Photos, PDF, documents, audio or video. Up to 5 files of 10 MB each. We remove the location "
+    "and the camera details from JPG, PNG and WebP photos. Other files keep theirs: PDF and Office "
+    "documents can carry the name of whoever wrote them, and videos or HEIC photos the place they "
+    "were taken. If that could give you away, send a screenshot or a photo of the document instead."
+)
+
+
 def region_choices() -> list[tuple[str, Any]]:
     """Provinces with their kabupaten/kota as option groups (works without JavaScript)."""
     regions = list(Region.objects.order_by("code"))
@@ -121,7 +130,7 @@ class ReportForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Evidence (optional)"),
         required=False,
-        help_text=_("Photos, PDF, documents, audio or video. Up to 5 files of 10 MB each."),
+        help_text=EVIDENCE_HELP,
     )
     identity_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200)
     identity_details = forms.CharField(
@@ -283,7 +292,9 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=10000,
     )
-    attachments = MultipleFileField(label=_("More evidence (optional)"), required=False)
+    attachments = MultipleFileField(
+        label=_("More evidence (optional)"), required=False, help_text=EVIDENCE_HELP
+    )
 
 
 class TransitionForm(forms.Form):

@@ -30,6 +30,7 @@ from cegah.wbs import keys
 from cegah.wbs.deadlines import deadlines_for
 from cegah.wbs.hooks import INTAKE_HOOKS
 from cegah.wbs.intake import amount_bucket, check_attachment, kpk_hints
+from cegah.wbs.metadata import strip_metadata
 from cegah.wbs.models import (
     Attachment,
     Category,
@@ -268,9 +269,14 @@ def submit_report(
 def _prepare_attachment(
     report: Report, data_key: bytes, incoming: IncomingFile, *, from_reporter: bool, now: Any
 ) -> tuple[Attachment, Path]:
-    """Encrypt and write an attachment's file; return the unsaved row and the file's path."""
+    """Encrypt and write an attachment's file; return the unsaved row and the file's path.
+
+    Every channel's files come through here: photos lose their metadata (GPS position, phone
+    model) before they are encrypted, without touching their pixels.
+    """
+    data = strip_metadata(incoming.name, incoming.data)
     attachment = Attachment(
-        report=report, size=len(incoming.data), from_reporter=from_reporter, created_at=now
+        report=report, size=len(data), from_reporter=from_reporter, created_at=now
     )
     attachment.name_ct = keys.seal_field(
         report, data_key, f"attachment-name:{attachment.public_id.hex}", incoming.name.encode()
@@ -279,7 +285,7 @@ def _prepare_attachment(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(
-        keys.seal_field(report, data_key, f"attachment:{attachment.public_id.hex}", incoming.data)
+        keys.seal_field(report, data_key, f"attachment:{attachment.public_id.hex}", data)
     )
     tmp.replace(path)
     return attachment, path
