@@ -346,7 +346,9 @@ class RedactForm(forms.Form):
         required=False,
         max_length=20000,
         help_text=_(
-            "Remove names and passages that could identify the reporter. Used in exports and referrals."
+            "Remove names and passages that could identify the reporter. Exports with content and "
+            "the case PDF show this text instead of the full description. A referral hands over "
+            "the full report."
         ),
     )
 

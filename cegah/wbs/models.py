@@ -215,6 +215,11 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The organisation handling the report when the message was written. An internal note stays
+    # with it: the institution a report is referred to must not read the referrer's notes.
+    organisation = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(db_index=True)
     body_ct = models.BinaryField()
     read_by_reporter = models.BooleanField(default=False)
@@ -228,6 +233,10 @@ class Message(models.Model):
     @property
     def visible_to_reporter(self) -> bool:
         return self.kind != self.Kind.NOTE
+
+    def visible_to(self, organisation_id: int) -> bool:
+        """Whether a member of the organisation may read it: all but other institutions' notes."""
+        return self.kind != self.Kind.NOTE or self.organisation_id == organisation_id
 
 
 class Attachment(models.Model):

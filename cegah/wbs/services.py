@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -322,6 +323,14 @@ def decrypt_redacted(report: Report, data_key: bytes) -> str | None:
     return keys.open_field(report, data_key, "redacted", bytes(report.redacted_ct)).decode()
 
 
+def messages_for_organisation(report: Report, organisation: Organisation) -> Any:
+    """The report's messages a member of ``organisation`` may read: the conversation with the
+    reporter and the organisation's own internal notes, never another institution's notes."""
+    return report.messages.exclude(
+        Q(kind=Message.Kind.NOTE) & (~Q(organisation=organisation) | Q(organisation__isnull=True))
+    )
+
+
 def decrypt_message(message: Message, data_key: bytes) -> str:
     return keys.open_field(
         message.report, data_key, f"message:{message.public_id.hex}", bytes(message.body_ct)
@@ -419,7 +428,13 @@ def close_reporter_session(token: str) -> None:
 def _create_message(
     report: Report, data_key: bytes, kind: str, body: str, author: User | None
 ) -> Message:
-    message = Message(report=report, kind=kind, author=author, created_at=timezone.now())
+    message = Message(
+        report=report,
+        kind=kind,
+        author=author,
+        organisation_id=report.organisation_id,
+        created_at=timezone.now(),
+    )
     message.body_ct = keys.seal_field(
         report, data_key, f"message:{message.public_id.hex}", body.encode()
     )
@@ -698,7 +713,8 @@ def set_labels(report: Report, labels: list[str], actor: User) -> None:
 
 
 def redact_report(report: Report, data_key: bytes, text: str, actor: User) -> None:
-    """Store the handler's redacted narrative (used when sharing or exporting), encrypted."""
+    """Store the handler's redacted narrative, encrypted. Exports with content and the case PDF
+    show it instead of the full description; a referral hands over the full report."""
     with transaction.atomic():
         report.redacted_ct = (
             keys.seal_field(report, data_key, "redacted", text.encode()) if text.strip() else None

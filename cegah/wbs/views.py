@@ -202,7 +202,11 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         .exclude(kind="reporter_message")
     ):
         timeline.append({"at": event.created_at, "event": event, "kind": "event"})
-    for message in report.messages.select_related("author"):
+    # The conversation with the reporter and this organisation's own notes: a report referred
+    # here keeps the referring institution's internal notes with that institution.
+    for message in services.messages_for_organisation(report, report.organisation).select_related(
+        "author"
+    ):
         body = None
         if data_key is not None:
             body = services.decrypt_message(message, data_key)
