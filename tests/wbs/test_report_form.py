@@ -1,0 +1,76 @@
+"""The public report form: accessible markup, errors that can be found, one round of validation,
+the default button, files that could not be kept, duplicates and rate limits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.test import Client
+
+from cegah.wbs.models import Report
+
+VALID = {
+    "category": "pemerasan",
+    "description": "Petugas loket meminta uang Rp100.000 agar surat izin cepat keluar.",
+    "party_count": "1",
+}
+
+
+def _post(client: Client, slug: str, **fields: object):  # type: ignore[no-untyped-def]
+    return client.post(f"/lapor/{slug}/", {**VALID, **fields})
+
+
+def _tags(html: str) -> list[str]:
+    return re.findall(r"<(?:input|select|textarea)\b[^>]*>", html)
+
+
+def _attr(tag: str, name: str) -> str | None:
+    match = re.search(rf'\s{name}="([^"]*)"', tag)
+    return match.group(1) if match else None
+
+
+def _ids(html: str) -> set[str]:
+    return set(re.findall(r'\sid="([^"]+)"', html))
+
+
+def _assert_described_by_existing_ids(html: str) -> None:
+    ids = _ids(html)
+    pointers = [(tag, _attr(tag, "aria-describedby")) for tag in _tags(html)]
+    pointers = [(tag, value) for tag, value in pointers if value]
+    assert pointers
+    missing = [(tag, ref) for tag, value in pointers for ref in value.split() if ref not in ids]
+    assert missing == []
+
+
+def test_help_texts_are_linked_to_their_fields(wbs) -> None:
+    page = Client().get(f"/lapor/{wbs.org.slug}/").content.decode()
+    _assert_described_by_existing_ids(page)
+    description = next(t for t in _tags(page) if 'name="description"' in t)
+    assert _attr(description, "aria-describedby") == "id_description_helptext"
+
+
+def test_errors_are_linked_and_invalid_fields_marked(wbs) -> None:
+    page = _post(
+        Client(), wbs.org.slug, category="", identity_name="Siti", amount="banyak"
+    ).content.decode()
+    _assert_described_by_existing_ids(page)
+    tags = {_attr(t, "name"): t for t in _tags(page)}
+    for name in ("category", "amount", "consent"):
+        assert _attr(tags[name], "aria-invalid") == "true", name
+        assert f"id_{name}_error" in (_attr(tags[name], "aria-describedby") or "").split()
+    assert _attr(tags["where"], "aria-invalid") is None
+    assert not Report.objects.exists()
+
+
+def test_consent_error_is_below_the_checkbox_not_beside_it(wbs) -> None:
+    page = _post(Client(), wbs.org.slug, identity_name="Siti").content.decode()
+    field = re.search(r'<div class="field has-error check">.*?</div>\s*</div>', page, re.DOTALL)
+    assert field is not None
+    row = re.search(r'<div class="check-row">(.*?)</div>', field.group(0), re.DOTALL)
+    assert row is not None and 'name="consent"' in row.group(1)
+    assert 'id="id_consent_error"' not in row.group(1)  # below the flex row, at full width
+    assert 'id="id_consent_error"' in field.group(0)
+    css = (Path(settings.BASE_DIR) / "cegah/static/cegah/cegah.css").read_text()
+    assert ".field.check {" not in css.replace(".field.check .check-row {", "")
