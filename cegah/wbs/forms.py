@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation, Region
+from cegah.wbs.intake import AttachmentRejected, check_attachment
 from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
-from cegah.wbs.services import IncomingFile, ReportedParty, ReportInput
+from cegah.wbs.services import DESCRIPTION_MIN_LENGTH, IncomingFile, ReportedParty, ReportInput
 
 MAX_PARTIES = 20
 
@@ -42,6 +44,29 @@ class MultipleFileField(forms.FileField):
             return []
         items = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class EvidenceField(MultipleFileField):
+    """A reporter's evidence files, checked in the same round as the rest of the form: count,
+    size and type (by the first bytes), as the intake checks them again before storing."""
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = super().clean(data, initial)
+        if len(files) > settings.WBS_ATTACHMENT_MAX_COUNT:
+            raise forms.ValidationError(
+                _("At most %(n)s files.") % {"n": settings.WBS_ATTACHMENT_MAX_COUNT}
+            )
+        errors = []
+        for upload in files:
+            head = upload.read(8192)
+            upload.seek(0)
+            try:
+                check_attachment(upload.name, head, upload.size)
+            except AttachmentRejected as exc:
+                errors.append(str(exc))
+        if errors:
+            raise forms.ValidationError(errors)
+        return files
 
 
 # Said next to every file input a reporter sees: what is removed from files, and what is not.
@@ -83,10 +108,13 @@ class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What happened?"),
         widget=forms.Textarea(attrs={"rows": 6}),
+        min_length=DESCRIPTION_MIN_LENGTH,
         max_length=20000,
         help_text=_(
-            "Tell the story in your own words: what was done, by whom, and what you saw or know."
+            "Tell the story in your own words: what was done, by whom, and what you saw or know. "
+            "At least 20 characters."
         ),
+        error_messages={"min_length": _("Describe what happened in at least 20 characters.")},
     )
     where = forms.CharField(
         label=_("Where did it happen?"),
@@ -127,7 +155,7 @@ class ReportForm(forms.Form):
         required=False,
         max_length=300,
     )
-    attachments = MultipleFileField(
+    attachments = EvidenceField(
         label=_("Evidence (optional)"),
         required=False,
         help_text=EVIDENCE_HELP,
@@ -292,7 +320,7 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=10000,
     )
-    attachments = MultipleFileField(
+    attachments = EvidenceField(
         label=_("More evidence (optional)"), required=False, help_text=EVIDENCE_HELP
     )
 

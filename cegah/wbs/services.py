@@ -65,6 +65,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# The shortest description accepted (the form states it and checks it in the same round).
+DESCRIPTION_MIN_LENGTH = 20
+
+
 class NotAccepting(ValidationError):
     """The organisation does not accept reports (inactive, or its keys are not set up)."""
 
@@ -130,7 +134,7 @@ def validate_input(data: ReportInput) -> None:
     errors: dict[str, list[str]] = {}
     if data.category not in Category.values:
         errors["category"] = [_("Choose a category.")]
-    if len(data.description.strip()) < 20:
+    if len(data.description.strip()) < DESCRIPTION_MIN_LENGTH:
         errors["description"] = [_("Describe what happened in at least 20 characters.")]
     if len(data.description) > 20000:
         errors["description"] = [_("The description is too long (at most 20,000 characters).")]

@@ -74,3 +74,23 @@ def test_consent_error_is_below_the_checkbox_not_beside_it(wbs) -> None:
     assert 'id="id_consent_error"' in field.group(0)
     css = (Path(settings.BASE_DIR) / "cegah/static/cegah/cegah.css").read_text()
     assert ".field.check {" not in css.replace(".field.check .check-row {", "")
+
+
+def test_every_error_shows_in_the_first_round(wbs) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("foto.jpg", b"MZ\x90\x00 not a photo", "image/jpeg")
+    page = _post(
+        Client(), wbs.org.slug, category="", description="Terlalu pendek", attachments=[fake]
+    ).content.decode()
+    assert 'id="id_category_error"' in page
+    assert "minimal 20 karakter" in page  # the description's minimum, with the others
+    assert 'id="id_attachments_error"' in page and "tidak diterima" in page
+    assert not Report.objects.exists()
+
+
+def test_description_help_states_the_minimum(wbs) -> None:
+    page = Client().get(f"/lapor/{wbs.org.slug}/").content.decode()
+    help_text = re.search(r'id="id_description_helptext">([^<]*)<', page)
+    assert help_text is not None and "20 karakter" in help_text.group(1)
+    assert 'minlength="20"' in page
