@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -194,7 +195,9 @@ class ReportForm(forms.Form):
         raw = self.data.get("party_count") if self.is_bound else None
         if raw and str(raw).isdigit():
             count = max(1, min(MAX_PARTIES, int(raw)))
-        if self.is_bound and "add_party" in self.data:
+        # "+ Add another person" posts the form to get one more row: that is not sending.
+        self.adding_party = self.is_bound and "add_party" in self.data
+        if self.adding_party:
             count = min(MAX_PARTIES, count + 1)
             data = self.data.copy()  # type: ignore[attr-defined]
             data["party_count"] = str(count)
@@ -210,9 +213,23 @@ class ReportForm(forms.Form):
             self.fields[f"party_{i}_institution"] = forms.CharField(
                 label=_("Institution"), required=False, max_length=200
             )
+        if self.adding_party:
+            # The page opens at the new row, ready to type.
+            self.fields[f"party_{count - 1}_name"].widget.attrs["autofocus"] = True
         self.extra_names: list[str] = []
         if policy is not None:
             self._apply_policy(policy)
+
+    def full_clean(self) -> None:
+        if self.adding_party:
+            # Nothing is validated when a row is added: no errors for fields not yet filled in.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+    def is_valid(self) -> bool:
+        return not self.adding_party and super().is_valid()
 
     def _apply_policy(self, policy: Policy) -> None:
         english = (get_language() or "id").startswith("en")
@@ -253,10 +270,6 @@ class ReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.is_bound and "add_party" in self.data:
-            raise forms.ValidationError(
-                _("Add the details of the next reported person."), code="add_party"
-            )
         if (data.get("identity_name") or data.get("contact")) and not data.get("consent"):
             self.add_error(
                 "consent",

@@ -94,3 +94,43 @@ def test_description_help_states_the_minimum(wbs) -> None:
     help_text = re.search(r'id="id_description_helptext">([^<]*)<', page)
     assert help_text is not None and "20 karakter" in help_text.group(1)
     assert 'minlength="20"' in page
+
+
+def _summary(html: str) -> str:
+    match = re.search(r'<div class="error-summary"[^>]*>.*?</div>', html, re.DOTALL)
+    assert match is not None, "no error summary"
+    return match.group(0)
+
+
+def test_error_summary_at_the_top_links_to_each_invalid_field(wbs) -> None:
+    page = _post(
+        Client(), wbs.org.slug, category="", description="pendek", identity_name="Siti"
+    ).content.decode()
+    summary = _summary(page)
+    assert page.index(summary) < page.index('name="category"')  # before the first field
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary and "autofocus" in summary
+    links = re.findall(r'<a href="#([^"]+)"', summary)
+    assert links == ["id_category", "id_description", "id_consent"]
+    assert all(f'id="{target}"' in page for target in links)
+    assert "minimal 20 karakter" in summary
+
+
+def test_adding_a_person_shows_no_errors_and_opens_at_the_new_row(wbs) -> None:
+    page = Client().post(
+        f"/lapor/{wbs.org.slug}/", {"party_count": "1", "add_party": "1", "party_0_name": "Budi"}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'class="error-summary"' not in html and "has-error" not in html
+    new_row = next(t for t in _tags(html) if 'name="party_1_name"' in t)
+    assert "autofocus" in new_row
+    assert 'value="Budi"' in html
+    assert not Report.objects.exists()
+
+
+def test_follow_up_reply_errors_are_summarised(wbs, submit) -> None:
+    submitted = submit()
+    reporter = Client()
+    reporter.post("/lapor/pantau/", {"receipt": submitted.receipt})
+    page = reporter.post("/lapor/pantau/laporan/", {"body": ""}).content.decode()
+    assert re.findall(r'<a href="#([^"]+)"', _summary(page)) == ["id_body"]
