@@ -134,3 +134,22 @@ def test_follow_up_reply_errors_are_summarised(wbs, submit) -> None:
     reporter.post("/lapor/pantau/", {"receipt": submitted.receipt})
     page = reporter.post("/lapor/pantau/laporan/", {"body": ""}).content.decode()
     assert re.findall(r'<a href="#([^"]+)"', _summary(page)) == ["id_body"]
+
+
+def _first_submit_button(html: str) -> str:
+    form = html[html.index('<form method="post" enctype="multipart/form-data"') :]
+    return re.findall(r"<button\b[^>]*>[^<]*</button>", form)[0]
+
+
+def test_enter_in_a_field_sends_the_report_not_add_a_person(wbs, handler_client) -> None:
+    # Enter submits with the form's first submit button: it must be the send button.
+    for page in (
+        Client().get(f"/lapor/{wbs.org.slug}/").content.decode(),
+        handler_client.get(f"/wbs/{wbs.org.slug}/intake/").content.decode(),
+    ):
+        default = _first_submit_button(page)
+        assert 'type="submit"' in default and "name=" not in default
+        assert 'tabindex="-1"' in default and 'aria-hidden="true"' in default
+        assert page.index(default) < page.index('name="add_party"')
+    # What the browser then sends (no add_party) files the report.
+    assert _post(Client(), wbs.org.slug).status_code == 201
