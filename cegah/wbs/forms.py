@@ -8,7 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.forms.utils import ErrorDict
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation, Region
@@ -45,6 +45,33 @@ class MultipleFileField(forms.FileField):
             return []
         items = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class FilesNotSentMixin:
+    """A form with an ``attachments`` input that can come back to the reporter (errors, a new
+    person row): browsers cannot keep chosen files across that, so say they were not sent."""
+
+    files: Any
+
+    def chosen_file_names(self) -> list[str]:
+        return [f.name for f in self.files.getlist("attachments")] if self.files else []
+
+    def files_not_sent_message(self) -> str:
+        names = self.chosen_file_names()
+        return ngettext(
+            "The file you chose (%(names)s) was NOT sent: a page that comes back cannot keep "
+            "files. Choose it again before you send.",
+            "The %(count)s files you chose (%(names)s) were NOT sent: a page that comes back "
+            "cannot keep files. Choose them again before you send.",
+            len(names),
+        ) % {"count": len(names), "names": ", ".join(names)}
+
+    def note_files_not_sent(self) -> None:
+        """Add the message as an error of the file input (and so to the error summary)."""
+        form = cast(forms.Form, self)
+        message = self.files_not_sent_message()
+        if self.chosen_file_names() and message not in form.errors.get("attachments", []):
+            form.add_error("attachments", message)
 
 
 class EvidenceField(MultipleFileField):
@@ -98,7 +125,7 @@ def region_choices() -> list[tuple[str, Any]]:
     return groups
 
 
-class ReportForm(forms.Form):
+class ReportForm(FilesNotSentMixin, forms.Form):
     """The 5W+1H report form. Build it with the organisation's policy so its adjustments apply."""
 
     category = forms.ChoiceField(
@@ -227,6 +254,8 @@ class ReportForm(forms.Form):
             self.cleaned_data = {}
             return
         super().full_clean()
+        if self.errors:
+            self.note_files_not_sent()
 
     def is_valid(self) -> bool:
         return not self.adding_party and super().is_valid()
@@ -327,7 +356,7 @@ class ReceiptForm(forms.Form):
     )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(FilesNotSentMixin, forms.Form):
     body = forms.CharField(
         label=_("Your message or additional information"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -336,6 +365,11 @@ class ReplyForm(forms.Form):
     attachments = EvidenceField(
         label=_("More evidence (optional)"), required=False, help_text=EVIDENCE_HELP
     )
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:
+            self.note_files_not_sent()
 
 
 class TransitionForm(forms.Form):

@@ -70,9 +70,11 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
                     "receipt": keys.format_receipt(submitted.receipt),
                     "raw_receipt": submitted.receipt,
                     "reference": submitted.report.reference,
+                    "files": submitted.files,
                 },
                 status=201,
             )
+        form.note_files_not_sent()
     return render(
         request, "wbs/public/report_form.html", {"org": org, "form": form, "policy": policy}
     )
@@ -150,6 +152,7 @@ def followup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return redirect("wbs:followup")
+        form.note_files_not_sent()
     messages_: list[dict[str, Any]] = [
         {"message": m, "body": services.decrypt_message(m, data_key)}
         for m in report.messages.exclude(kind=Message.Kind.NOTE)
@@ -166,6 +169,7 @@ def followup(request: HttpRequest) -> HttpResponse:
             "events": events,
             "form": form,
             "steps": steps,
+            "files": services.reporter_files(report, data_key),
             "open_question": any(m["message"].kind == Message.Kind.QUESTION for m in messages_),
         },
     )

@@ -109,6 +109,8 @@ class IncomingFile:
 class Submitted:
     report: Report
     receipt: str
+    # (name, stored size) of each file received, for the receipt page: never stored in plaintext.
+    files: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _media_root() -> Path:
@@ -267,7 +269,14 @@ def submit_report(
         except BaseException:
             _remove_files(written)
             raise
-        return Submitted(report=report, receipt=receipt)
+        return Submitted(
+            report=report,
+            receipt=receipt,
+            files=[
+                (incoming.name, attachment.size)
+                for incoming, (attachment, _path) in zip(files, prepared, strict=True)
+            ],
+        )
     raise RuntimeError("could not allocate a unique receipt")
 
 
@@ -351,6 +360,14 @@ def read_attachment(attachment: Attachment, data_key: bytes) -> tuple[str, bytes
     return name.decode(), keys.open_field(
         report, data_key, f"attachment:{attachment.public_id.hex}", blob
     )
+
+
+def reporter_files(report: Report, data_key: bytes) -> list[tuple[str, int]]:
+    """Return (name, size) of the files the reporter sent, oldest first, for their own page."""
+    return [
+        (attachment_name(attachment, data_key), attachment.size)
+        for attachment in report.attachments.filter(from_reporter=True).select_related("report")
+    ]
 
 
 def attachment_name(attachment: Attachment, data_key: bytes) -> str:

@@ -684,7 +684,9 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
                     "org": org,
                     "receipt": keys.format_receipt(submitted.receipt),
                     "report": submitted.report,
+                    "files": submitted.files,
                 },
                 status=201,
             )
+        form.note_files_not_sent()
     return render(request, "wbs/operator_intake.html", {"org": org, "form": form})

@@ -153,3 +153,62 @@ def test_enter_in_a_field_sends_the_report_not_add_a_person(wbs, handler_client)
         assert page.index(default) < page.index('name="add_party"')
     # What the browser then sends (no add_party) files the report.
     assert _post(Client(), wbs.org.slug).status_code == 201
+
+
+def _photo(name: str = "bukti-loket.png") -> object:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.wbs.images import png_with_gps
+
+    return SimpleUploadedFile(name, png_with_gps(), "image/png")
+
+
+def _stored_files() -> list[Path]:
+    root = Path(settings.MEDIA_ROOT) / "wbs"
+    return list(root.rglob("*.bin")) if root.exists() else []
+
+
+def test_files_of_a_form_that_comes_back_are_said_not_sent_and_not_stored(wbs) -> None:
+    page = _post(
+        Client(), wbs.org.slug, description="pendek", attachments=[_photo(), _photo("b.png")]
+    ).content.decode()
+    error = re.search(r'<div class="error" id="id_attachments_error">(.*?)</div>', page, re.DOTALL)
+    assert error is not None
+    assert "TIDAK terkirim" in error.group(1) and "bukti-loket.png, b.png" in error.group(1)
+    assert "#id_attachments" in _summary(page)
+    assert not Report.objects.exists() and _stored_files() == []
+
+
+def test_adding_a_person_says_the_chosen_files_must_be_chosen_again(wbs) -> None:
+    page = (
+        Client()
+        .post(
+            f"/lapor/{wbs.org.slug}/",
+            {"party_count": "1", "add_party": "1", "attachments": [_photo()]},
+        )
+        .content.decode()
+    )
+    assert "TIDAK terkirim" in page and "bukti-loket.png" in page
+    assert _stored_files() == []
+
+
+def test_receipt_and_follow_up_list_the_files_received(wbs) -> None:
+    client = Client()
+    response = _post(client, wbs.org.slug, attachments=[_photo()])
+    assert response.status_code == 201
+    size = Report.objects.get().attachments.get().size
+    receipt_page = response.content.decode()
+    assert "Berkas yang diterima" in receipt_page and "bukti-loket.png" in receipt_page
+    from django.template.defaultfilters import filesizeformat
+
+    assert str(filesizeformat(size)) in receipt_page
+    receipt = re.search(r'class="receipt-code">([\d ]+)<', receipt_page).group(1)  # type: ignore[union-attr]
+    client.post("/lapor/pantau/", {"receipt": receipt})
+    followup = client.get("/lapor/pantau/laporan/").content.decode()
+    assert "Berkas yang Anda kirim" in followup and "bukti-loket.png" in followup
+    # A reply that comes back with an error says its files were not sent either.
+    page = client.post(
+        "/lapor/pantau/laporan/", {"body": "", "attachments": [_photo("kedua.png")]}
+    ).content.decode()
+    assert "TIDAK terkirim" in page and "kedua.png" in page
+    assert len(_stored_files()) == 1
