@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs.intake import AttachmentRejected, check_attachment
 from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
-from cegah.wbs.services import DESCRIPTION_MIN_LENGTH, IncomingFile, ReportedParty, ReportInput
+from cegah.wbs.services import (
+    DESCRIPTION_MIN_LENGTH,
+    IncomingFile,
+    ReportedParty,
+    ReportInput,
+    StaleForm,
+    SubmissionClaimKey,
+    new_submission_token,
+    submission_claim,
+)
 
 MAX_PARTIES = 20
 
@@ -69,6 +78,8 @@ class FilesNotSentMixin:
     def note_files_not_sent(self) -> None:
         """Add the message as an error of the file input (and so to the error summary)."""
         form = cast(forms.Form, self)
+        if getattr(form, "adding_party", False):
+            return  # the page says it beside the file input, without an error
         message = self.files_not_sent_message()
         if self.chosen_file_names() and message not in form.errors.get("attachments", []):
             form.add_error("attachments", message)
@@ -207,6 +218,9 @@ class ReportForm(FilesNotSentMixin, forms.Form):
     party_count = forms.IntegerField(
         widget=forms.HiddenInput, initial=1, min_value=1, max_value=MAX_PARTIES
     )
+    # The form's one-time token (services.new_submission_token): a second post of the same form
+    # (a reload of the receipt page, a double tap) files nothing.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
     def __init__(self, *args: Any, policy: Policy | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -287,6 +301,25 @@ class ReportForm(FilesNotSentMixin, forms.Form):
             field.help_text = spec.get("help_en" if english else "help_id", "")
             self.fields[name] = field
             self.extra_names.append(name)
+
+    def submission_claim(self) -> SubmissionClaimKey | None:
+        """Return the claim of the form's token, or None after giving the form a fresh token and
+        an error saying to check and send again (the token was missing, forged or too old)."""
+        try:
+            return submission_claim(self.cleaned_data.get("submission") or "")
+        except StaleForm:
+            data = self.data.copy()  # type: ignore[attr-defined]
+            data["submission"] = new_submission_token()
+            self.data = data
+            self.add_error(
+                None,
+                _(
+                    "This form was open for more than a day, or it came from an old page, so it "
+                    "was not sent. Check your report and press Send again. If you already "
+                    "received a receipt code for this report, do not send it again."
+                ),
+            )
+            return None
 
     def party_rows(self) -> list[list[forms.BoundField]]:
         return [

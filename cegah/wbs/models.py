@@ -295,6 +295,21 @@ class ReporterSession(models.Model):
         return f"session for {self.report_id}"
 
 
+class SubmissionClaim(models.Model):
+    """A report form's one-time token, claimed when the report it carried was filed.
+
+    A reload of the receipt page or a double tap posts the same form again: its token is found
+    here and nothing is filed twice. Only a keyed hash of the token is kept, until the token
+    itself expires, and nothing links it to the report.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return "submission claim"
+
+
 class Policy(models.Model):
     """An organisation's handling policy: deadlines, retention and its report form."""
 

@@ -48,10 +48,23 @@ def _accepting(slug: str) -> object:
 def report_form(request: HttpRequest, slug: str) -> HttpResponse:
     org = _accepting(slug)
     policy = services.policy_for(org)  # type: ignore[arg-type]
-    form = ReportForm(request.POST or None, request.FILES or None, policy=policy)
-    if request.method == "POST" and form.is_valid():
+    form = ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        policy=policy,
+        initial={"submission": services.new_submission_token()},
+    )
+    if request.method == "POST" and form.is_valid() and (claim := form.submission_claim()):
         try:
-            submitted = services.submit_report(org, form.to_input(), form.files_input())  # type: ignore[arg-type]
+            submitted = services.submit_report(
+                org,  # type: ignore[arg-type]
+                form.to_input(),
+                form.files_input(),
+                claim=claim,
+            )
+        except services.AlreadySubmitted:
+            # The receipt was shown once, to the first post; it is stored nowhere to show again.
+            return render(request, "wbs/public/already_sent.html", {"org": org}, status=409)
         except AttachmentRejected as exc:
             form.add_error("attachments", str(exc))
         except ValidationError as exc:
@@ -74,6 +87,7 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
                 },
                 status=201,
             )
+    if request.method == "POST":
         form.note_files_not_sent()
     return render(
         request, "wbs/public/report_form.html", {"org": org, "form": form, "policy": policy}

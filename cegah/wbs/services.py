@@ -12,11 +12,12 @@ import json
 import logging
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cegah.core import audit
-from cegah.core.crypto import DecryptionError, derived_secret, seal, unseal
+from cegah.core.crypto import DecryptionError, derived_secret, keyed_digest, seal, unseal
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import keys
@@ -46,6 +47,7 @@ from cegah.wbs.models import (
     ReporterSession,
     ReportKey,
     Status,
+    SubmissionClaim,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +73,25 @@ DESCRIPTION_MIN_LENGTH = 20
 
 class NotAccepting(ValidationError):
     """The organisation does not accept reports (inactive, or its keys are not set up)."""
+
+
+class AlreadySubmitted(Exception):
+    """The report form carrying this token was filed already (a reload, a double tap)."""
+
+
+class StaleForm(ValueError):
+    """The report form's token is missing, forged, or older than SUBMISSION_MAX_AGE."""
+
+
+# How long a report form's token is accepted, and its claim kept.
+SUBMISSION_MAX_AGE = timedelta(days=1)
+_SUBMISSION_SALT = "cegah.wbs.submission"
+
+
+@dataclass(frozen=True)
+class SubmissionClaimKey:
+    token_hash: str
+    expires_at: Any
 
 
 @dataclass
@@ -150,6 +171,41 @@ def validate_input(data: ReportInput) -> None:
         raise ValidationError(errors)
 
 
+def new_submission_token() -> str:
+    """Return a fresh one-time token for a report form (random, signed with its time)."""
+    return signing.TimestampSigner(salt=_SUBMISSION_SALT).sign(secrets.token_urlsafe(18))
+
+
+def submission_claim(token: str) -> SubmissionClaimKey:
+    """Return what claiming the form token ``token`` will store; raise StaleForm if it is not a
+    token we issued within SUBMISSION_MAX_AGE."""
+    signer = signing.TimestampSigner(salt=_SUBMISSION_SALT)
+    try:
+        raw = signer.unsign(token, max_age=SUBMISSION_MAX_AGE)
+    except signing.BadSignature as exc:  # also SignatureExpired
+        raise StaleForm(type(exc).__name__) from exc
+    # "raw:timestamp:signature", the signature checked above.
+    issued = datetime.fromtimestamp(signing.b62_decode(token.split(":")[-2]), tz=UTC)
+    key = derived_secret(settings.DATA_SECRET.encode(), "wbs-submission")
+    return SubmissionClaimKey(
+        token_hash=keyed_digest(key, raw.encode()), expires_at=issued + SUBMISSION_MAX_AGE
+    )
+
+
+def _claim_submission(claim: SubmissionClaimKey) -> None:
+    """Claim the form token inside the filing transaction; raise AlreadySubmitted if it was.
+
+    The unique hash makes the claim atomic: of two concurrent posts of one form, the second
+    waits for the first's transaction and then fails on the index.
+    """
+    SubmissionClaim.objects.filter(expires_at__lt=timezone.now()).delete()
+    try:
+        with transaction.atomic():
+            SubmissionClaim.objects.create(token_hash=claim.token_hash, expires_at=claim.expires_at)
+    except IntegrityError as exc:
+        raise AlreadySubmitted from exc
+
+
 def submit_report(
     organisation: Organisation,
     data: ReportInput,
@@ -157,14 +213,21 @@ def submit_report(
     *,
     channel: str = Channel.WEB,
     actor: User | None = None,
+    claim: SubmissionClaimKey | None = None,
 ) -> Submitted:
     """Create a report with its keys and attachments, atomically; return it and its receipt.
 
-    Raises NotAccepting, ValidationError, or intake.AttachmentRejected (before anything is stored).
+    ``claim`` is the report form's one-time token (see submission_claim): it is claimed in the
+    same transaction, so a form posted twice files one report.
+
+    Raises NotAccepting, ValidationError, intake.AttachmentRejected (before anything is stored)
+    or AlreadySubmitted (nothing stored).
     """
     files = files or []
     if not accepting_organisations().filter(pk=organisation.pk).exists():
         raise NotAccepting(_("This organisation does not accept reports."))
+    if claim is not None and SubmissionClaim.objects.filter(token_hash=claim.token_hash).exists():
+        raise AlreadySubmitted  # early, before the slow work; claimed for real below
     validate_input(data)
     if len(files) > settings.WBS_ATTACHMENT_MAX_COUNT:
         raise ValidationError(
@@ -223,6 +286,8 @@ def submit_report(
                 )
                 written.append(prepared[-1][1])
             with transaction.atomic():
+                if claim is not None:
+                    _claim_submission(claim)
                 report.save(force_insert=True)
                 ReportKey.objects.create(
                     report=report,

@@ -662,8 +662,13 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
     if not services.accepting_organisations().filter(pk=org.pk).exists():
         raise Http404
     policy = services.policy_for(org)
-    form = OperatorReportForm(request.POST or None, request.FILES or None, policy=policy)
-    if request.method == "POST" and form.is_valid():
+    form = OperatorReportForm(
+        request.POST or None,
+        request.FILES or None,
+        policy=policy,
+        initial={"submission": services.new_submission_token()},
+    )
+    if request.method == "POST" and form.is_valid() and (claim := form.submission_claim()):
         try:
             submitted = services.submit_report(
                 org,
@@ -671,7 +676,17 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
                 form.files_input(),
                 channel=form.cleaned_data["channel"],
                 actor=staff_user(request),
+                claim=claim,
             )
+        except services.AlreadySubmitted:
+            messages.warning(
+                request,
+                _(
+                    "This report was already recorded; it was not recorded twice. Its receipt "
+                    "code was shown once, when it was recorded."
+                ),
+            )
+            return redirect("wbs:cases", slug=org.slug)
         except AttachmentRejected as exc:
             form.add_error("attachments", str(exc))
         except ValidationError as exc:
@@ -688,5 +703,6 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
                 },
                 status=201,
             )
+    if request.method == "POST":
         form.note_files_not_sent()
     return render(request, "wbs/operator_intake.html", {"org": org, "form": form})

@@ -11,6 +11,7 @@ from django.test import Client
 from cegah.wbs import keys, services
 from cegah.wbs.metadata import strip_jpeg, strip_metadata, strip_png, strip_webp
 from cegah.wbs.models import Attachment, Report
+from tests.wbs.conftest import form_token
 from tests.wbs.images import (
     AUTHOR,
     GPS_IFD,
@@ -115,9 +116,11 @@ def _stored(report: Report, wbs) -> list[tuple[str, bytes, int]]:  # type: ignor
 
 def test_web_form_photo_is_stored_without_gps(wbs) -> None:
     original = jpeg_with_gps()
-    response = Client().post(
+    client = Client()
+    response = client.post(
         f"/lapor/{wbs.org.slug}/",
         {
+            "submission": form_token(client, f"/lapor/{wbs.org.slug}/"),
             "category": "pemerasan",
             "description": "Petugas loket meminta uang agar surat izin cepat keluar.",
             "party_count": "1",
@@ -153,6 +156,7 @@ def test_operator_intake_photo_is_stored_without_gps(wbs, handler_client) -> Non
     response = handler_client.post(
         f"/wbs/{wbs.org.slug}/intake/",
         {
+            "submission": form_token(handler_client, f"/wbs/{wbs.org.slug}/intake/"),
             "channel": "walk_in",
             "category": "suap",
             "party_count": "1",

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.test import Client
 
 from cegah.wbs.models import Report
+from tests.wbs.conftest import form_token
 
 VALID = {
     "category": "pemerasan",
@@ -19,6 +21,7 @@ VALID = {
 
 
 def _post(client: Client, slug: str, **fields: object):  # type: ignore[no-untyped-def]
+    fields.setdefault("submission", form_token(client, f"/lapor/{slug}/"))
     return client.post(f"/lapor/{slug}/", {**VALID, **fields})
 
 
@@ -212,3 +215,129 @@ def test_receipt_and_follow_up_list_the_files_received(wbs) -> None:
     ).content.decode()
     assert "TIDAK terkirim" in page and "kedua.png" in page
     assert len(_stored_files()) == 1
+
+
+def test_posting_the_same_form_twice_files_one_report(wbs) -> None:
+    from cegah.wbs.models import SubmissionClaim
+
+    client = Client()
+    token = form_token(client, f"/lapor/{wbs.org.slug}/")
+    first = _post(client, wbs.org.slug, submission=token)
+    assert first.status_code == 201
+    # A reload of the receipt page (or a second tap) posts the same form again.
+    again = _post(client, wbs.org.slug, submission=token)
+    assert again.status_code == 409
+    page = again.content.decode()
+    assert "sudah terkirim" in page and "kode tanda terima yang ditampilkan pertama kali" in page
+    assert not re.search(r"\d{4} \d{4} \d{4} \d{4}", page)  # no receipt, old or new
+    assert Report.objects.count() == 1
+    # Only a keyed hash of the token is kept, for as long as the token is valid.
+    claim = SubmissionClaim.objects.get()
+    raw = token.split(":")[0]
+    assert raw not in claim.token_hash and token not in claim.token_hash
+    assert len(claim.token_hash) == 64
+
+
+def test_a_form_without_a_valid_token_is_not_sent_and_keeps_its_text(wbs) -> None:
+    for token in ("", "forged:token:value"):
+        response = _post(Client(), wbs.org.slug, submission=token, where="Kantor camat")
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "tidak terkirim" in _summary(page)
+        assert 'value="Kantor camat"' in page
+        fresh = re.search(r'name="submission" value="([^"]+)"', page)
+        assert fresh is not None and fresh.group(1) != token
+    assert not Report.objects.exists()
+
+
+def test_a_token_older_than_a_day_is_refused(wbs, monkeypatch) -> None:
+    import time
+
+    from django.core import signing
+
+    client = Client()
+    now = time.time()
+    monkeypatch.setattr(signing.time, "time", lambda: now - 2 * 86400)
+    token = form_token(client, f"/lapor/{wbs.org.slug}/")
+    monkeypatch.setattr(signing.time, "time", lambda: now)
+    response = _post(client, wbs.org.slug, submission=token)
+    assert response.status_code == 200 and not Report.objects.exists()
+    assert "lebih dari sehari" in _summary(response.content.decode())
+
+
+def test_a_claimed_token_cannot_file_again_through_the_service(wbs) -> None:
+    import pytest
+
+    from cegah.wbs import services
+
+    claim = services.submission_claim(services.new_submission_token())
+    data = services.ReportInput(category="suap", description="Suap di loket perizinan kota.")
+    services.submit_report(wbs.org, data, claim=claim)
+    with pytest.raises(services.AlreadySubmitted):
+        services.submit_report(wbs.org, data, claim=claim)
+    assert Report.objects.count() == 1
+
+
+def test_operator_double_submit_records_one_report(wbs, handler_client) -> None:
+    token = form_token(handler_client, f"/wbs/{wbs.org.slug}/intake/")
+    data = {
+        "submission": token,
+        "channel": "phone",
+        "category": "suap",
+        "party_count": "1",
+        "description": "Penelepon melaporkan suap di kantor kelurahan setiap Senin.",
+    }
+    assert handler_client.post(f"/wbs/{wbs.org.slug}/intake/", data).status_code == 201
+    again = handler_client.post(f"/wbs/{wbs.org.slug}/intake/", data)
+    assert again.status_code == 302 and Report.objects.count() == 1
+
+
+@pytest.fixture
+def concurrent_writes() -> None:
+    """Skip on SQLite, which runs one write transaction at a time: no race to lose."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("concurrent_writes")
+def test_two_simultaneous_posts_of_one_form_file_one_report(wbs, monkeypatch) -> None:
+    import threading
+
+    from django.db import connection
+
+    from cegah.wbs import hooks, services
+
+    claim = services.submission_claim(services.new_submission_token())
+    data = services.ReportInput(category="suap", description="Suap di loket perizinan kota.")
+    inside = threading.Event()
+
+    def hold(report, data):  # type: ignore[no-untyped-def]
+        # The first post has claimed the token and holds its transaction open.
+        inside.set()
+        threading.Event().wait(0.5)
+
+    monkeypatch.setattr(hooks, "INTAKE_HOOKS", [hold])
+    monkeypatch.setattr(services, "INTAKE_HOOKS", [hold])
+    outcomes: list[str] = []
+
+    def post() -> None:
+        try:
+            services.submit_report(wbs.org, data, claim=claim)
+            outcomes.append("filed")
+        except services.AlreadySubmitted:
+            outcomes.append("already")
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=post)
+    first.start()
+    assert inside.wait(5)
+    second = threading.Thread(target=post)  # passed the early check: the claim is uncommitted
+    second.start()
+    first.join()
+    second.join()
+    assert sorted(outcomes) == ["already", "filed"]
+    assert Report.objects.count() == 1
