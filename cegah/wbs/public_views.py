@@ -13,11 +13,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from cegah.core.middleware import sensitive_page
-from cegah.wbs import keys, services, throttle
+from cegah.wbs import keys, ratelimits, services, throttle
 from cegah.wbs.forms import ReceiptForm, ReplyForm, ReportForm, uploaded_files
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Message, Status
@@ -41,10 +42,21 @@ def _accepting(slug: str) -> object:
     return org
 
 
+def _wait_message(seconds: int) -> str:
+    wait = ratelimits.minutes(seconds)
+    return ngettext(
+        "Many reports were sent from your connection in the last hour (people on one mobile "
+        "network often share it), so this one was not sent yet. Your text is kept below: wait "
+        "about %(minutes)s minute, then press Send again.",
+        "Many reports were sent from your connection in the last hour (people on one mobile "
+        "network often share it), so this one was not sent yet. Your text is kept below: wait "
+        "about %(minutes)s minutes, then press Send again.",
+        wait,
+    ) % {"minutes": wait}
+
+
 @sensitive_page
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate="20/h", method="POST", block=True)
-@ratelimit(key=lambda group, request: "all", rate="600/m", method="POST", block=True)
 def report_form(request: HttpRequest, slug: str) -> HttpResponse:
     org = _accepting(slug)
     policy = services.policy_for(org)  # type: ignore[arg-type]
@@ -54,7 +66,22 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
         policy=policy,
         initial={"submission": services.new_submission_token()},
     )
-    if request.method == "POST" and form.is_valid() and (claim := form.submission_claim()):
+    status = 200
+    # Only reports filed count against an address; posts that come back (errors, a new person
+    # row) only against a flood ceiling. Either way the typed text comes back with the wait.
+    if request.method == "POST" and (wait := ratelimits.post_wait(request)):
+        form.add_error(None, _wait_message(wait))
+        status = 429
+    elif request.method == "POST" and form.is_valid() and (claim := form.submission_claim()):
+        if wait := ratelimits.filing_wait(request):
+            form.add_error(None, _wait_message(wait))
+            form.note_files_not_sent()
+            return render(
+                request,
+                "wbs/public/report_form.html",
+                {"org": org, "form": form, "policy": policy},
+                status=429,
+            )
         try:
             submitted = services.submit_report(
                 org,  # type: ignore[arg-type]
@@ -74,6 +101,7 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 form.add_error(None, exc)
         else:
+            ratelimits.count_filing(request)
             # Rendered, not redirected: the receipt must not end up in a URL or the history.
             return render(
                 request,
@@ -90,7 +118,10 @@ def report_form(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form.note_files_not_sent()
     return render(
-        request, "wbs/public/report_form.html", {"org": org, "form": form, "policy": policy}
+        request,
+        "wbs/public/report_form.html",
+        {"org": org, "form": form, "policy": policy},
+        status=status,
     )
 
 

@@ -341,3 +341,52 @@ def test_two_simultaneous_posts_of_one_form_file_one_report(wbs, monkeypatch) ->
     second.join()
     assert sorted(outcomes) == ["already", "filed"]
     assert Report.objects.count() == 1
+
+
+def test_posts_that_come_back_do_not_use_up_the_limit_of_reports(wbs) -> None:
+    client = Client()
+    for _ in range(25):  # errors fixed one by one, people added: more than the 20 of an hour
+        assert _post(client, wbs.org.slug, description="pendek").status_code == 200
+    assert _post(client, wbs.org.slug).status_code == 201
+
+
+def test_the_limit_counts_reports_filed_and_keeps_the_text(wbs, monkeypatch) -> None:
+    from cegah.wbs import ratelimits
+
+    monkeypatch.setattr(ratelimits, "FILED_RATE", "2/h")
+    client = Client()
+    assert _post(client, wbs.org.slug).status_code == 201
+    assert _post(client, wbs.org.slug).status_code == 201
+    limited = _post(client, wbs.org.slug, where="Pasar Tugu", attachments=[_photo()])
+    page = limited.content.decode()
+    assert limited.status_code == 429
+    assert Report.objects.count() == 2
+    summary = _summary(page)
+    assert re.search(r"tunggu sekitar \d+ menit", summary)
+    assert 'value="Pasar Tugu"' in page and "Petugas loket meminta uang" in page
+    assert "TIDAK terkirim" in page  # the chosen photo must be chosen again
+    # Another connection is not held back.
+    assert _post(Client(REMOTE_ADDR="198.51.100.7"), wbs.org.slug).status_code == 201
+
+
+def test_a_flood_of_posts_is_held_back_with_the_text_kept(wbs, monkeypatch) -> None:
+    from cegah.wbs import ratelimits
+
+    monkeypatch.setattr(ratelimits, "POST_RATE", "3/h")
+    client = Client()
+    codes = [_post(client, wbs.org.slug, description="pendek").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    page = _post(client, wbs.org.slug, where="Pasar Tugu")
+    assert page.status_code == 429 and not Report.objects.exists()
+    assert 'value="Pasar Tugu"' in page.content.decode()
+    assert "menit" in _summary(page.content.decode())
+
+
+def test_rate_limit_keys_hold_no_address(wbs) -> None:
+    from django.db import connection
+
+    _post(Client(REMOTE_ADDR="203.0.113.99"), wbs.org.slug)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key, value FROM cegah_cache")
+        rows = cursor.fetchall()
+    assert rows and "203.0.113.99" not in str(rows)
