@@ -12,6 +12,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation, Region
+from cegah.wbs import keys
 from cegah.wbs.intake import AttachmentRejected, check_attachment
 from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
 from cegah.wbs.services import (
@@ -387,6 +388,38 @@ class ReceiptForm(forms.Form):
         ),
         help_text=_("The 16 digits you received when you reported."),
     )
+    # A reply typed when the session had ended: carried in the page (never stored) and sent
+    # once the receipt opens the report again.
+    pending_body = forms.CharField(
+        label=_("Your message, sent as soon as your report opens"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=10000,
+    )
+
+    def clean_receipt(self) -> str:
+        """A code that cannot be a receipt gets its own message; it is not a wrong guess."""
+        text = self.cleaned_data["receipt"]
+        if any(not (ch.isdigit() or ch in " -") for ch in text):
+            raise forms.ValidationError(
+                _(
+                    "A receipt code has only digits (spaces and dashes are fine). Check what you "
+                    "typed."
+                ),
+                code="not_digits",
+            )
+        digits = sum(ch.isdigit() for ch in text)
+        if digits != keys.RECEIPT_DIGITS:
+            raise forms.ValidationError(
+                ngettext(
+                    "A receipt code has 16 digits; you typed %(count)s digit.",
+                    "A receipt code has 16 digits; you typed %(count)s digits.",
+                    digits,
+                )
+                % {"count": digits},
+                code="length",
+            )
+        return text
 
 
 class ReplyForm(FilesNotSentMixin, forms.Form):

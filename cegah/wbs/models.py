@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -283,12 +284,15 @@ class ReporterSession(models.Model):
     """A reporter's short-lived session opened with the receipt.
 
     Only a hash of the token is stored; the data key is kept sealed under a key derived from the
-    token, so a database dump of live sessions opens nothing.
+    token, so a database dump of live sessions opens nothing. Each request of the reporter moves
+    ``expires_at`` on (WBS_SESSION_MINUTES of inactivity end it), never beyond a cap counted from
+    ``started_at``.
     """
 
     token_hash = models.CharField(max_length=64, unique=True)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
     sealed_key = models.BinaryField()
+    started_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:

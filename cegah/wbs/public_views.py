@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from cegah.core.middleware import sensitive_page
 from cegah.wbs import keys, ratelimits, services, throttle
@@ -141,49 +141,118 @@ def receipt_download(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _wait_text(seconds: int) -> str:
+    """'Wait N seconds/minutes' for a reporter, in whole units with the right plural."""
+    if seconds < 60:
+        return ngettext(
+            "For your safety, wait %(count)s second before you try again.",
+            "For your safety, wait %(count)s seconds before you try again.",
+            seconds,
+        ) % {"count": seconds}
+    minutes = ratelimits.minutes(seconds)
+    return ngettext(
+        "For your safety, wait %(count)s minute before you try again.",
+        "For your safety, wait %(count)s minutes before you try again.",
+        minutes,
+    ) % {"count": minutes}
+
+
+def _session_cookie(response: HttpResponse, token: str) -> HttpResponse:
+    """(Re)set the reporter's session cookie; the server-side session slides with it."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.WBS_SESSION_MINUTES * 60,
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Strict",
+        path="/lapor/",
+    )
+    return response
+
+
 @sensitive_page
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate="30/h", method="POST", block=True)
 def followup_login(request: HttpRequest) -> HttpResponse:
     form = ReceiptForm(request.POST or None)
-    wait = throttle.wait_seconds(request)
-    if request.method == "POST" and wait:
-        return render(request, "wbs/public/wait.html", {"seconds": wait}, status=429)
-    if request.method == "POST" and form.is_valid():
-        opened = services.open_reporter_session(form.cleaned_data["receipt"])
-        if opened is not None:
-            throttle.record_success(request)
-            token, _session = opened
-            response = redirect("wbs:followup")
-            response.set_cookie(
-                SESSION_COOKIE,
-                token,
-                max_age=settings.WBS_SESSION_MINUTES * 60,
-                httponly=True,
-                secure=settings.SESSION_COOKIE_SECURE,
-                samesite="Strict",
-                path="/lapor/",
-            )
-            return response
-        throttle.record_failure(request)
-        form.add_error(
-            "receipt", _("This receipt code does not open a report. Check the 16 digits.")
+    wait = 0
+    if request.method == "POST":
+        wait = ratelimits.receipt_post_wait(request)
+        # A code that cannot be a receipt is answered by the form and is no guess: it neither
+        # counts towards the wrong-code delay nor waits for it.
+        if not wait and form.is_valid():
+            wait = throttle.wait_seconds(request)
+            if not wait:
+                opened = services.open_reporter_session(form.cleaned_data["receipt"])
+                if opened is not None:
+                    throttle.record_success(request)
+                    token, _session = opened
+                    _send_pending(request, token, form.cleaned_data["pending_body"])
+                    return _session_cookie(redirect("wbs:followup"), token)
+                throttle.record_failure(request)
+                form.add_error(
+                    "receipt", _("This receipt code does not open a report. Check the 16 digits.")
+                )
+    return render(
+        request,
+        "wbs/public/followup_login.html",
+        {"form": form, "wait_text": _wait_text(wait) if wait else ""},
+        status=429 if wait else 200,
+    )
+
+
+def _send_pending(request: HttpRequest, token: str, body: str) -> None:
+    """Send the reply that was typed when the previous session had ended."""
+    if not body.strip():
+        return
+    context = services.reporter_context(token)
+    if context is None:
+        return
+    report, data_key = context
+    services.reporter_reply(report, data_key, body)
+    messages.success(request, _("Your message was sent to the handler."))
+
+
+def _session_ended(request: HttpRequest) -> HttpResponse:
+    """The reporter's session ended: ask for the receipt again. A reply that was being sent
+    comes back in the page (never stored) and goes out once the receipt opens the report."""
+    if request.method == "POST":
+        form = ReceiptForm(initial={"pending_body": request.POST.get("body", "")})
+        response = render(
+            request,
+            "wbs/public/followup_login.html",
+            {
+                "form": form,
+                "session_ended": True,
+                "session_minutes": settings.WBS_SESSION_MINUTES,
+                "dropped_files": [f.name for f in request.FILES.getlist("attachments")],
+            },
         )
-    return render(request, "wbs/public/followup_login.html", {"form": form})
+    else:
+        if request.COOKIES.get(SESSION_COOKIE):
+            messages.info(
+                request,
+                _("Your session ended. Enter your receipt code to open your report again."),
+            )
+        response = redirect("wbs:followup_login")
+    response.delete_cookie(SESSION_COOKIE, path="/lapor/")
+    return response
 
 
 @sensitive_page
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate="60/h", method="POST", block=True)
 def followup(request: HttpRequest) -> HttpResponse:
-    context = services.reporter_context(request.COOKIES.get(SESSION_COOKIE))
-    if context is None:
-        response = redirect("wbs:followup_login")
-        response.delete_cookie(SESSION_COOKIE, path="/lapor/")
-        return response
+    token = request.COOKIES.get(SESSION_COOKIE)
+    context = services.reporter_context(token)
+    if context is None or token is None:
+        return _session_ended(request)
     report, data_key = context
     form = ReplyForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and (wait := ratelimits.reply_post_wait(request)):
+        form.add_error(None, _wait_text(wait))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             services.reporter_reply(
                 report,
@@ -196,7 +265,8 @@ def followup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return redirect("wbs:followup")
+            return _session_cookie(redirect("wbs:followup"), token)
+    if request.method == "POST":
         form.note_files_not_sent()
     messages_: list[dict[str, Any]] = [
         {"message": m, "body": services.decrypt_message(m, data_key)}
@@ -205,7 +275,7 @@ def followup(request: HttpRequest) -> HttpResponse:
     services.mark_read_by_reporter(report)
     events = report.events.filter(visible_to_reporter=True)
     steps = [s for s in Status if s not in {Status.ARCHIVED, Status.REFERRED}]
-    return render(
+    response = render(
         request,
         "wbs/public/followup.html",
         {
@@ -217,7 +287,9 @@ def followup(request: HttpRequest) -> HttpResponse:
             "files": services.reporter_files(report, data_key),
             "open_question": any(m["message"].kind == Message.Kind.QUESTION for m in messages_),
         },
+        status=status,
     )
+    return _session_cookie(response, token)
 
 
 @sensitive_page

@@ -19,6 +19,8 @@ from django_ratelimit.core import get_usage
 from cegah.core.crypto import derived_secret, keyed_digest
 
 FILED_RATE = "20/h"  # reports filed from one address
+RECEIPT_RATE = "30/h"  # receipt codes tried from one address (wrong codes also slow down: throttle)
+REPLY_RATE = "60/h"  # follow-up messages from one address
 POST_RATE = "300/h"  # posts of the form from one address, whatever they do
 GLOBAL_RATE = "600/m"  # posts of the form from everyone
 
@@ -68,6 +70,20 @@ def filing_wait(request: HttpRequest) -> int:
 def count_filing(request: HttpRequest) -> None:
     """Count a report filed from this address."""
     get_usage(request, group="wbs-report-filed", key=_client, rate=FILED_RATE, increment=True)
+
+
+def receipt_post_wait(request: HttpRequest) -> int:
+    """Count a post of the receipt form; return the seconds to wait if over the limit."""
+    return _wait(
+        get_usage(request, group="wbs-receipt", key=_client, rate=RECEIPT_RATE, increment=True)
+    )
+
+
+def reply_post_wait(request: HttpRequest) -> int:
+    """Count a post of the follow-up form; return the seconds to wait if over the limit."""
+    return _wait(
+        get_usage(request, group="wbs-reply", key=_client, rate=REPLY_RATE, increment=True)
+    )
 
 
 def minutes(seconds: int) -> int:

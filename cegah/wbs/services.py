@@ -447,6 +447,11 @@ def attachment_name(attachment: Attachment, data_key: bytes) -> str:
 # --- reporter sessions -------------------------------------------------------------------------
 
 
+# However active, a reporter's session ends this long after it was opened (the receipt opens a
+# new one): a phone left unlocked does not keep the report open for a day.
+SESSION_MAX_MINUTES = 180
+
+
 def _session_key(token: str) -> bytes:
     return derived_secret(token.encode(), "wbs-reporter-session")
 
@@ -474,23 +479,31 @@ def open_reporter_session(receipt_text: str) -> tuple[str, ReporterSession] | No
     except DecryptionError:
         return None
     token = secrets.token_urlsafe(32)
+    now = timezone.now()
     session = ReporterSession.objects.create(
         token_hash=_token_hash(token),
         report=report,
         sealed_key=seal(_session_key(token), data_key, b"cegah:wbs:reporter-session"),
-        expires_at=timezone.now() + timedelta(minutes=settings.WBS_SESSION_MINUTES),
+        started_at=now,
+        expires_at=now + timedelta(minutes=settings.WBS_SESSION_MINUTES),
     )
     ReporterSession.objects.filter(expires_at__lt=timezone.now()).delete()
     return token, session
 
 
 def reporter_context(token: str | None) -> tuple[Report, bytes] | None:
-    """Return the report and its data key for a live reporter session token, else None."""
+    """Return the report and its data key for a live reporter session token, else None.
+
+    Each use extends the session (a reporter writing a long answer is not cut off): it ends
+    WBS_SESSION_MINUTES after the last request, and at the latest SESSION_MAX_MINUTES after it
+    was opened.
+    """
     if not token:
         return None
+    now = timezone.now()
     session = (
         ReporterSession.objects.select_related("report", "report__organisation")
-        .filter(token_hash=_token_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=_token_hash(token), expires_at__gt=now)
         .first()
     )
     if session is None:
@@ -501,6 +514,12 @@ def reporter_context(token: str | None) -> tuple[Report, bytes] | None:
         )
     except DecryptionError:
         return None
+    extended = min(
+        now + timedelta(minutes=settings.WBS_SESSION_MINUTES),
+        session.started_at + timedelta(minutes=SESSION_MAX_MINUTES),
+    )
+    if extended > session.expires_at:
+        ReporterSession.objects.filter(pk=session.pk).update(expires_at=extended)
     return session.report, data_key
 
 
