@@ -439,7 +439,10 @@ class ReplyForm(FilesNotSentMixin, forms.Form):
 
 
 class TransitionForm(forms.Form):
-    status = forms.ChoiceField(label=_("Move to"), choices=Status.choices)
+    # No "Referred": referral goes through the referral action, which records the receiver.
+    status = forms.ChoiceField(
+        label=_("Move to"), choices=[c for c in Status.choices if c[0] != Status.REFERRED]
+    )
     outcome = forms.ChoiceField(
         label=_("Outcome (when closing)"), choices=[("", "—"), *Outcome.choices], required=False
     )

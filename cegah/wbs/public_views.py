@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cegah.core.middleware import sensitive_page
-from cegah.wbs import keys, ratelimits, services, throttle
+from cegah.wbs import keys, ratelimits, services, throttle, timeline
 from cegah.wbs.forms import ReceiptForm, ReplyForm, ReportForm, uploaded_files
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Message, Status
@@ -273,19 +273,27 @@ def followup(request: HttpRequest) -> HttpResponse:
         for m in report.messages.exclude(kind=Message.Kind.NOTE)
     ]
     services.mark_read_by_reporter(report)
-    events = report.events.filter(visible_to_reporter=True)
     steps = [s for s in Status if s not in {Status.ARCHIVED, Status.REFERRED}]
+    kinds = [m["message"].kind for m in messages_]
+    last_question = max(
+        (i for i, kind in enumerate(kinds) if kind == Message.Kind.QUESTION), default=None
+    )
+    referral = timeline.last_referral(report)
     response = render(
         request,
         "wbs/public/followup.html",
         {
             "report": report,
             "messages_": messages_,
-            "events": events,
+            "timeline": timeline.reporter_timeline(report),
+            "referral": referral,
+            "first_org": timeline.first_organisation(report),
             "form": form,
             "steps": steps,
             "files": services.reporter_files(report, data_key),
-            "open_question": any(m["message"].kind == Message.Kind.QUESTION for m in messages_),
+            # Answered once the reporter wrote after the last question.
+            "open_question": last_question is not None
+            and Message.Kind.REPORTER not in kinds[last_question + 1 :],
         },
         status=status,
     )

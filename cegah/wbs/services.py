@@ -55,12 +55,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("cegah.wbs")
 
-# Which status may follow which: KPK's stages, with archive and referral as exits.
+# Which status may follow which: KPK's stages, with archive as the exit. Referral is not a status
+# to pick: it happens only through referral.refer_report, which records where the report goes
+# (a bare "Referred" told the reporter it had moved when it had not). "Referred" remains for
+# reports set so before, which can still move on.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RECEIVED: frozenset({Status.VERIFICATION, Status.ARCHIVED}),
-    Status.VERIFICATION: frozenset({Status.ASSESSMENT, Status.REFERRED, Status.ARCHIVED}),
-    Status.ASSESSMENT: frozenset({Status.FOLLOW_UP, Status.REFERRED, Status.ARCHIVED}),
-    Status.FOLLOW_UP: frozenset({Status.REFERRED, Status.ARCHIVED, Status.CLOSED}),
+    Status.VERIFICATION: frozenset({Status.ASSESSMENT, Status.ARCHIVED}),
+    Status.ASSESSMENT: frozenset({Status.FOLLOW_UP, Status.ARCHIVED}),
+    Status.FOLLOW_UP: frozenset({Status.ARCHIVED, Status.CLOSED}),
     Status.REFERRED: frozenset({Status.FOLLOW_UP, Status.CLOSED}),
     Status.ARCHIVED: frozenset({Status.VERIFICATION, Status.CLOSED}),
     Status.CLOSED: frozenset(),
@@ -653,6 +656,17 @@ def allowed_transitions(report: Report) -> list[str]:
 
 def transition_report(report: Report, to_status: str, actor: User, *, outcome: str = "") -> Report:
     """Move the report to ``to_status`` if the workflow allows it; audit and notify the reporter."""
+    if to_status == Status.REFERRED:
+        raise ValidationError(
+            {
+                "status": [
+                    _(
+                        "A report is referred with “Refer to”, which records the institution "
+                        "that receives it."
+                    )
+                ]
+            }
+        )
     if to_status not in TRANSITIONS.get(report.status, frozenset()):
         raise ValidationError(
             {
