@@ -112,3 +112,67 @@ def first_organisation(report: Report) -> str:
 def last_referral(report: Report) -> Referral | None:
     """The referral that brought the report to the institution handling it now, if any."""
     return report.referrals.select_related("to_org").order_by("-created_at", "-id").first()
+
+
+# --- the handlers' case history ------------------------------------------------------------------
+
+
+def _label(choices: Any, value: object) -> str:
+    """The translated label of a stored code; the code itself only if it is unknown."""
+    if value in (None, ""):
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def describe_events(events: list[Event]) -> list[Event]:
+    """Give each event ``shown``: its codes as translated labels and people by display name.
+
+    Events store codes and usernames (metadata, stable across languages); the history page
+    showed them raw ("received → verification", "handler.budi").
+    """
+    from cegah.accounts.models import User
+    from cegah.wbs.models import Channel, Priority
+
+    usernames = {
+        str(name)
+        for event in events
+        if event.kind in {"assigned", "unassigned"}
+        for name in (event.data.get("to"), event.data.get("from"))
+        if name
+    }
+    names = {
+        user.username: user.display_name for user in User.objects.filter(username__in=usernames)
+    }
+    for event in events:
+        data: dict[str, Any] = event.data or {}
+        shown: dict[str, str] = {}
+        if event.kind == "status_changed":
+            shown = {
+                "from": _label(Status, data.get("from")),
+                "to": _label(Status, data.get("to")),
+                "outcome": _label(Outcome, data.get("outcome")),
+            }
+        elif event.kind == "priority_changed":
+            shown = {
+                "from": _label(Priority, data.get("from")),
+                "to": _label(Priority, data.get("to")),
+            }
+        elif event.kind in {"assigned", "unassigned"}:
+            shown = {
+                key: names.get(str(data.get(key)), str(data.get(key)))
+                for key in ("to", "from")
+                if data.get(key)
+            }
+        elif event.kind == "received":
+            shown = {"channel": _label(Channel, data.get("channel"))}
+        elif event.kind == "referred":
+            shown = {
+                "from": str(data.get("from") or ""),
+                "to": str(data.get("to") or ""),
+                "reason": _label(Referral.Reason, data.get("reason")),
+            }
+        event.shown = shown  # type: ignore[attr-defined]
+    return events

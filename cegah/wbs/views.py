@@ -51,6 +51,7 @@ from cegah.wbs.hooks import CASE_PANELS
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Referral, Report, ReportKey, Status
 from cegah.wbs.session import share_out
+from cegah.wbs.timeline import describe_events
 
 
 def handlers_of(org: Organisation) -> list[User]:
@@ -196,10 +197,12 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         except DecryptionError:
             data_key = None
     # Messages appear in the timeline themselves; their events would only repeat them.
-    for event in (
-        report.events.select_related("actor")
-        .exclude(kind__startswith="message_")
-        .exclude(kind="reporter_message")
+    for event in describe_events(
+        list(
+            report.events.select_related("actor")
+            .exclude(kind__startswith="message_")
+            .exclude(kind="reporter_message")
+        )
     ):
         timeline.append({"at": event.created_at, "event": event, "kind": "event"})
     # The conversation with the reporter and this organisation's own notes: a report referred
@@ -586,7 +589,9 @@ def referred_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpRes
                     content = services.decrypt_content(report, data_key)
                 except DecryptionError:
                     content = None
-    events = report.events.filter(visible_to_reporter=True).select_related("actor")
+    events = describe_events(
+        list(report.events.filter(visible_to_reporter=True).select_related("actor"))
+    )
     return render(
         request,
         "wbs/referred_detail.html",
