@@ -515,7 +515,11 @@ class FilterForm(forms.Form):
     due = forms.ChoiceField(
         label=_("Deadline"),
         required=False,
-        choices=[("", _("Any")), ("overdue", _("Overdue")), ("soon", _("Due within 7 days"))],
+        choices=[
+            ("", _("Any")),
+            ("overdue", _("Overdue")),
+            ("soon", _("Due within 7 working days")),
+        ],
     )
     sort = forms.ChoiceField(
         label=_("Sort"),

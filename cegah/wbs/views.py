@@ -7,7 +7,6 @@ the data key opened from the member's session.
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +33,7 @@ from cegah.orgs.access import access_organisation
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import exports, keys, oversight, referral, services
 from cegah.wbs.access import access_attachment, access_report
+from cegah.wbs.deadlines import add_working_days
 from cegah.wbs.forms import (
     AssignForm,
     FilterForm,
@@ -52,6 +52,9 @@ from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Referral, Report, ReportKey, Status
 from cegah.wbs.session import share_out
 from cegah.wbs.timeline import describe_events
+
+# "Due soon" on the case list, in working days like the deadlines.
+SOON_WORKING_DAYS = 7
 
 
 def handlers_of(org: Organisation) -> list[User]:
@@ -99,7 +102,7 @@ def filtered_reports(request: HttpRequest, org: Organisation, form: FilterForm) 
     elif data["due"] == "soon":
         reports = reports.filter(
             due_answer__gte=today,
-            due_answer__lte=today + timedelta(days=7),
+            due_answer__lte=add_working_days(today, SOON_WORKING_DAYS),
             answered_at__isnull=True,
         ).exclude(status__in=[Status.CLOSED, Status.ARCHIVED])
     return reports.order_by(data["sort"] or "-received_at", "-id")
@@ -123,7 +126,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         "overdue": open_reports.filter(due_answer__lt=today, answered_at__isnull=True).count(),
         "soon": open_reports.filter(
             due_answer__gte=today,
-            due_answer__lte=today + timedelta(days=7),
+            due_answer__lte=add_working_days(today, SOON_WORKING_DAYS),
             answered_at__isnull=True,
         ).count(),
     }
