@@ -137,6 +137,28 @@ class Submitted:
     files: list[tuple[str, int]] = field(default_factory=list)
 
 
+def audit_report(
+    action: str,
+    *,
+    obj: Report,
+    actor: User | None = None,
+    organisation: Organisation | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Write an audit entry about a report, naming it by its reference (WBS-…) first.
+
+    The audit trail shows an object as its type and id ("wbs.report 12"), which no one can look
+    up; the reference is what handlers see everywhere else, and it reveals nothing.
+    """
+    audit.record(
+        action,
+        actor=actor,
+        organisation=organisation,
+        obj=obj,
+        details={"reference": obj.reference, **(details or {})},
+    )
+
+
 def _media_root() -> Path:
     return Path(settings.MEDIA_ROOT)
 
@@ -313,7 +335,7 @@ def submit_report(
                     visible_to_reporter=True,
                     data={"channel": channel, "attachments": len(files)},
                 )
-                audit.record(
+                audit_report(
                     "wbs.report.received",
                     actor=actor,
                     organisation=organisation,
@@ -587,7 +609,7 @@ def reporter_reply(
                 visible_to_reporter=True,
                 data={"attachments": len(files)},
             )
-            audit.record(
+            audit_report(
                 "wbs.report.reporter_replied",
                 organisation=report.organisation,
                 obj=report,
@@ -637,7 +659,7 @@ def post_message(report: Report, data_key: bytes, kind: str, body: str, actor: U
             from cegah.wbs.conversation import relay_to_reporter
 
             relay_to_reporter(report, data_key, message)
-        audit.record(
+        audit_report(
             f"wbs.report.{'noted' if kind == Message.Kind.NOTE else 'messaged'}",
             actor=actor,
             organisation=report.organisation,
@@ -717,7 +739,7 @@ def transition_report(report: Report, to_status: str, actor: User, *, outcome: s
         from cegah.wbs.referral import notify_senders
 
         notify_senders(locked)
-        audit.record(
+        audit_report(
             "wbs.report.status_changed",
             actor=actor,
             organisation=locked.organisation,
@@ -746,7 +768,7 @@ def assign_report(report: Report, assignee: User | None, actor: User) -> None:
             kind="assigned",
             data={"to": assignee.username if assignee else None, "from": previous},
         )
-        audit.record(
+        audit_report(
             "wbs.report.assigned",
             actor=actor,
             organisation=report.organisation,
@@ -775,7 +797,7 @@ def reassign_departed(organisation: Organisation, user: User, actor: User | None
                 kind="unassigned",
                 data={"from": user.username, "reason": "member_left"},
             )
-            audit.record(
+            audit_report(
                 "wbs.report.unassigned",
                 actor=actor,
                 organisation=organisation,
@@ -800,7 +822,7 @@ def set_priority(report: Report, priority: int, actor: User) -> None:
             kind="priority_changed",
             data={"from": previous, "to": priority},
         )
-        audit.record(
+        audit_report(
             "wbs.report.prioritised",
             actor=actor,
             organisation=report.organisation,
@@ -822,7 +844,7 @@ def set_labels(report: Report, labels: list[str], actor: User) -> None:
             kind="labels_changed",
             data={"labels": cleaned},
         )
-        audit.record(
+        audit_report(
             "wbs.report.labelled",
             actor=actor,
             organisation=report.organisation,
@@ -840,7 +862,7 @@ def redact_report(report: Report, data_key: bytes, text: str, actor: User) -> No
         )
         report.save(update_fields=["redacted_ct", "updated_at"])
         Event.objects.create(report=report, created_at=timezone.now(), actor=actor, kind="redacted")
-        audit.record(
+        audit_report(
             "wbs.report.redacted", actor=actor, organisation=report.organisation, obj=report
         )
 
@@ -859,7 +881,7 @@ def add_handler_attachment(
             Event.objects.create(
                 report=report, created_at=now, actor=actor, kind="attachment_added"
             )
-            audit.record(
+            audit_report(
                 "wbs.report.attachment_added",
                 actor=actor,
                 organisation=report.organisation,

@@ -415,9 +415,7 @@ def case_attachment(
 def case_pdf(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
     report = access_report(request.user, slug, report_id)
     context = _case_context(request, report)
-    from cegah.core import audit
-
-    audit.record(
+    services.audit_report(
         "wbs.report.exported",
         actor=staff_user(request),
         organisation=report.organisation,

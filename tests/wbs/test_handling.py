@@ -304,3 +304,22 @@ def test_case_history_shows_labels_and_names_not_codes(wbs, submit, handler_clie
     body = referred.content.decode()
     assert "Pertanyaan kepada pelapor" in body and "message_question" not in body
     assert "Dilimpahkan dari Inspektorat Uji ke KPK Uji" in body
+
+
+def test_audit_trail_names_reports_by_their_reference(
+    wbs, submit, handler_client, client_for
+) -> None:
+    import re
+
+    report = submit().report
+    url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
+    handler_client.post(f"{url}/assign/", {"assignee": wbs.handler.pk})
+    handler_client.post(f"{url}/status/", {"status": "verification"})
+    handler_client.get(f"{url}/pdf/")
+    entries = AuditEntry.objects.filter(object_type="wbs.report")
+    assert entries.count() >= 4
+    assert all(e.details["reference"] == report.reference for e in entries)
+    page = client_for(wbs.admin).get(f"/orgs/{wbs.org.slug}/audit/").content.decode()
+    rows = [row for row in re.findall(r"<tr>.*?</tr>", page, re.DOTALL) if "wbs.report." in row]
+    assert len(rows) == entries.count()
+    assert all(report.reference in row for row in rows)
