@@ -227,3 +227,15 @@ def test_notes_written_before_the_migration_stay_with_the_institution_that_wrote
     assert list(services.messages_for_organisation(report, kpk)) == [
         Message.objects.get(pk=after.pk)
     ]
+
+
+def test_kpk_is_not_advised_to_refer_a_report_to_itself(wbs, submit, handler_client) -> None:
+    kpk, officer = _kpk(wbs)
+    report = submit(amount=3_000_000_000).report
+    sender_page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/").content.decode()
+    assert "Pertimbangkan pelimpahan" in sender_page
+    handler_client.post(f"/wbs/{wbs.org.slug}/r/{report.public_id}/refer/", {"target": kpk.slug})
+    kpk_page = login_with_keys(officer).get(f"/wbs/{kpk.slug}/r/{report.public_id}/")
+    text = kpk_page.content.decode()
+    assert "kewenangan KPK" in text  # the hints are still shown…
+    assert "Pertimbangkan pelimpahan" not in text  # …without advising KPK to refer to KPK
