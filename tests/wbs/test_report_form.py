@@ -390,3 +390,16 @@ def test_rate_limit_keys_hold_no_address(wbs) -> None:
         cursor.execute("SELECT cache_key, value FROM cegah_cache")
         rows = cursor.fetchall()
     assert rows and "203.0.113.99" not in str(rows)
+
+
+def test_reference_stays_on_one_line_and_the_file_input_is_a_tap_target(wbs, submit) -> None:
+    submitted = submit()
+    reporter = Client()
+    reporter.post("/lapor/pantau/", {"receipt": submitted.receipt})
+    page = reporter.get("/lapor/pantau/laporan/").content.decode()
+    reference = submitted.report.reference
+    assert f'<h1>Laporan Anda <span class="nowrap">{reference}</span></h1>' in page
+    css = (Path(settings.BASE_DIR) / "cegah/static/cegah/cegah.css").read_text()
+    assert re.search(r"\.nowrap \{ white-space: nowrap; \}", css)
+    rule = re.search(r"input\[type=file\] \{([^}]*)\}", css)
+    assert rule is not None and "min-height: 44px" in rule.group(1)
