@@ -4,8 +4,9 @@ WhatsApp walks the reporter through the same 5W+1H report as the web form (categ
 narrative, the reported party, place and time, photos and documents as evidence, a summary to
 confirm), then creates the report and sends the receipt. SMS has a short keyword flow
 (LAPOR <text>, STATUS <receipt>, BANTUAN). Follow-up works like the web: the reporter opens the
-report with STATUS <receipt>, then their messages go to the handler for 30 minutes, and the
-handler's public messages come back on the channel they used.
+report with STATUS <receipt>, then their messages go to the handler until 30 minutes pass without
+one (CEGAH_WBS_SESSION_MINUTES), and the handler's public messages come back on the channel they
+used.
 
 The conversation state is sealed by the channels layer; the reporter's phone or user id is stored
 only encrypted, as contact data inside the report.
@@ -17,8 +18,10 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cegah.channels.inbound import InboundEvent, register_inbound_handler
 from cegah.channels.models import Conversation
@@ -153,7 +156,8 @@ def _whatsapp(
         return {"lang": state["lang"], "step": "report_category", "draft": {}, "media": []}
     if choice == "status" or lowered.startswith("status"):
         return _status(event, state, text)
-    if state.get("session") and text and lowered not in HELP_WORDS:
+    # A photo without a caption is follow-up evidence too, not a request for the menu.
+    if state.get("session") and (text or event.media) and lowered not in HELP_WORDS:
         return _follow_up(event, state, text)
     _menu(event)
     return {
@@ -389,7 +393,16 @@ def _status(event: InboundEvent, state: dict[str, Any], text: str) -> dict[str, 
                 _("Handler: %(body)s") % {"body": services.decrypt_message(message, context[1])}
             )
         services.mark_read_by_reporter(report)
-    lines.append(_("You can now write a message to the handler for 30 minutes. BATAL ends it."))
+    lines.append(
+        ngettext(
+            "You can now write to the handler. This ends %(minutes)s minute after your last "
+            "message; BATAL ends it now.",
+            "You can now write to the handler. This ends %(minutes)s minutes after your last "
+            "message; BATAL ends it now.",
+            settings.WBS_SESSION_MINUTES,
+        )
+        % {"minutes": settings.WBS_SESSION_MINUTES}
+    )
     _reply(event, "\n".join(lines), key="status")
     return {"lang": state["lang"], "session": token, "step": "report_followup"}
 

@@ -31,6 +31,18 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def working_days_between(start: date, end: date) -> int:
+    """Return how many working days fall after ``start`` up to and including ``end`` (0 if
+    ``end`` is not after ``start``): the count add_working_days(start, n) == end inverts."""
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            count += 1
+    return count
+
+
 @dataclass(frozen=True)
 class Deadlines:
     examine: date | None = None

@@ -4,7 +4,7 @@ reports, key pairs for the demo members, and a handful of reports in different s
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -13,7 +13,8 @@ from cegah.accounts.models import User
 from cegah.core.demo import DEMO_USERS, demo_password
 from cegah.orgs.models import Organisation
 from cegah.wbs import keys, services
-from cegah.wbs.models import Message, OrgKey, Policy, Report, Status
+from cegah.wbs.deadlines import deadlines_for
+from cegah.wbs.models import Event, Message, OrgKey, Policy, Referral, Report, Status
 
 DEMO_REPORTS: tuple[dict[str, Any], ...] = (
     {
@@ -34,6 +35,7 @@ DEMO_REPORTS: tuple[dict[str, Any], ...] = (
         ],
         "status": Status.RECEIVED,
         "photo": True,
+        "days_ago": 3,
     },
     {
         "category": "benturan_pbj",
@@ -53,6 +55,7 @@ DEMO_REPORTS: tuple[dict[str, Any], ...] = (
         ],
         "status": Status.ASSESSMENT,
         "refer_to": "kpk",
+        "days_ago": 24,
         "question": "Apakah Anda memiliki nomor paket tender atau kode RUP-nya?",
         "answer": "Kode RUP-nya 45112233, pengumuman di LPSE tanggal 3 Juni 2026.",
     },
@@ -72,6 +75,8 @@ DEMO_REPORTS: tuple[dict[str, Any], ...] = (
             }
         ],
         "status": Status.FOLLOW_UP,
+        # Never answered, and older than 30 working days: the overdue filter shows it.
+        "days_ago": 62,
     },
     {
         "category": "gratifikasi",
@@ -89,6 +94,7 @@ DEMO_REPORTS: tuple[dict[str, Any], ...] = (
         ],
         "status": Status.CLOSED,
         "outcome": "administrative",
+        "days_ago": 95,
     },
 )
 
@@ -134,10 +140,6 @@ def load_demo() -> list[str]:
         files = [services.IncomingFile("foto-loket.png", _PNG)] if item.get("photo") else []
         submitted = services.submit_report(inspektorat, data, files, channel="web")
         report = submitted.report
-        Report.objects.filter(pk=report.pk).update(
-            received_at=timezone.now() - timedelta(days=3 + 9 * index)
-        )
-        report.refresh_from_db()
         data_key = keys.report_data_key(report, org_private)
         assert data_key is not None
         path = {
@@ -169,11 +171,99 @@ def load_demo() -> list[str]:
             from cegah.wbs.referral import refer_report
 
             refer_report(report, Organisation.objects.get(slug=item["refer_to"]), data_key, handler)
+        backdate_report(report, timezone.now() - timedelta(days=item["days_ago"]))
         if index == 0:
             notes.append(
                 f"Demo reporter receipt (open it at /lapor/pantau/): {keys.format_receipt(submitted.receipt)}"
             )
     return notes
+
+
+def backdate_report(report: Report, received_at: datetime) -> None:
+    """Move a demo report, just created and handled, back to ``received_at``, consistently.
+
+    Its events and messages keep their order, spread between ``received_at`` and an hour ago;
+    the times it was acknowledged, examined, answered, referred and closed follow them; the
+    deadlines are recomputed from the new dates under the organisation's policy (working days,
+    public holidays), from the referral for a referred report, as the services compute them.
+    """
+    now = timezone.now()
+    report = Report.objects.get(pk=report.pk)
+    events = list(Event.objects.filter(report=report).order_by("created_at", "id"))
+    messages = list(Message.objects.filter(report=report).order_by("created_at", "id"))
+    span = max(now - timedelta(hours=1) - received_at, timedelta(0))
+    moments = [received_at + span * (i / max(len(events) - 1, 1)) for i in range(len(events))]
+    kinds = {
+        "message_question": Message.Kind.QUESTION,
+        "message_handler": Message.Kind.HANDLER,
+        "message_note": Message.Kind.NOTE,
+        "reporter_message": Message.Kind.REPORTER,
+    }
+    first: dict[str, datetime] = {}
+    for event, moment in zip(events, moments, strict=True):
+        event.created_at = moment
+        kind = kinds.get(event.kind)
+        if kind is not None:
+            message = next((m for m in messages if m.kind == kind), None)
+            if message is not None:
+                messages.remove(message)
+                message.created_at = moment
+                message.save(update_fields=["created_at"])
+        key = event.kind
+        if event.kind == "status_changed":
+            key = f"status:{event.data.get('to')}"
+        first.setdefault(key, moment)
+    Event.objects.bulk_update(events, ["created_at"])
+    referrals = list(Referral.objects.filter(report=report).order_by("created_at", "id"))
+    referred_events = [e for e in events if e.kind == "referred"]
+    for referral, event in zip(referrals, referred_events, strict=False):
+        referral.created_at = event.created_at
+        referral.save(update_fields=["created_at"])
+    handled = [e.created_at for e in events if e.kind == "status_changed" or e.kind in kinds]
+    examined = [
+        e.created_at
+        for e in events
+        if e.kind == "status_changed"
+        and e.data.get("to") in EXAMINED
+        and (not referred_events or e.created_at > referred_events[-1].created_at)
+    ]
+    answered = [e.created_at for e in events if e.kind in {"message_question", "message_handler"}]
+    report.received_at = received_at
+    report.acknowledged_at = (min(handled) if handled else None) if report.acknowledged_at else None
+    report.examined_at = (min(examined) if examined else None) if report.examined_at else None
+    report.answered_at = (min(answered) if answered else None) if report.answered_at else None
+    report.closed_at = first.get("status:closed") if report.closed_at else None
+    start = referrals[-1].created_at if referrals else received_at
+    due = deadlines_for(services.policy_for(report.organisation).profile, timezone.localdate(start))
+    report.due_examine, report.due_answer, report.due_ack, report.due_feedback = (
+        due.examine,
+        due.answer,
+        due.ack,
+        due.feedback,
+    )
+    report.save(
+        update_fields=[
+            "received_at",
+            "acknowledged_at",
+            "examined_at",
+            "answered_at",
+            "closed_at",
+            "due_examine",
+            "due_answer",
+            "due_ack",
+            "due_feedback",
+        ]
+    )
+
+
+# The stages after which a report counts as examined (as services.transition_report records it).
+EXAMINED = {
+    Status.ASSESSMENT,
+    Status.FOLLOW_UP,
+    Status.REFERRED,
+    Status.ARCHIVED,
+    Status.CLOSED,
+}
 
 
 def _demo_org_private(org: Organisation, user: User, password: str) -> bytes:

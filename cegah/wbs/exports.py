@@ -34,7 +34,8 @@ META_COLUMNS = (
     "kpk_hints",
     "labels",
 )
-CONTENT_COLUMNS = ("description", "reported_parties", "where", "when", "how", "amount")
+# "description" is the handler's redacted narrative where one is saved ("redacted" says which).
+CONTENT_COLUMNS = ("description", "redacted", "reported_parties", "where", "when", "how", "amount")
 
 
 def header(with_content: bool) -> list[str]:
@@ -53,7 +54,8 @@ def header(with_content: bool) -> list[str]:
         "answer_due": _("Answer due"),
         "kpk_hints": _("KPK hints"),
         "labels": _("Labels"),
-        "description": _("What happened"),
+        "description": _("What happened (the redacted narrative where one is saved)"),
+        "redacted": _("Narrative redacted"),
         "reported_parties": _("Reported parties"),
         "where": _("Where"),
         "when": _("When"),
@@ -87,17 +89,20 @@ def report_rows(reports: QuerySet[Report], org_private: bytes | None) -> Iterato
         if org_private is not None:
             data_key = keys.report_data_key(report, org_private)
             content: dict[str, Any] = {}
+            redacted: str | None = None
             if data_key is not None:
                 try:
                     content = services.decrypt_content(report, data_key)
+                    redacted = services.decrypt_redacted(report, data_key)
                 except DecryptionError:
-                    content = {}
+                    content, redacted = {}, None
             parties = "; ".join(
                 ", ".join(x for x in (p.get("name"), p.get("position"), p.get("institution")) if x)
                 for p in content.get("reported", [])
             )
             row += [
-                content.get("description", ""),
+                redacted if redacted is not None else content.get("description", ""),
+                _("yes") if redacted is not None else _("no"),
                 parties,
                 content.get("where", ""),
                 content.get("when", ""),

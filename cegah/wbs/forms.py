@@ -6,12 +6,25 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.utils.translation import get_language
+from django.conf import settings
+from django.forms.utils import ErrorDict
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cegah.orgs.models import Organisation, Region
+from cegah.wbs import keys
+from cegah.wbs.intake import AttachmentRejected, check_attachment
 from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
-from cegah.wbs.services import IncomingFile, ReportedParty, ReportInput
+from cegah.wbs.services import (
+    DESCRIPTION_MIN_LENGTH,
+    IncomingFile,
+    ReportedParty,
+    ReportInput,
+    StaleForm,
+    SubmissionClaimKey,
+    new_submission_token,
+    submission_claim,
+)
 
 MAX_PARTIES = 20
 
@@ -44,6 +57,67 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+class FilesNotSentMixin:
+    """A form with an ``attachments`` input that can come back to the reporter (errors, a new
+    person row): browsers cannot keep chosen files across that, so say they were not sent."""
+
+    files: Any
+
+    def chosen_file_names(self) -> list[str]:
+        return [f.name for f in self.files.getlist("attachments")] if self.files else []
+
+    def files_not_sent_message(self) -> str:
+        names = self.chosen_file_names()
+        return ngettext(
+            "The file you chose (%(names)s) was NOT sent: a page that comes back cannot keep "
+            "files. Choose it again before you send.",
+            "The %(count)s files you chose (%(names)s) were NOT sent: a page that comes back "
+            "cannot keep files. Choose them again before you send.",
+            len(names),
+        ) % {"count": len(names), "names": ", ".join(names)}
+
+    def note_files_not_sent(self) -> None:
+        """Add the message as an error of the file input (and so to the error summary)."""
+        form = cast(forms.Form, self)
+        if getattr(form, "adding_party", False):
+            return  # the page says it beside the file input, without an error
+        message = self.files_not_sent_message()
+        if self.chosen_file_names() and message not in form.errors.get("attachments", []):
+            form.add_error("attachments", message)
+
+
+class EvidenceField(MultipleFileField):
+    """A reporter's evidence files, checked in the same round as the rest of the form: count,
+    size and type (by the first bytes), as the intake checks them again before storing."""
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = super().clean(data, initial)
+        if len(files) > settings.WBS_ATTACHMENT_MAX_COUNT:
+            raise forms.ValidationError(
+                _("At most %(n)s files.") % {"n": settings.WBS_ATTACHMENT_MAX_COUNT}
+            )
+        errors = []
+        for upload in files:
+            head = upload.read(8192)
+            upload.seek(0)
+            try:
+                check_attachment(upload.name, head, upload.size)
+            except AttachmentRejected as exc:
+                errors.append(str(exc))
+        if errors:
+            raise forms.ValidationError(errors)
+        return files
+
+
+# Said next to every file input a reporter sees: what is removed from files, and what is not.
+EVIDENCE_HELP = _(
+    "Photos, PDF, documents, audio or video. Up to 5 files of 10 MB each. We remove the location "
+    "and the camera details from JPG, PNG and WebP photos. Other files keep theirs: PDF and Office "
+    "documents can carry the name of whoever wrote them, and videos or HEIC photos the place they "
+    "were taken. If that could give you away, send a screenshot or a photo of the document instead."
+)
+
+
 def region_choices() -> list[tuple[str, Any]]:
     """Provinces with their kabupaten/kota as option groups (works without JavaScript)."""
     regions = list(Region.objects.order_by("code"))
@@ -63,7 +137,7 @@ def region_choices() -> list[tuple[str, Any]]:
     return groups
 
 
-class ReportForm(forms.Form):
+class ReportForm(FilesNotSentMixin, forms.Form):
     """The 5W+1H report form. Build it with the organisation's policy so its adjustments apply."""
 
     category = forms.ChoiceField(
@@ -74,10 +148,13 @@ class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What happened?"),
         widget=forms.Textarea(attrs={"rows": 6}),
+        min_length=DESCRIPTION_MIN_LENGTH,
         max_length=20000,
         help_text=_(
-            "Tell the story in your own words: what was done, by whom, and what you saw or know."
+            "Tell the story in your own words: what was done, by whom, and what you saw or know. "
+            "At least 20 characters."
         ),
+        error_messages={"min_length": _("Describe what happened in at least 20 characters.")},
     )
     where = forms.CharField(
         label=_("Where did it happen?"),
@@ -118,10 +195,10 @@ class ReportForm(forms.Form):
         required=False,
         max_length=300,
     )
-    attachments = MultipleFileField(
+    attachments = EvidenceField(
         label=_("Evidence (optional)"),
         required=False,
-        help_text=_("Photos, PDF, documents, audio or video. Up to 5 files of 10 MB each."),
+        help_text=EVIDENCE_HELP,
     )
     identity_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200)
     identity_details = forms.CharField(
@@ -142,6 +219,9 @@ class ReportForm(forms.Form):
     party_count = forms.IntegerField(
         widget=forms.HiddenInput, initial=1, min_value=1, max_value=MAX_PARTIES
     )
+    # The form's one-time token (services.new_submission_token): a second post of the same form
+    # (a reload of the receipt page, a double tap) files nothing.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
     def __init__(self, *args: Any, policy: Policy | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -157,7 +237,9 @@ class ReportForm(forms.Form):
         raw = self.data.get("party_count") if self.is_bound else None
         if raw and str(raw).isdigit():
             count = max(1, min(MAX_PARTIES, int(raw)))
-        if self.is_bound and "add_party" in self.data:
+        # "+ Add another person" posts the form to get one more row: that is not sending.
+        self.adding_party = self.is_bound and "add_party" in self.data
+        if self.adding_party:
             count = min(MAX_PARTIES, count + 1)
             data = self.data.copy()  # type: ignore[attr-defined]
             data["party_count"] = str(count)
@@ -173,9 +255,25 @@ class ReportForm(forms.Form):
             self.fields[f"party_{i}_institution"] = forms.CharField(
                 label=_("Institution"), required=False, max_length=200
             )
+        if self.adding_party:
+            # The page opens at the new row, ready to type.
+            self.fields[f"party_{count - 1}_name"].widget.attrs["autofocus"] = True
         self.extra_names: list[str] = []
         if policy is not None:
             self._apply_policy(policy)
+
+    def full_clean(self) -> None:
+        if self.adding_party:
+            # Nothing is validated when a row is added: no errors for fields not yet filled in.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+        if self.errors:
+            self.note_files_not_sent()
+
+    def is_valid(self) -> bool:
+        return not self.adding_party and super().is_valid()
 
     def _apply_policy(self, policy: Policy) -> None:
         english = (get_language() or "id").startswith("en")
@@ -205,6 +303,25 @@ class ReportForm(forms.Form):
             self.fields[name] = field
             self.extra_names.append(name)
 
+    def submission_claim(self) -> SubmissionClaimKey | None:
+        """Return the claim of the form's token, or None after giving the form a fresh token and
+        an error saying to check and send again (the token was missing, forged or too old)."""
+        try:
+            return submission_claim(self.cleaned_data.get("submission") or "")
+        except StaleForm:
+            data = self.data.copy()  # type: ignore[attr-defined]
+            data["submission"] = new_submission_token()
+            self.data = data
+            self.add_error(
+                None,
+                _(
+                    "This form was open for more than a day, or it came from an old page, so it "
+                    "was not sent. Check your report and press Send again. If you already "
+                    "received a receipt code for this report, do not send it again."
+                ),
+            )
+            return None
+
     def party_rows(self) -> list[list[forms.BoundField]]:
         return [
             [self[f"party_{i}_{part}"] for part in ("name", "position", "institution")]
@@ -216,10 +333,6 @@ class ReportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.is_bound and "add_party" in self.data:
-            raise forms.ValidationError(
-                _("Add the details of the next reported person."), code="add_party"
-            )
         if (data.get("identity_name") or data.get("contact")) and not data.get("consent"):
             self.add_error(
                 "consent",
@@ -275,19 +388,61 @@ class ReceiptForm(forms.Form):
         ),
         help_text=_("The 16 digits you received when you reported."),
     )
+    # A reply typed when the session had ended: carried in the page (never stored) and sent
+    # once the receipt opens the report again.
+    pending_body = forms.CharField(
+        label=_("Your message, sent as soon as your report opens"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=10000,
+    )
+
+    def clean_receipt(self) -> str:
+        """A code that cannot be a receipt gets its own message; it is not a wrong guess."""
+        text = self.cleaned_data["receipt"]
+        if any(not (ch.isdigit() or ch in " -") for ch in text):
+            raise forms.ValidationError(
+                _(
+                    "A receipt code has only digits (spaces and dashes are fine). Check what you "
+                    "typed."
+                ),
+                code="not_digits",
+            )
+        digits = sum(ch.isdigit() for ch in text)
+        if digits != keys.RECEIPT_DIGITS:
+            raise forms.ValidationError(
+                ngettext(
+                    "A receipt code has 16 digits; you typed %(count)s digit.",
+                    "A receipt code has 16 digits; you typed %(count)s digits.",
+                    digits,
+                )
+                % {"count": digits},
+                code="length",
+            )
+        return text
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(FilesNotSentMixin, forms.Form):
     body = forms.CharField(
         label=_("Your message or additional information"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=10000,
     )
-    attachments = MultipleFileField(label=_("More evidence (optional)"), required=False)
+    attachments = EvidenceField(
+        label=_("More evidence (optional)"), required=False, help_text=EVIDENCE_HELP
+    )
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:
+            self.note_files_not_sent()
 
 
 class TransitionForm(forms.Form):
-    status = forms.ChoiceField(label=_("Move to"), choices=Status.choices)
+    # No "Referred": referral goes through the referral action, which records the receiver.
+    status = forms.ChoiceField(
+        label=_("Move to"), choices=[c for c in Status.choices if c[0] != Status.REFERRED]
+    )
     outcome = forms.ChoiceField(
         label=_("Outcome (when closing)"), choices=[("", "—"), *Outcome.choices], required=False
     )
@@ -335,7 +490,9 @@ class RedactForm(forms.Form):
         required=False,
         max_length=20000,
         help_text=_(
-            "Remove names and passages that could identify the reporter. Used in exports and referrals."
+            "Remove names and passages that could identify the reporter. Exports with content and "
+            "the case PDF show this text instead of the full description. A referral hands over "
+            "the full report."
         ),
     )
 
@@ -358,7 +515,11 @@ class FilterForm(forms.Form):
     due = forms.ChoiceField(
         label=_("Deadline"),
         required=False,
-        choices=[("", _("Any")), ("overdue", _("Overdue")), ("soon", _("Due within 7 days"))],
+        choices=[
+            ("", _("Any")),
+            ("overdue", _("Overdue")),
+            ("soon", _("Due within 7 working days")),
+        ],
     )
     sort = forms.ChoiceField(
         label=_("Sort"),

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -215,6 +216,11 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The organisation handling the report when the message was written. An internal note stays
+    # with it: the institution a report is referred to must not read the referrer's notes.
+    organisation = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(db_index=True)
     body_ct = models.BinaryField()
     read_by_reporter = models.BooleanField(default=False)
@@ -228,6 +234,10 @@ class Message(models.Model):
     @property
     def visible_to_reporter(self) -> bool:
         return self.kind != self.Kind.NOTE
+
+    def visible_to(self, organisation_id: int) -> bool:
+        """Whether a member of the organisation may read it: all but other institutions' notes."""
+        return self.kind != self.Kind.NOTE or self.organisation_id == organisation_id
 
 
 class Attachment(models.Model):
@@ -274,16 +284,34 @@ class ReporterSession(models.Model):
     """A reporter's short-lived session opened with the receipt.
 
     Only a hash of the token is stored; the data key is kept sealed under a key derived from the
-    token, so a database dump of live sessions opens nothing.
+    token, so a database dump of live sessions opens nothing. Each request of the reporter moves
+    ``expires_at`` on (WBS_SESSION_MINUTES of inactivity end it), never beyond a cap counted from
+    ``started_at``.
     """
 
     token_hash = models.CharField(max_length=64, unique=True)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
     sealed_key = models.BinaryField()
+    started_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
         return f"session for {self.report_id}"
+
+
+class SubmissionClaim(models.Model):
+    """A report form's one-time token, claimed when the report it carried was filed.
+
+    A reload of the receipt page or a double tap posts the same form again: its token is found
+    here and nothing is filed twice. Only a keyed hash of the token is kept, until the token
+    itself expires, and nothing links it to the report.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return "submission claim"
 
 
 class Policy(models.Model):

@@ -16,7 +16,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cegah.core import audit
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
 from cegah.wbs import keys
@@ -151,8 +150,10 @@ def refer_report(
                 "updated_at",
             ]
         )
+        from cegah.wbs.services import audit_report
+
         for org in (source, target_org):
-            audit.record(
+            audit_report(
                 "wbs.report.referred",
                 actor=actor,
                 organisation=org,

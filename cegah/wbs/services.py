@@ -12,24 +12,27 @@ import json
 import logging
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cegah.core import audit
-from cegah.core.crypto import DecryptionError, derived_secret, seal, unseal
+from cegah.core.crypto import DecryptionError, derived_secret, keyed_digest, seal, unseal
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import keys
 from cegah.wbs.deadlines import deadlines_for
 from cegah.wbs.hooks import INTAKE_HOOKS
 from cegah.wbs.intake import amount_bucket, check_attachment, kpk_hints
+from cegah.wbs.metadata import strip_metadata
 from cegah.wbs.models import (
     Attachment,
     Category,
@@ -44,6 +47,7 @@ from cegah.wbs.models import (
     ReporterSession,
     ReportKey,
     Status,
+    SubmissionClaim,
 )
 
 if TYPE_CHECKING:
@@ -51,20 +55,46 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("cegah.wbs")
 
-# Which status may follow which: KPK's stages, with archive and referral as exits.
+# Which status may follow which: KPK's stages, with archive as the exit. Referral is not a status
+# to pick: it happens only through referral.refer_report, which records where the report goes
+# (a bare "Referred" told the reporter it had moved when it had not). "Referred" remains for
+# reports set so before, which can still move on.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RECEIVED: frozenset({Status.VERIFICATION, Status.ARCHIVED}),
-    Status.VERIFICATION: frozenset({Status.ASSESSMENT, Status.REFERRED, Status.ARCHIVED}),
-    Status.ASSESSMENT: frozenset({Status.FOLLOW_UP, Status.REFERRED, Status.ARCHIVED}),
-    Status.FOLLOW_UP: frozenset({Status.REFERRED, Status.ARCHIVED, Status.CLOSED}),
+    Status.VERIFICATION: frozenset({Status.ASSESSMENT, Status.ARCHIVED}),
+    Status.ASSESSMENT: frozenset({Status.FOLLOW_UP, Status.ARCHIVED}),
+    Status.FOLLOW_UP: frozenset({Status.ARCHIVED, Status.CLOSED}),
     Status.REFERRED: frozenset({Status.FOLLOW_UP, Status.CLOSED}),
     Status.ARCHIVED: frozenset({Status.VERIFICATION, Status.CLOSED}),
     Status.CLOSED: frozenset(),
 }
 
 
+# The shortest description accepted (the form states it and checks it in the same round).
+DESCRIPTION_MIN_LENGTH = 20
+
+
 class NotAccepting(ValidationError):
     """The organisation does not accept reports (inactive, or its keys are not set up)."""
+
+
+class AlreadySubmitted(Exception):
+    """The report form carrying this token was filed already (a reload, a double tap)."""
+
+
+class StaleForm(ValueError):
+    """The report form's token is missing, forged, or older than SUBMISSION_MAX_AGE."""
+
+
+# How long a report form's token is accepted, and its claim kept.
+SUBMISSION_MAX_AGE = timedelta(days=1)
+_SUBMISSION_SALT = "cegah.wbs.submission"
+
+
+@dataclass(frozen=True)
+class SubmissionClaimKey:
+    token_hash: str
+    expires_at: Any
 
 
 @dataclass
@@ -103,6 +133,30 @@ class IncomingFile:
 class Submitted:
     report: Report
     receipt: str
+    # (name, stored size) of each file received, for the receipt page: never stored in plaintext.
+    files: list[tuple[str, int]] = field(default_factory=list)
+
+
+def audit_report(
+    action: str,
+    *,
+    obj: Report,
+    actor: User | None = None,
+    organisation: Organisation | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Write an audit entry about a report, naming it by its reference (WBS-…) first.
+
+    The audit trail shows an object as its type and id ("wbs.report 12"), which no one can look
+    up; the reference is what handlers see everywhere else, and it reveals nothing.
+    """
+    audit.record(
+        action,
+        actor=actor,
+        organisation=organisation,
+        obj=obj,
+        details={"reference": obj.reference, **(details or {})},
+    )
 
 
 def _media_root() -> Path:
@@ -128,7 +182,7 @@ def validate_input(data: ReportInput) -> None:
     errors: dict[str, list[str]] = {}
     if data.category not in Category.values:
         errors["category"] = [_("Choose a category.")]
-    if len(data.description.strip()) < 20:
+    if len(data.description.strip()) < DESCRIPTION_MIN_LENGTH:
         errors["description"] = [_("Describe what happened in at least 20 characters.")]
     if len(data.description) > 20000:
         errors["description"] = [_("The description is too long (at most 20,000 characters).")]
@@ -142,6 +196,41 @@ def validate_input(data: ReportInput) -> None:
         raise ValidationError(errors)
 
 
+def new_submission_token() -> str:
+    """Return a fresh one-time token for a report form (random, signed with its time)."""
+    return signing.TimestampSigner(salt=_SUBMISSION_SALT).sign(secrets.token_urlsafe(18))
+
+
+def submission_claim(token: str) -> SubmissionClaimKey:
+    """Return what claiming the form token ``token`` will store; raise StaleForm if it is not a
+    token we issued within SUBMISSION_MAX_AGE."""
+    signer = signing.TimestampSigner(salt=_SUBMISSION_SALT)
+    try:
+        raw = signer.unsign(token, max_age=SUBMISSION_MAX_AGE)
+    except signing.BadSignature as exc:  # also SignatureExpired
+        raise StaleForm(type(exc).__name__) from exc
+    # "raw:timestamp:signature", the signature checked above.
+    issued = datetime.fromtimestamp(signing.b62_decode(token.split(":")[-2]), tz=UTC)
+    key = derived_secret(settings.DATA_SECRET.encode(), "wbs-submission")
+    return SubmissionClaimKey(
+        token_hash=keyed_digest(key, raw.encode()), expires_at=issued + SUBMISSION_MAX_AGE
+    )
+
+
+def _claim_submission(claim: SubmissionClaimKey) -> None:
+    """Claim the form token inside the filing transaction; raise AlreadySubmitted if it was.
+
+    The unique hash makes the claim atomic: of two concurrent posts of one form, the second
+    waits for the first's transaction and then fails on the index.
+    """
+    SubmissionClaim.objects.filter(expires_at__lt=timezone.now()).delete()
+    try:
+        with transaction.atomic():
+            SubmissionClaim.objects.create(token_hash=claim.token_hash, expires_at=claim.expires_at)
+    except IntegrityError as exc:
+        raise AlreadySubmitted from exc
+
+
 def submit_report(
     organisation: Organisation,
     data: ReportInput,
@@ -149,14 +238,21 @@ def submit_report(
     *,
     channel: str = Channel.WEB,
     actor: User | None = None,
+    claim: SubmissionClaimKey | None = None,
 ) -> Submitted:
     """Create a report with its keys and attachments, atomically; return it and its receipt.
 
-    Raises NotAccepting, ValidationError, or intake.AttachmentRejected (before anything is stored).
+    ``claim`` is the report form's one-time token (see submission_claim): it is claimed in the
+    same transaction, so a form posted twice files one report.
+
+    Raises NotAccepting, ValidationError, intake.AttachmentRejected (before anything is stored)
+    or AlreadySubmitted (nothing stored).
     """
     files = files or []
     if not accepting_organisations().filter(pk=organisation.pk).exists():
         raise NotAccepting(_("This organisation does not accept reports."))
+    if claim is not None and SubmissionClaim.objects.filter(token_hash=claim.token_hash).exists():
+        raise AlreadySubmitted  # early, before the slow work; claimed for real below
     validate_input(data)
     if len(files) > settings.WBS_ATTACHMENT_MAX_COUNT:
         raise ValidationError(
@@ -215,6 +311,8 @@ def submit_report(
                 )
                 written.append(prepared[-1][1])
             with transaction.atomic():
+                if claim is not None:
+                    _claim_submission(claim)
                 report.save(force_insert=True)
                 ReportKey.objects.create(
                     report=report,
@@ -237,7 +335,7 @@ def submit_report(
                     visible_to_reporter=True,
                     data={"channel": channel, "attachments": len(files)},
                 )
-                audit.record(
+                audit_report(
                     "wbs.report.received",
                     actor=actor,
                     organisation=organisation,
@@ -261,16 +359,28 @@ def submit_report(
         except BaseException:
             _remove_files(written)
             raise
-        return Submitted(report=report, receipt=receipt)
+        return Submitted(
+            report=report,
+            receipt=receipt,
+            files=[
+                (incoming.name, attachment.size)
+                for incoming, (attachment, _path) in zip(files, prepared, strict=True)
+            ],
+        )
     raise RuntimeError("could not allocate a unique receipt")
 
 
 def _prepare_attachment(
     report: Report, data_key: bytes, incoming: IncomingFile, *, from_reporter: bool, now: Any
 ) -> tuple[Attachment, Path]:
-    """Encrypt and write an attachment's file; return the unsaved row and the file's path."""
+    """Encrypt and write an attachment's file; return the unsaved row and the file's path.
+
+    Every channel's files come through here: photos lose their metadata (GPS position, phone
+    model) before they are encrypted, without touching their pixels.
+    """
+    data = strip_metadata(incoming.name, incoming.data)
     attachment = Attachment(
-        report=report, size=len(incoming.data), from_reporter=from_reporter, created_at=now
+        report=report, size=len(data), from_reporter=from_reporter, created_at=now
     )
     attachment.name_ct = keys.seal_field(
         report, data_key, f"attachment-name:{attachment.public_id.hex}", incoming.name.encode()
@@ -279,7 +389,7 @@ def _prepare_attachment(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(
-        keys.seal_field(report, data_key, f"attachment:{attachment.public_id.hex}", incoming.data)
+        keys.seal_field(report, data_key, f"attachment:{attachment.public_id.hex}", data)
     )
     tmp.replace(path)
     return attachment, path
@@ -316,6 +426,14 @@ def decrypt_redacted(report: Report, data_key: bytes) -> str | None:
     return keys.open_field(report, data_key, "redacted", bytes(report.redacted_ct)).decode()
 
 
+def messages_for_organisation(report: Report, organisation: Organisation) -> Any:
+    """The report's messages a member of ``organisation`` may read: the conversation with the
+    reporter and the organisation's own internal notes, never another institution's notes."""
+    return report.messages.exclude(
+        Q(kind=Message.Kind.NOTE) & (~Q(organisation=organisation) | Q(organisation__isnull=True))
+    )
+
+
 def decrypt_message(message: Message, data_key: bytes) -> str:
     return keys.open_field(
         message.report, data_key, f"message:{message.public_id.hex}", bytes(message.body_ct)
@@ -334,6 +452,14 @@ def read_attachment(attachment: Attachment, data_key: bytes) -> tuple[str, bytes
     )
 
 
+def reporter_files(report: Report, data_key: bytes) -> list[tuple[str, int]]:
+    """Return (name, size) of the files the reporter sent, oldest first, for their own page."""
+    return [
+        (attachment_name(attachment, data_key), attachment.size)
+        for attachment in report.attachments.filter(from_reporter=True).select_related("report")
+    ]
+
+
 def attachment_name(attachment: Attachment, data_key: bytes) -> str:
     return keys.open_field(
         attachment.report,
@@ -344,6 +470,11 @@ def attachment_name(attachment: Attachment, data_key: bytes) -> str:
 
 
 # --- reporter sessions -------------------------------------------------------------------------
+
+
+# However active, a reporter's session ends this long after it was opened (the receipt opens a
+# new one): a phone left unlocked does not keep the report open for a day.
+SESSION_MAX_MINUTES = 180
 
 
 def _session_key(token: str) -> bytes:
@@ -373,23 +504,31 @@ def open_reporter_session(receipt_text: str) -> tuple[str, ReporterSession] | No
     except DecryptionError:
         return None
     token = secrets.token_urlsafe(32)
+    now = timezone.now()
     session = ReporterSession.objects.create(
         token_hash=_token_hash(token),
         report=report,
         sealed_key=seal(_session_key(token), data_key, b"cegah:wbs:reporter-session"),
-        expires_at=timezone.now() + timedelta(minutes=settings.WBS_SESSION_MINUTES),
+        started_at=now,
+        expires_at=now + timedelta(minutes=settings.WBS_SESSION_MINUTES),
     )
     ReporterSession.objects.filter(expires_at__lt=timezone.now()).delete()
     return token, session
 
 
 def reporter_context(token: str | None) -> tuple[Report, bytes] | None:
-    """Return the report and its data key for a live reporter session token, else None."""
+    """Return the report and its data key for a live reporter session token, else None.
+
+    Each use extends the session (a reporter writing a long answer is not cut off): it ends
+    WBS_SESSION_MINUTES after the last request, and at the latest SESSION_MAX_MINUTES after it
+    was opened.
+    """
     if not token:
         return None
+    now = timezone.now()
     session = (
         ReporterSession.objects.select_related("report", "report__organisation")
-        .filter(token_hash=_token_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=_token_hash(token), expires_at__gt=now)
         .first()
     )
     if session is None:
@@ -400,6 +539,12 @@ def reporter_context(token: str | None) -> tuple[Report, bytes] | None:
         )
     except DecryptionError:
         return None
+    extended = min(
+        now + timedelta(minutes=settings.WBS_SESSION_MINUTES),
+        session.started_at + timedelta(minutes=SESSION_MAX_MINUTES),
+    )
+    if extended > session.expires_at:
+        ReporterSession.objects.filter(pk=session.pk).update(expires_at=extended)
     return session.report, data_key
 
 
@@ -413,7 +558,13 @@ def close_reporter_session(token: str) -> None:
 def _create_message(
     report: Report, data_key: bytes, kind: str, body: str, author: User | None
 ) -> Message:
-    message = Message(report=report, kind=kind, author=author, created_at=timezone.now())
+    message = Message(
+        report=report,
+        kind=kind,
+        author=author,
+        organisation_id=report.organisation_id,
+        created_at=timezone.now(),
+    )
     message.body_ct = keys.seal_field(
         report, data_key, f"message:{message.public_id.hex}", body.encode()
     )
@@ -458,7 +609,7 @@ def reporter_reply(
                 visible_to_reporter=True,
                 data={"attachments": len(files)},
             )
-            audit.record(
+            audit_report(
                 "wbs.report.reporter_replied",
                 organisation=report.organisation,
                 obj=report,
@@ -508,7 +659,7 @@ def post_message(report: Report, data_key: bytes, kind: str, body: str, actor: U
             from cegah.wbs.conversation import relay_to_reporter
 
             relay_to_reporter(report, data_key, message)
-        audit.record(
+        audit_report(
             f"wbs.report.{'noted' if kind == Message.Kind.NOTE else 'messaged'}",
             actor=actor,
             organisation=report.organisation,
@@ -527,6 +678,17 @@ def allowed_transitions(report: Report) -> list[str]:
 
 def transition_report(report: Report, to_status: str, actor: User, *, outcome: str = "") -> Report:
     """Move the report to ``to_status`` if the workflow allows it; audit and notify the reporter."""
+    if to_status == Status.REFERRED:
+        raise ValidationError(
+            {
+                "status": [
+                    _(
+                        "A report is referred with “Refer to”, which records the institution "
+                        "that receives it."
+                    )
+                ]
+            }
+        )
     if to_status not in TRANSITIONS.get(report.status, frozenset()):
         raise ValidationError(
             {
@@ -577,7 +739,7 @@ def transition_report(report: Report, to_status: str, actor: User, *, outcome: s
         from cegah.wbs.referral import notify_senders
 
         notify_senders(locked)
-        audit.record(
+        audit_report(
             "wbs.report.status_changed",
             actor=actor,
             organisation=locked.organisation,
@@ -606,7 +768,7 @@ def assign_report(report: Report, assignee: User | None, actor: User) -> None:
             kind="assigned",
             data={"to": assignee.username if assignee else None, "from": previous},
         )
-        audit.record(
+        audit_report(
             "wbs.report.assigned",
             actor=actor,
             organisation=report.organisation,
@@ -635,7 +797,7 @@ def reassign_departed(organisation: Organisation, user: User, actor: User | None
                 kind="unassigned",
                 data={"from": user.username, "reason": "member_left"},
             )
-            audit.record(
+            audit_report(
                 "wbs.report.unassigned",
                 actor=actor,
                 organisation=organisation,
@@ -660,7 +822,7 @@ def set_priority(report: Report, priority: int, actor: User) -> None:
             kind="priority_changed",
             data={"from": previous, "to": priority},
         )
-        audit.record(
+        audit_report(
             "wbs.report.prioritised",
             actor=actor,
             organisation=report.organisation,
@@ -682,7 +844,7 @@ def set_labels(report: Report, labels: list[str], actor: User) -> None:
             kind="labels_changed",
             data={"labels": cleaned},
         )
-        audit.record(
+        audit_report(
             "wbs.report.labelled",
             actor=actor,
             organisation=report.organisation,
@@ -692,14 +854,15 @@ def set_labels(report: Report, labels: list[str], actor: User) -> None:
 
 
 def redact_report(report: Report, data_key: bytes, text: str, actor: User) -> None:
-    """Store the handler's redacted narrative (used when sharing or exporting), encrypted."""
+    """Store the handler's redacted narrative, encrypted. Exports with content and the case PDF
+    show it instead of the full description; a referral hands over the full report."""
     with transaction.atomic():
         report.redacted_ct = (
             keys.seal_field(report, data_key, "redacted", text.encode()) if text.strip() else None
         )
         report.save(update_fields=["redacted_ct", "updated_at"])
         Event.objects.create(report=report, created_at=timezone.now(), actor=actor, kind="redacted")
-        audit.record(
+        audit_report(
             "wbs.report.redacted", actor=actor, organisation=report.organisation, obj=report
         )
 
@@ -718,7 +881,7 @@ def add_handler_attachment(
             Event.objects.create(
                 report=report, created_at=now, actor=actor, kind="attachment_added"
             )
-            audit.record(
+            audit_report(
                 "wbs.report.attachment_added",
                 actor=actor,
                 organisation=report.organisation,

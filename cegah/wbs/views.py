@@ -7,7 +7,6 @@ the data key opened from the member's session.
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +33,7 @@ from cegah.orgs.access import access_organisation
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import exports, keys, oversight, referral, services
 from cegah.wbs.access import access_attachment, access_report
+from cegah.wbs.deadlines import add_working_days
 from cegah.wbs.forms import (
     AssignForm,
     FilterForm,
@@ -51,6 +51,10 @@ from cegah.wbs.hooks import CASE_PANELS
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Referral, Report, ReportKey, Status
 from cegah.wbs.session import share_out
+from cegah.wbs.timeline import describe_events
+
+# "Due soon" on the case list, in working days like the deadlines.
+SOON_WORKING_DAYS = 7
 
 
 def handlers_of(org: Organisation) -> list[User]:
@@ -98,7 +102,7 @@ def filtered_reports(request: HttpRequest, org: Organisation, form: FilterForm) 
     elif data["due"] == "soon":
         reports = reports.filter(
             due_answer__gte=today,
-            due_answer__lte=today + timedelta(days=7),
+            due_answer__lte=add_working_days(today, SOON_WORKING_DAYS),
             answered_at__isnull=True,
         ).exclude(status__in=[Status.CLOSED, Status.ARCHIVED])
     return reports.order_by(data["sort"] or "-received_at", "-id")
@@ -122,7 +126,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         "overdue": open_reports.filter(due_answer__lt=today, answered_at__isnull=True).count(),
         "soon": open_reports.filter(
             due_answer__gte=today,
-            due_answer__lte=today + timedelta(days=7),
+            due_answer__lte=add_working_days(today, SOON_WORKING_DAYS),
             answered_at__isnull=True,
         ).count(),
     }
@@ -196,13 +200,19 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         except DecryptionError:
             data_key = None
     # Messages appear in the timeline themselves; their events would only repeat them.
-    for event in (
-        report.events.select_related("actor")
-        .exclude(kind__startswith="message_")
-        .exclude(kind="reporter_message")
+    for event in describe_events(
+        list(
+            report.events.select_related("actor")
+            .exclude(kind__startswith="message_")
+            .exclude(kind="reporter_message")
+        )
     ):
         timeline.append({"at": event.created_at, "event": event, "kind": "event"})
-    for message in report.messages.select_related("author"):
+    # The conversation with the reporter and this organisation's own notes: a report referred
+    # here keeps the referring institution's internal notes with that institution.
+    for message in services.messages_for_organisation(report, report.organisation).select_related(
+        "author"
+    ):
         body = None
         if data_key is not None:
             body = services.decrypt_message(message, data_key)
@@ -405,9 +415,7 @@ def case_attachment(
 def case_pdf(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
     report = access_report(request.user, slug, report_id)
     context = _case_context(request, report)
-    from cegah.core import audit
-
-    audit.record(
+    services.audit_report(
         "wbs.report.exported",
         actor=staff_user(request),
         organisation=report.organisation,
@@ -582,7 +590,9 @@ def referred_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpRes
                     content = services.decrypt_content(report, data_key)
                 except DecryptionError:
                     content = None
-    events = report.events.filter(visible_to_reporter=True).select_related("actor")
+    events = describe_events(
+        list(report.events.filter(visible_to_reporter=True).select_related("actor"))
+    )
     return render(
         request,
         "wbs/referred_detail.html",
@@ -658,8 +668,13 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
     if not services.accepting_organisations().filter(pk=org.pk).exists():
         raise Http404
     policy = services.policy_for(org)
-    form = OperatorReportForm(request.POST or None, request.FILES or None, policy=policy)
-    if request.method == "POST" and form.is_valid():
+    form = OperatorReportForm(
+        request.POST or None,
+        request.FILES or None,
+        policy=policy,
+        initial={"submission": services.new_submission_token()},
+    )
+    if request.method == "POST" and form.is_valid() and (claim := form.submission_claim()):
         try:
             submitted = services.submit_report(
                 org,
@@ -667,7 +682,17 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
                 form.files_input(),
                 channel=form.cleaned_data["channel"],
                 actor=staff_user(request),
+                claim=claim,
             )
+        except services.AlreadySubmitted:
+            messages.warning(
+                request,
+                _(
+                    "This report was already recorded; it was not recorded twice. Its receipt "
+                    "code was shown once, when it was recorded."
+                ),
+            )
+            return redirect("wbs:cases", slug=org.slug)
         except AttachmentRejected as exc:
             form.add_error("attachments", str(exc))
         except ValidationError as exc:
@@ -680,7 +705,10 @@ def operator_intake(request: HttpRequest, slug: str) -> HttpResponse:
                     "org": org,
                     "receipt": keys.format_receipt(submitted.receipt),
                     "report": submitted.report,
+                    "files": submitted.files,
                 },
                 status=201,
             )
+    if request.method == "POST":
+        form.note_files_not_sent()
     return render(request, "wbs/operator_intake.html", {"org": org, "form": form})

@@ -66,3 +66,13 @@ def submit(wbs: Personas) -> Callable[..., services.Submitted]:
         return services.submit_report(org or wbs.org, data, files or [])
 
     return make
+
+
+def form_token(client: Client, url: str) -> str:
+    """The one-time token of the report form at ``url``, as a browser gets it with the page."""
+    import re
+
+    page = client.get(url).content.decode()
+    match = re.search(r'name="submission" value="([^"]+)"', page)
+    assert match is not None, "no submission token on the form"
+    return match.group(1)

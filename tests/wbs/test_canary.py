@@ -12,6 +12,7 @@ from django.test import Client
 
 from cegah.wbs import keys, services
 from cegah.wbs.models import Message, Report
+from tests.wbs.conftest import form_token
 
 CANARIES = {
     "narrative": "KANARI-NARASI-5501",
@@ -52,6 +53,7 @@ def test_no_canary_at_rest_or_in_logs(wbs, caplog) -> None:
     response = client.post(
         f"/lapor/{wbs.org.slug}/",
         {
+            "submission": form_token(client, f"/lapor/{wbs.org.slug}/"),
             "category": "suap",
             "description": f"Suap di dinas perizinan {CANARIES['narrative']} setiap minggu.",
             "party_count": "1",

@@ -169,3 +169,35 @@ def test_stickers_get_a_polite_answer_and_keep_the_step(wbs, graph, line) -> Non
     assert "BANTUAN" in _last_text(graph)
     line.pick("suap")  # still at the category step
     assert "Apa yang terjadi" in _last_text(graph) or "What happened" in _last_text(graph)
+
+
+def test_whatsapp_photo_and_follow_up_photo_are_stored_without_gps(wbs, graph, line) -> None:  # noqa: F811
+    from tests.wbs.images import AUTHOR, GPS_IFD, MODEL, exif_of, jpeg_with_gps, pixels
+
+    original = jpeg_with_gps()
+    line.say("LAPOR")
+    line.pick("suap")
+    line.say("Petugas dinas meminta uang suap agar izin usaha kami cepat keluar.")
+    line.say("-")
+    line.say("-")
+    line.say("-")
+    media_id = graph.add_media(original, "image/jpeg")
+    line.post(_message("image", image={"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}))
+    line.say("SELESAI")
+    line.pick("kirim", kind="button_reply")
+    report = Report.objects.get()
+    receipt = re.search(r"(\d{4} \d{4} \d{4} \d{4})", _last_text(graph)).group(1)  # type: ignore[union-attr]
+    # A second photo, sent while following the report up.
+    line.say(f"STATUS {receipt}")
+    follow_up_id = graph.add_media(original, "image/jpeg")
+    line.post(
+        _message("image", image={"id": follow_up_id, "mime_type": "image/jpeg", "sha256": "y"})
+    )
+    data_key = keys.report_data_key(report, keys.org_private_from_recovery(wbs.org, wbs.recovery))
+    assert data_key is not None
+    stored = [services.read_attachment(a, data_key)[1] for a in report.attachments.all()]
+    assert len(stored) == 2
+    for data in stored:
+        assert MODEL.encode() not in data and AUTHOR.encode() not in data
+        assert exif_of(data).get_ifd(GPS_IFD) == {}
+        assert pixels(data) == pixels(original)

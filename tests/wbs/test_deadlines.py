@@ -83,3 +83,47 @@ def test_retention_shreds_closed_reports_with_their_keys(
     assert Report.objects.filter(pk=keep.pk).exists()
     assert not (Path(settings.MEDIA_ROOT) / "wbs" / report.public_id.hex).exists()
     assert AuditEntry.objects.filter(action="wbs.report.shredded").count() == 1
+
+
+def test_working_days_between_inverts_add_working_days() -> None:
+    from cegah.wbs.deadlines import working_days_between
+
+    start = date(2026, 8, 14)  # Friday before Independence Day
+    for days in range(40):
+        assert working_days_between(start, add_working_days(start, days)) == days
+    assert working_days_between(date(2026, 11, 9), date(2026, 11, 2)) == 0
+
+
+def test_deadline_countdown_is_in_working_days() -> None:
+    from django.utils.translation import override
+
+    from cegah.wbs.templatetags.wbs_deadlines import working_days_left
+
+    friday = date(2026, 8, 14)
+    with override("id"):
+        assert working_days_left(date(2026, 8, 18), friday) == "1 hari kerja lagi"  # 17 Aug off
+        assert working_days_left(friday, friday) == "jatuh tempo hari ini"
+        assert working_days_left(date(2026, 8, 11), friday) == "lewat tenggat 3 hari kerja"
+    with override("en"):
+        assert working_days_left(date(2026, 8, 18), friday) == "1 working day left"
+        assert working_days_left(date(2026, 8, 20), friday) == "3 working days left"
+
+
+def test_case_page_and_list_show_working_days_left(wbs, submit, handler_client) -> None:
+    from cegah.wbs.deadlines import working_days_between
+
+    today = timezone.localdate()
+    soon = submit().report
+    late = submit().report
+    Report.objects.filter(pk=soon.pk).update(due_answer=add_working_days(today, 6))
+    overdue = today - timedelta(days=10)
+    Report.objects.filter(pk=late.pk).update(due_answer=overdue)
+    late_days = working_days_between(overdue, today)
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{soon.public_id}/").content.decode()
+    assert "6 hari kerja lagi" in page
+    listing = handler_client.get(f"/wbs/{wbs.org.slug}/").content.decode()
+    assert "6 hari kerja lagi" in listing and f"lewat tenggat {late_days} hari kerja" in listing
+    assert "dalam 7 hari kerja" in listing
+    # "Due soon" counts working days: six working days ahead may be more than a calendar week.
+    due_soon = handler_client.get(f"/wbs/{wbs.org.slug}/?due=soon").content.decode()
+    assert soon.reference in due_soon and late.reference not in due_soon

@@ -268,3 +268,58 @@ def test_removing_a_handler_returns_their_reports_to_the_queue_and_drops_their_s
     assert report.assignee is None
     assert not KeyShare.objects.filter(user=wbs.handler).exists()
     assert AuditEntry.objects.filter(action="wbs.report.unassigned").exists()
+
+
+def test_case_history_shows_labels_and_names_not_codes(wbs, submit, handler_client) -> None:
+    import re
+
+    from tests.wbs.test_referral import _kpk
+
+    report = submit().report
+    url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
+    handler_client.post(f"{url}/assign/", {"assignee": wbs.handler.pk})
+    handler_client.post(f"{url}/priority/", {"priority": "4", "labels": ""})
+    handler_client.post(f"{url}/message/", {"kind": "question", "body": "Kapan?"})
+    for step in ("verification", "assessment", "follow_up"):
+        handler_client.post(f"{url}/status/", {"status": step})
+    handler_client.post(f"{url}/status/", {"status": "closed", "outcome": "administrative"})
+    page = handler_client.get(f"{url}/").content.decode()
+    history = re.search(r"<h2>Riwayat</h2>.*?</ol>", page, re.DOTALL)
+    assert history is not None, page[:200]
+    text = history.group(0)
+    assert "Status berubah dari “Diterima” menjadi “Verifikasi”" in text
+    assert "Hasil: Sanksi atau perbaikan administratif" in text
+    assert "Ditugaskan kepada handler KANARI7731" in text
+    assert "Prioritas berubah dari “Normal” menjadi “Mendesak”" in text
+    for code in ("received →", "→ verification", "administrative)", "message_", "follow_up"):
+        assert code not in text, code
+
+    # The sender's view of a referred report shows its reporter-visible steps the same way.
+    kpk, _officer = _kpk(wbs)
+    other = submit().report
+    other_url = f"/wbs/{wbs.org.slug}/r/{other.public_id}"
+    handler_client.post(f"{other_url}/message/", {"kind": "question", "body": "Di mana?"})
+    handler_client.post(f"{other_url}/refer/", {"target": kpk.slug})
+    referred = handler_client.get(f"/wbs/{wbs.org.slug}/referred/{other.public_id}/")
+    body = referred.content.decode()
+    assert "Pertanyaan kepada pelapor" in body and "message_question" not in body
+    assert "Dilimpahkan dari Inspektorat Uji ke KPK Uji" in body
+
+
+def test_audit_trail_names_reports_by_their_reference(
+    wbs, submit, handler_client, client_for
+) -> None:
+    import re
+
+    report = submit().report
+    url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
+    handler_client.post(f"{url}/assign/", {"assignee": wbs.handler.pk})
+    handler_client.post(f"{url}/status/", {"status": "verification"})
+    handler_client.get(f"{url}/pdf/")
+    entries = AuditEntry.objects.filter(object_type="wbs.report")
+    assert entries.count() >= 4
+    assert all(e.details["reference"] == report.reference for e in entries)
+    page = client_for(wbs.admin).get(f"/orgs/{wbs.org.slug}/audit/").content.decode()
+    rows = [row for row in re.findall(r"<tr>.*?</tr>", page, re.DOTALL) if "wbs.report." in row]
+    assert len(rows) == entries.count()
+    assert all(report.reference in row for row in rows)

@@ -10,6 +10,7 @@ from cegah.core.audit import verify_chain
 from cegah.wbs import services
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Attachment, Event, Report, ReportKey
+from tests.wbs.conftest import form_token
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
@@ -22,6 +23,7 @@ def _form_post(client: Client, slug: str, **extra: object) -> object:
         "party_0_name": "Pak Budi",
         "party_0_position": "Kepala Seksi",
         "party_0_institution": "Dinas Perizinan",
+        "submission": form_token(client, f"/lapor/{slug}/"),
         **extra,
     }
     return client.post(f"/lapor/{slug}/", data)
@@ -161,6 +163,7 @@ def test_operator_records_a_phone_report_and_gets_the_receipt(wbs, handler_clien
             "channel": "phone",
             "category": "pemerasan",
             "party_count": "1",
+            "submission": form_token(handler_client, f"/wbs/{wbs.org.slug}/intake/"),
             "description": "Penelepon melaporkan pungutan di sekolah negeri untuk ijazah.",
         },
     )

@@ -111,3 +111,131 @@ def test_oversight_for_kpk_and_inspektorat(wbs, submit, client_for) -> None:
     )  # Inspektorat of region 18
     assert client_for(officer).get("/wbs/oversight/map/?province=99").status_code == 404
     assert client_for(wbs.outsider).get("/wbs/oversight/").status_code == 404  # no region, not KPK
+
+
+def _capture_pdf_html(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """Render the case PDF's HTML instead of the PDF, to read what it would show."""
+    from django.template.loader import render_to_string
+
+    from cegah.wbs import exports
+
+    pages: list[str] = []
+
+    def fake_pdf(request, context):  # type: ignore[no-untyped-def]
+        pages.append(render_to_string("wbs/case_pdf.html", context, request=request))
+        return b"%PDF-fake"
+
+    monkeypatch.setattr(exports, "case_pdf", fake_pdf)
+    return pages
+
+
+def test_receiver_never_sees_the_referring_institutions_internal_notes(
+    wbs, submit, handler_client, monkeypatch
+) -> None:
+    _kpk_org, officer = _kpk(wbs)
+    submitted = submit(description="Kepala dinas menerima suap proyek jalan senilai miliaran.")
+    report = submitted.report
+    url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
+    handler_client.post(f"{url}/message/", {"kind": "note", "body": "Pelapor mungkin Bu Sari"})
+    handler_client.post(
+        f"{url}/message/", {"kind": "question", "body": "Kapan uangnya diserahkan?"}
+    )
+    reporter = Client()
+    reporter.post("/lapor/pantau/", {"receipt": submitted.receipt})
+    reporter.post("/lapor/pantau/laporan/", {"body": "Hari Jumat sore di parkiran."})
+    assert "Pelapor mungkin Bu Sari" in handler_client.get(f"{url}/").content.decode()
+    handler_client.post(f"{url}/refer/", {"target": "kpk-uji"})
+
+    kpk_client = login_with_keys(officer)
+    kpk_url = f"/wbs/kpk-uji/r/{report.public_id}"
+    kpk_client.post(f"{kpk_url}/message/", {"kind": "note", "body": "Catatan KPK sendiri"})
+    page = kpk_client.get(f"{kpk_url}/").content.decode()
+    # The conversation with the reporter goes along; the sender's internal note does not.
+    assert "Kapan uangnya diserahkan?" in page and "Hari Jumat sore di parkiran." in page
+    assert "Catatan KPK sendiri" in page
+    assert "Pelapor mungkin Bu Sari" not in page
+    pages = _capture_pdf_html(monkeypatch)
+    assert kpk_client.get(f"{kpk_url}/pdf/").status_code == 200
+    assert "Pelapor mungkin Bu Sari" not in pages[0]
+    assert "Kapan uangnya diserahkan?" in pages[0]
+
+
+def test_referral_form_says_what_goes_along(wbs, submit, handler_client) -> None:
+    _kpk(wbs)
+    report = submit().report
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/").content.decode()
+    assert "percakapan dengan pelapor" in page
+    assert "Catatan internal tidak ikut" in page
+
+
+def test_content_export_uses_the_redacted_narrative_and_says_so(
+    wbs, submit, handler_client
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    redacted = submit(description="Bu Sari dari bagian keuangan melihat suap di ruang kepala.")
+    full = submit(description="Suap perizinan bangunan di dinas PUPR kota setiap minggu.")
+    url = f"/wbs/{wbs.org.slug}/r/{redacted.report.public_id}"
+    handler_client.post(f"{url}/redact/", {"text": "Seorang pegawai melihat suap di ruang kepala."})
+    xlsx = handler_client.get(f"/wbs/{wbs.org.slug}/export.xlsx?content=1")
+    rows = [
+        [c.value for c in row] for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows()
+    ]  # type: ignore[union-attr]
+    text = " ".join(str(v) for row in rows for v in row)
+    assert "Bu Sari" not in text
+    assert "Seorang pegawai melihat suap" in text
+    assert "Suap perizinan bangunan" in text  # no redacted version: the full narrative
+    header = rows[0]
+    assert any("disamarkan" in str(h) for h in header)
+    by_ref = {row[0]: row for row in rows[1:]}
+    column = header.index("Narasi disamarkan")
+    assert by_ref[redacted.report.reference][column] == "ya"
+    assert by_ref[full.report.reference][column] == "tidak"
+
+
+def test_redaction_help_says_where_it_is_used(wbs, submit, handler_client) -> None:
+    report = submit().report
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/").content.decode()
+    assert "Ekspor berisi konten dan PDF kasus" in page
+    assert "Dipakai pada ekspor dan pelimpahan." not in page
+
+
+def test_notes_written_before_the_migration_stay_with_the_institution_that_wrote_them(
+    wbs, submit
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from cegah.wbs.models import Message
+
+    kpk, officer = _kpk(wbs)
+    report = submit().report
+    data_key = keys.report_data_key(report, keys.org_private_from_recovery(wbs.org, wbs.recovery))
+    assert data_key is not None
+    before = services.post_message(report, data_key, Message.Kind.NOTE, "catatan awal", wbs.handler)
+    referral.refer_report(report, kpk, data_key, wbs.handler)
+    report.refresh_from_db()
+    after = services.post_message(report, data_key, Message.Kind.NOTE, "catatan KPK", officer)
+    Message.objects.update(organisation=None)  # as rows written before the field existed
+    migration = importlib.import_module("cegah.wbs.migrations.0004_message_organisation")
+    migration.backfill(apps, None)
+    assert Message.objects.get(pk=before.pk).organisation_id == wbs.org.pk
+    assert Message.objects.get(pk=after.pk).organisation_id == kpk.pk
+    assert list(services.messages_for_organisation(report, kpk)) == [
+        Message.objects.get(pk=after.pk)
+    ]
+
+
+def test_kpk_is_not_advised_to_refer_a_report_to_itself(wbs, submit, handler_client) -> None:
+    kpk, officer = _kpk(wbs)
+    report = submit(amount=3_000_000_000).report
+    sender_page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/").content.decode()
+    assert "Pertimbangkan pelimpahan" in sender_page
+    handler_client.post(f"/wbs/{wbs.org.slug}/r/{report.public_id}/refer/", {"target": kpk.slug})
+    kpk_page = login_with_keys(officer).get(f"/wbs/{kpk.slug}/r/{report.public_id}/")
+    text = kpk_page.content.decode()
+    assert "kewenangan KPK" in text  # the hints are still shown…
+    assert "Pertimbangkan pelimpahan" not in text  # …without advising KPK to refer to KPK

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cegah.orgs.models import Organisation
 from cegah.wbs import services
+from cegah.wbs.demo import backdate_report
 from cegah.wbs.models import Report
 
 DEMO_LABEL = "demo-duplikat"
@@ -107,9 +108,9 @@ def load_demo() -> list[str]:
             amount=item["amount"],
         )
         report = services.submit_report(orgs[item["org"]], data, channel=item["channel"]).report
-        Report.objects.filter(pk=report.pk).update(
-            received_at=timezone.now() - timedelta(hours=item["hours_ago"]), labels=[DEMO_LABEL]
-        )
+        # Received hours ago: its history and deadlines date from then, not from now.
+        backdate_report(report, timezone.now() - timedelta(hours=item["hours_ago"]))
+        Report.objects.filter(pk=report.pk).update(labels=[DEMO_LABEL])
         reports.append(report)
     # The worker would match them moments later; matching here makes `cegah demo` complete on
     # its own. The task that runs afterwards finds the same pairs and changes nothing.
