@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.core.middleware import sensitive_page
 from cegah.wbs import keys, ratelimits, services, throttle, timeline
@@ -26,7 +26,7 @@ from cegah.wbs.models import Message, Status
 SESSION_COOKIE = "cegah_lapor"
 
 
-@require_GET
+@require_safe
 def choose_organisation(request: HttpRequest) -> HttpResponse:
     orgs = services.accepting_organisations()
     query = request.GET.get("q", "").strip()[:100]

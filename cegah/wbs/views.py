@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import User, staff_user
 from cegah.accounts.permissions import Cap, has_cap
@@ -109,7 +109,7 @@ def filtered_reports(request: HttpRequest, org: Organisation, form: FilterForm) 
 
 
 @login_required
-@require_GET
+@require_safe
 def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     org = access_organisation(request.user, slug, Cap.REPORTS_READ)
     handlers = handlers_of(org)
@@ -146,7 +146,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def case_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
     org = access_organisation(request.user, slug, Cap.REPORTS_READ)
     if fmt not in {"csv", "xlsx"}:
@@ -259,7 +259,7 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
 
 
 @login_required
-@require_GET
+@require_safe
 def case_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
     report = access_report(request.user, slug, report_id)
     return render(request, "wbs/case_detail.html", _case_context(request, report))
@@ -393,7 +393,7 @@ def case_attach(request: HttpRequest, slug: str, report_id: UUID) -> HttpRespons
 
 
 @login_required
-@require_GET
+@require_safe
 def case_attachment(
     request: HttpRequest, slug: str, report_id: UUID, attachment_id: UUID
 ) -> HttpResponse:
@@ -411,7 +411,7 @@ def case_attachment(
 
 
 @login_required
-@require_GET
+@require_safe
 def case_pdf(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
     report = access_report(request.user, slug, report_id)
     context = _case_context(request, report)
@@ -562,7 +562,7 @@ def _access_referred(
 
 
 @login_required
-@require_GET
+@require_safe
 def referred_list(request: HttpRequest, slug: str) -> HttpResponse:
     org = access_organisation(request.user, slug, Cap.REPORTS_READ)
     page = Paginator(referral.referred_out(org), 25).get_page(request.GET.get("page"))
@@ -570,7 +570,7 @@ def referred_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def referred_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
     """What the sender keeps: the live status and the public timeline; content only if allowed."""
     org, found = _access_referred(request, slug, report_id)
@@ -604,7 +604,7 @@ def referred_detail(request: HttpRequest, slug: str, report_id: UUID) -> HttpRes
 
 
 @login_required
-@require_GET
+@require_safe
 def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     scope = oversight.oversight_scope(request.user)
     if scope is None:
@@ -613,7 +613,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 @compressed
 def oversight_map(request: HttpRequest) -> HttpResponse:
     scope = oversight.oversight_scope(request.user)

@@ -71,3 +71,21 @@ def test_cross_site_post_with_null_origin_is_refused(personas) -> None:
         headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"},
     )
     assert response.status_code == 403
+
+
+def test_help_and_error_texts_have_the_ids_their_fields_point_to(db: None) -> None:
+    """Django's widgets say aria-describedby="<id>_helptext <id>_error"; a screen reader follows
+    those ids to read the help and the error of the field."""
+    from django import forms
+    from django.template.loader import render_to_string
+
+    class Sample(forms.Form):
+        name = forms.CharField(help_text="Nama lengkap")
+
+    form = Sample(data={"name": ""})
+    form.is_valid()
+    html = render_to_string("_form.html", {"form": form})
+    described = re.search(r'aria-describedby="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    for target in described.split():
+        assert f'id="{target}"' in html
+    assert 'aria-invalid="true"' in html
