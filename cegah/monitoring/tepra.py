@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -97,36 +98,87 @@ def _header(name: Any) -> str:
     return ALIASES.get(key, key)
 
 
-def parse_number(value: Any) -> Decimal | None:
-    """Read 1234567, "1.234.567", "1.234.567,89", "Rp 1,234,567.89", "12,5" as a Decimal.
+class CellProblem(ValueError):
+    """A cell that cannot be read; ``code`` names the problem (see ``ISSUE_MESSAGES``)."""
 
-    Returns None when the cell is empty or not a number.
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+# A number grouped in thousands: 1 to 3 digits (not starting with 0), then groups of three.
+_GROUPED = {sep: re.compile(rf"[1-9]\d{{0,2}}(?:{re.escape(sep)}\d{{3}})+") for sep in ".,"}
+_LEAD_GROUP = re.compile(r"[1-9]\d{0,2}")
+_CURRENCY = re.compile(r"^(?:rp\.?|idr)", re.IGNORECASE)
+
+
+def read_number(value: Any) -> Decimal | None:
+    """Read a cell as Indonesian files write numbers: dots group thousands, a comma decimals.
+
+    ``1.234.567,89``, ``Rp 5.000.000.000``, ``750.000`` (seven hundred and fifty thousand) and
+    ``12,5`` are read that way. Writing in the English way is read where it cannot mean anything
+    else: both separators (``1,234,567.89``: the last one is the decimal), a comma repeated
+    (``1,234,567``), or a dot not followed by three digits (``12.5``, ``0.500``). Returns None
+    for an empty cell. Raises CellProblem ``ambiguous_number`` for one comma before three digits
+    (``5,000``: five in the Indonesian way, five thousand in the English way) and
+    ``not_a_number`` for anything else.
     """
     if value is None:
         return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise CellProblem("not_a_number", value=str(value))
+    if isinstance(value, int | float | Decimal):
         number = Decimal(str(value))
-        return number if number.is_finite() else None
-    text = str(value).strip().replace("Rp", "").replace("rp", "").replace(" ", "").replace("%", "")
+        if not number.is_finite():
+            raise CellProblem("not_a_number", value=str(value))
+        return number
+    shown = str(value).strip()[:40]
+    text = "".join(str(value).split())  # spaces, also non-breaking ones, group digits too
+    text = _CURRENCY.sub("", text).removesuffix("%")
     if not text:
         return None
-    if "," in text and "." in text:
-        # Whichever comes last is the decimal separator.
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
+    sign = ""
+    if text[0] in "-\u2212":
+        sign, text = "-", text[1:]
+    if not text or not set(text) <= set("0123456789.,") or not text[0].isdigit():
+        raise CellProblem("not_a_number", value=shown)
+    if "." in text and "," in text:
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        whole, _sep, fraction = text.rpartition(decimal_sep)
+        if thousands in fraction or not fraction or not _GROUPED[thousands].fullmatch(whole):
+            raise CellProblem("not_a_number", value=shown)
+        digits = f"{whole.replace(thousands, '')}.{fraction}"
+    elif "." in text or "," in text:
+        sep = "." if "." in text else ","
+        whole, _sep, fraction = text.partition(sep)
+        if text.count(sep) > 1:
+            if not _GROUPED[sep].fullmatch(text):
+                raise CellProblem("not_a_number", value=shown)
+            digits = text.replace(sep, "")
+        elif len(fraction) == 3 and _LEAD_GROUP.fullmatch(whole):
+            if sep == ",":
+                raise CellProblem("ambiguous_number", value=shown)
+            digits = whole + fraction  # 750.000: Indonesian thousands
+        elif not whole or not fraction:
+            raise CellProblem("not_a_number", value=shown)
         else:
-            text = text.replace(",", "")
-    elif text.count(".") > 1:
-        text = text.replace(".", "")
-    elif text.count(",") > 1:
-        text = text.replace(",", "")
-    elif "," in text:
-        text = text.replace(",", ".")
+            digits = f"{whole}.{fraction}"
+    else:
+        digits = text
     try:
-        number = Decimal(text)
-    except InvalidOperation:
+        return Decimal(sign + digits)
+    except InvalidOperation as exc:  # pragma: no cover - the checks above leave only digits
+        raise CellProblem("not_a_number", value=shown) from exc
+
+
+def parse_number(value: Any) -> Decimal | None:
+    """Return ``read_number(value)``, or None when the cell is empty or cannot be read."""
+    try:
+        return read_number(value)
+    except CellProblem:
         return None
-    return number if number.is_finite() else None
 
 
 def read_rows(file_name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -213,13 +265,19 @@ def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRo
             "physical_target",
             "physical_actual",
         ):
-            cell = row.get(column)
-            value = parse_number(cell)
-            if (
-                value is None
-                and column in {"financial_target", "physical_target"}
-                and (cell is None or str(cell).strip() == "")
-            ):
+            try:
+                value = read_number(row.get(column))
+            except CellProblem as problem:
+                if problem.code == "ambiguous_number":
+                    message = _(
+                        "“%(value)s” can be read two ways: write thousands with dots and "
+                        "decimals with a comma (1.234.567,89)."
+                    ) % {"value": problem.params["value"]}
+                else:
+                    message = _("This is not a number.")
+                row_errors.append(RowError(number, column, message))
+                continue
+            if value is None and column in {"financial_target", "physical_target"}:
                 value = ZERO  # targets are optional; the quarterly targets still apply
             if value is None:
                 row_errors.append(RowError(number, column, _("This is not a number.")))
