@@ -1,4 +1,4 @@
-"""TEPRA: reading a month's realisation file, importing it, and the figures shown from it.
+"""TEPRA: importing a month's realisation file (read by ``tepra_files``), and the figures shown.
 
 A file has one row per OPD × activity with cumulative figures up to the end of the month. Bad rows
 are reported by row and column and left out; the good rows replace that month's data in one
@@ -7,65 +7,26 @@ transaction, so importing the same file twice gives the same result.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
-from django.utils.translation import gettext as _
 
 from cegah.core import audit
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.monitoring.models import QuarterTarget, Realisation, StrategicProject, TepraImport
+from cegah.monitoring.tepra_files import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
+from cegah.monitoring.tepra_files import CellProblem, Issue, Table, read_number, read_table
+from cegah.monitoring.tepra_files import parse_number as parse_number
 from cegah.orgs.models import Organisation
 
 if TYPE_CHECKING:
     from cegah.accounts.models import User
-
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_IMPORT_ROWS = 20_000
-
-COLUMNS = (
-    "opd",
-    "activity_code",
-    "activity",
-    "pagu",
-    "financial_target",
-    "financial_actual",
-    "physical_target",
-    "physical_actual",
-)
-# Headers as regional finance offices write them, mapped to ours.
-ALIASES = {
-    "opd": "opd",
-    "skpd": "opd",
-    "perangkat_daerah": "opd",
-    "activity_code": "activity_code",
-    "kode_kegiatan": "activity_code",
-    "kode": "activity_code",
-    "activity": "activity",
-    "kegiatan": "activity",
-    "sub_kegiatan": "activity",
-    "pagu": "pagu",
-    "anggaran": "pagu",
-    "financial_target": "financial_target",
-    "target_keuangan": "financial_target",
-    "financial_actual": "financial_actual",
-    "realisasi_keuangan": "financial_actual",
-    "physical_target": "physical_target",
-    "target_fisik": "physical_target",
-    "physical_actual": "physical_actual",
-    "realisasi_fisik": "physical_actual",
-}
-REQUIRED = ("opd", "activity", "pagu", "financial_actual", "physical_actual")
 
 # Cumulative targets (%) at the end of each quarter when an institution has set none; one
 # province's practice (Kalteng 2018: 20, 50, 85, 100).
@@ -83,154 +44,6 @@ HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-
-def _header(name: Any) -> str:
-    key = str(name or "").strip().lower().replace(" ", "_").replace("-", "_")
-    return ALIASES.get(key, key)
-
-
-class CellProblem(ValueError):
-    """A cell that cannot be read; ``code`` names the problem (see ``ISSUE_MESSAGES``)."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-# A number grouped in thousands: 1 to 3 digits (not starting with 0), then groups of three.
-_GROUPED = {sep: re.compile(rf"[1-9]\d{{0,2}}(?:{re.escape(sep)}\d{{3}})+") for sep in ".,"}
-_LEAD_GROUP = re.compile(r"[1-9]\d{0,2}")
-_CURRENCY = re.compile(r"^(?:rp\.?|idr)", re.IGNORECASE)
-
-
-def read_number(value: Any) -> Decimal | None:
-    """Read a cell as Indonesian files write numbers: dots group thousands, a comma decimals.
-
-    ``1.234.567,89``, ``Rp 5.000.000.000``, ``750.000`` (seven hundred and fifty thousand) and
-    ``12,5`` are read that way. Writing in the English way is read where it cannot mean anything
-    else: both separators (``1,234,567.89``: the last one is the decimal), a comma repeated
-    (``1,234,567``), or a dot not followed by three digits (``12.5``, ``0.500``). Returns None
-    for an empty cell. Raises CellProblem ``ambiguous_number`` for one comma before three digits
-    (``5,000``: five in the Indonesian way, five thousand in the English way) and
-    ``not_a_number`` for anything else.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise CellProblem("not_a_number", value=str(value))
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(str(value))
-        if not number.is_finite():
-            raise CellProblem("not_a_number", value=str(value))
-        return number
-    shown = str(value).strip()[:40]
-    text = "".join(str(value).split())  # spaces, also non-breaking ones, group digits too
-    text = _CURRENCY.sub("", text).removesuffix("%")
-    if not text:
-        return None
-    sign = ""
-    if text[0] in "-\u2212":
-        sign, text = "-", text[1:]
-    if not text or not set(text) <= set("0123456789.,") or not text[0].isdigit():
-        raise CellProblem("not_a_number", value=shown)
-    if "." in text and "," in text:
-        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
-        thousands = "." if decimal_sep == "," else ","
-        whole, _sep, fraction = text.rpartition(decimal_sep)
-        if thousands in fraction or not fraction or not _GROUPED[thousands].fullmatch(whole):
-            raise CellProblem("not_a_number", value=shown)
-        digits = f"{whole.replace(thousands, '')}.{fraction}"
-    elif "." in text or "," in text:
-        sep = "." if "." in text else ","
-        whole, _sep, fraction = text.partition(sep)
-        if text.count(sep) > 1:
-            if not _GROUPED[sep].fullmatch(text):
-                raise CellProblem("not_a_number", value=shown)
-            digits = text.replace(sep, "")
-        elif len(fraction) == 3 and _LEAD_GROUP.fullmatch(whole):
-            if sep == ",":
-                raise CellProblem("ambiguous_number", value=shown)
-            digits = whole + fraction  # 750.000: Indonesian thousands
-        elif not whole or not fraction:
-            raise CellProblem("not_a_number", value=shown)
-        else:
-            digits = f"{whole}.{fraction}"
-    else:
-        digits = text
-    try:
-        return Decimal(sign + digits)
-    except InvalidOperation as exc:  # pragma: no cover - the checks above leave only digits
-        raise CellProblem("not_a_number", value=shown) from exc
-
-
-def parse_number(value: Any) -> Decimal | None:
-    """Return ``read_number(value)``, or None when the cell is empty or cannot be read."""
-    try:
-        return read_number(value)
-    except CellProblem:
-        return None
-
-
-def read_rows(file_name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
-    """Return ``(row number, {column: value})`` for a CSV or XLSX file; raise ValidationError."""
-    suffix = PurePath(file_name).suffix.lower()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ValidationError(_("The file is too large; the limit is 5 MB."))
-    raw: list[list[Any]]
-    if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        sample = text[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        try:
-            raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error as exc:  # an unclosed quote (the rest read as one field), a NUL byte, …
-            raise ValidationError(
-                _("This is not a valid CSV file: %(error)s") % {"error": exc}
-            ) from exc
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-            raise ValidationError(_("This is not an XLSX workbook.")) from exc
-        ws = wb.worksheets[0]
-        raw = [list(r) for r in ws.iter_rows(values_only=True)]
-    else:
-        raise ValidationError(_("Upload a CSV or XLSX file."))
-    if not raw:
-        raise ValidationError(_("The file is empty."))
-    header = [_header(h) for h in raw[0]]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ValidationError(
-            _("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}
-        )
-    if len(raw) - 1 > MAX_IMPORT_ROWS:
-        raise ValidationError(_("The file has too many rows."))
-    rows = []
-    for number, values in enumerate(raw[1:], start=2):
-        if all(str(v or "").strip() == "" for v in values):
-            continue
-        rows.append(
-            (number, {h: (values[i] if i < len(values) else None) for i, h in enumerate(header)})
-        )
-    return rows
-
-
 @dataclass
 class CleanRow:
     opd_name: str
@@ -243,20 +56,32 @@ class CleanRow:
     physical_actual: Decimal
 
 
-def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRow], list[RowError]]:
-    """Validate each row; return the good rows and one error per problem found."""
+def clean_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]], table: Table | None = None
+) -> tuple[list[CleanRow], list[Issue]]:
+    """Validate each row; return the good rows and one issue per problem found.
+
+    Issues name the column as ``table`` (the file read) wrote it, else by our field name.
+    """
+
+    def issue(row: int, name: str, code: str, **params: Any) -> Issue:
+        column = table.column(name) if table is not None else None
+        if column is None:
+            return Issue(row, name, code, params)
+        return Issue(row, column.header or column.letter, code, params, column.letter)
+
     good: list[CleanRow] = []
-    errors: list[RowError] = []
-    seen: set[tuple[str, str, str]] = set()
+    issues: list[Issue] = []
+    seen: dict[tuple[str, str, str], int] = {}
     for number, row in rows:
-        row_errors: list[RowError] = []
+        row_issues: list[Issue] = []
         opd = str(row.get("opd") or "").strip()[:200]
         activity = str(row.get("activity") or "").strip()[:300]
         code = str(row.get("activity_code") or "").strip()[:60]
         if not opd:
-            row_errors.append(RowError(number, "opd", _("The OPD is missing.")))
+            row_issues.append(issue(number, "opd", "opd_missing"))
         if not activity:
-            row_errors.append(RowError(number, "activity", _("The activity is missing.")))
+            row_issues.append(issue(number, "activity", "activity_missing"))
         numbers: dict[str, Decimal] = {}
         for column in (
             "pagu",
@@ -268,25 +93,18 @@ def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRo
             try:
                 value = read_number(row.get(column))
             except CellProblem as problem:
-                if problem.code == "ambiguous_number":
-                    message = _(
-                        "“%(value)s” can be read two ways: write thousands with dots and "
-                        "decimals with a comma (1.234.567,89)."
-                    ) % {"value": problem.params["value"]}
-                else:
-                    message = _("This is not a number.")
-                row_errors.append(RowError(number, column, message))
+                row_issues.append(issue(number, column, problem.code, **problem.params))
                 continue
             if value is None and column in {"financial_target", "physical_target"}:
                 value = ZERO  # targets are optional; the quarterly targets still apply
             if value is None:
-                row_errors.append(RowError(number, column, _("This is not a number.")))
+                row_issues.append(issue(number, column, "required_number"))
                 continue
             if value < 0:
-                row_errors.append(RowError(number, column, _("This must not be negative.")))
+                row_issues.append(issue(number, column, "negative"))
                 continue
             if column.startswith("physical") and value > HUNDRED:
-                row_errors.append(RowError(number, column, _("A percentage cannot exceed 100.")))
+                row_issues.append(issue(number, column, "over_100"))
                 continue
             numbers[column] = value
         if (
@@ -294,18 +112,14 @@ def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRo
             and "financial_actual" in numbers
             and numbers["financial_actual"] > numbers["pagu"]
         ):
-            row_errors.append(
-                RowError(
-                    number, "financial_actual", _("The realisation exceeds the budget ceiling.")
-                )
-            )
+            row_issues.append(issue(number, "financial_actual", "over_pagu"))
         key = (opd.lower(), code.lower(), activity.lower())
-        if not row_errors and key in seen:
-            row_errors.append(RowError(number, "activity", _("This activity appears twice.")))
-        if row_errors:
-            errors.extend(row_errors)
+        if not row_issues and key in seen:
+            row_issues.append(issue(number, "activity", "duplicate", first=seen[key]))
+        if row_issues:
+            issues.extend(row_issues)
             continue
-        seen.add(key)
+        seen[key] = number
         good.append(
             CleanRow(
                 opd,
@@ -318,7 +132,7 @@ def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRo
                 numbers["physical_actual"],
             )
         )
-    return good, errors
+    return good, issues
 
 
 def import_realisation(
@@ -338,8 +152,9 @@ def import_realisation(
     """
     from cegah.monitoring import tasks
 
-    rows = read_rows(file_name, data)
-    good, errors = clean_rows(rows)
+    table = read_table(file_name, data)
+    rows = table.rows
+    good, errors = clean_rows(rows, table)
     with transaction.atomic():
         record = TepraImport.objects.create(
             organisation=organisation,

@@ -3,8 +3,31 @@
 from decimal import Decimal as D
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
-from cegah.monitoring.tepra import CellProblem, parse_number, read_number
+from cegah.monitoring.models import TepraImport
+from cegah.monitoring.tepra import CellProblem, import_realisation, parse_number, read_number
+
+INDONESIAN_HEADER = "SKPD;Kegiatan;Pagu;Realisasi Keuangan;Realisasi Fisik\n"
+
+
+def _import(mcp, text: str, *, month: int = 12, name: str = "des.csv") -> TepraImport:
+    return import_realisation(
+        organisation=mcp.city,
+        year=2026,
+        month=month,
+        file_name=name,
+        data=text.encode(),
+        actor=mcp.city_admin,
+    )
+
+
+def _page(client, record: TepraImport, language: str = "id") -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(f"/monitoring/tepra/imports/{record.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -60,3 +83,32 @@ def test_an_ambiguous_amount_is_reported_on_its_row(mcp) -> None:
     good, errors = clean_rows([(2, row)])
     assert good == [] and [(e.row, e.column) for e in errors] == [(2, "pagu")]
     assert "5,000" in errors[0].message
+
+
+def test_problems_name_the_column_as_the_file_wrote_it_in_the_readers_language(
+    mcp, client_for
+) -> None:
+    with translation.override("en"):  # uploaded by someone reading English
+        record = _import(mcp, INDONESIAN_HEADER + "Dinas PU;Jalan;1.000;100;sepuluh\n")
+    [issue] = record.errors
+    assert (issue["row"], issue["column"], issue["letter"]) == (2, "Realisasi Fisik", "E")
+    assert issue["code"] == "not_a_number" and "message" not in issue
+    client = client_for(mcp.city_admin)
+    indonesian = _page(client, record)
+    assert "Realisasi Fisik" in indonesian and "physical_actual" not in indonesian
+    assert "“sepuluh” bukan angka." in indonesian
+    assert "“sepuluh” is not a number." in _page(client, record, "en")
+
+
+def test_problems_stored_as_sentences_before_codes_stay_readable(mcp, client_for) -> None:
+    record = TepraImport.objects.create(
+        organisation=mcp.city,
+        year=2026,
+        month=3,
+        file_name="lama.csv",
+        rows_total=2,
+        rows_imported=1,
+        errors=[{"row": 3, "column": "financial_actual", "message": "This is not a number."}],
+    )
+    page = _page(client_for(mcp.city_admin), record)
+    assert "financial_actual" in page and "This is not a number." in page

@@ -1,0 +1,300 @@
+"""Reading a TEPRA realisation file (CSV or XLSX) and the problems found in it.
+
+A problem is kept as a code with its parameters and the column's header as the file wrote it, and
+rendered in the reader's language when shown (``issue_text``): an import made by an English
+speaker is read by Indonesian colleagues.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ROWS = 20_000
+
+COLUMNS = (
+    "opd",
+    "activity_code",
+    "activity",
+    "pagu",
+    "financial_target",
+    "financial_actual",
+    "physical_target",
+    "physical_actual",
+)
+# Headers as regional finance offices write them, mapped to ours.
+ALIASES = {
+    "opd": "opd",
+    "skpd": "opd",
+    "perangkat_daerah": "opd",
+    "activity_code": "activity_code",
+    "kode_kegiatan": "activity_code",
+    "kode": "activity_code",
+    "activity": "activity",
+    "kegiatan": "activity",
+    "sub_kegiatan": "activity",
+    "pagu": "pagu",
+    "anggaran": "pagu",
+    "financial_target": "financial_target",
+    "target_keuangan": "financial_target",
+    "financial_actual": "financial_actual",
+    "realisasi_keuangan": "financial_actual",
+    "physical_target": "physical_target",
+    "target_fisik": "physical_target",
+    "physical_actual": "physical_actual",
+    "realisasi_fisik": "physical_actual",
+}
+REQUIRED = ("opd", "activity", "pagu", "financial_actual", "physical_actual")
+
+# What each problem says. Stored imports keep the code and its parameters, never the sentence.
+ISSUE_MESSAGES: dict[str, Promise] = {
+    "opd_missing": gettext_lazy("The OPD is missing."),
+    "activity_missing": gettext_lazy("The activity is missing."),
+    "not_a_number": gettext_lazy("“%(value)s” is not a number."),
+    "ambiguous_number": gettext_lazy(
+        "“%(value)s” can be read two ways: write thousands with dots and decimals with a comma "
+        "(1.234.567,89)."
+    ),
+    "required_number": gettext_lazy("This number is missing."),
+    "negative": gettext_lazy("This must not be negative."),
+    "over_100": gettext_lazy("A percentage cannot exceed 100."),
+    "over_pagu": gettext_lazy("The realisation exceeds the budget ceiling."),
+    "duplicate": gettext_lazy("This activity appears twice (first on row %(first)s)."),
+}
+
+
+class CellProblem(ValueError):
+    """A cell that cannot be read; ``code`` names the problem (see ``ISSUE_MESSAGES``)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a file: where (row, the column's header as written) and what."""
+
+    row: int | None
+    column: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    letter: str = ""  # the column's letter, as a spreadsheet shows it
+
+    @property
+    def message(self) -> str:
+        return issue_message(self.code, self.params)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "letter": self.letter,
+            "code": self.code,
+            "params": self.params,
+        }
+
+
+def issue_message(code: str, params: dict[str, Any]) -> str:
+    """Return the problem's sentence in the active language."""
+    template = ISSUE_MESSAGES.get(code)
+    if template is None:
+        return code
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def issue_text(entry: dict[str, Any]) -> str:
+    """Return a stored problem's sentence in the active language.
+
+    Imports stored before problems were kept as codes hold the sentence itself, in the language
+    of whoever uploaded the file; it is shown as it was.
+    """
+    if "code" in entry:
+        return issue_message(str(entry["code"]), dict(entry.get("params") or {}))
+    return str(entry.get("message", ""))
+
+
+# --- Numbers -----------------------------------------------------------------------------------
+
+# A number grouped in thousands: 1 to 3 digits (not starting with 0), then groups of three.
+_GROUPED = {sep: re.compile(rf"[1-9]\d{{0,2}}(?:{re.escape(sep)}\d{{3}})+") for sep in ".,"}
+_LEAD_GROUP = re.compile(r"[1-9]\d{0,2}")
+_CURRENCY = re.compile(r"^(?:rp\.?|idr)", re.IGNORECASE)
+
+
+def read_number(value: Any) -> Decimal | None:
+    """Read a cell as Indonesian files write numbers: dots group thousands, a comma decimals.
+
+    ``1.234.567,89``, ``Rp 5.000.000.000``, ``750.000`` (seven hundred and fifty thousand) and
+    ``12,5`` are read that way. Writing in the English way is read where it cannot mean anything
+    else: both separators (``1,234,567.89``: the last one is the decimal), a comma repeated
+    (``1,234,567``), or a dot not followed by three digits (``12.5``, ``0.500``). Returns None
+    for an empty cell. Raises CellProblem ``ambiguous_number`` for one comma before three digits
+    (``5,000``: five in the Indonesian way, five thousand in the English way) and
+    ``not_a_number`` for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellProblem("not_a_number", value=str(value))
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise CellProblem("not_a_number", value=str(value))
+        return number
+    shown = str(value).strip()[:40]
+    text = "".join(str(value).split())  # spaces, also non-breaking ones, group digits too
+    text = _CURRENCY.sub("", text).removesuffix("%")
+    if not text:
+        return None
+    sign = ""
+    if text[0] in "-\u2212":
+        sign, text = "-", text[1:]
+    if not text or not set(text) <= set("0123456789.,") or not text[0].isdigit():
+        raise CellProblem("not_a_number", value=shown)
+    if "." in text and "," in text:
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        whole, _sep, fraction = text.rpartition(decimal_sep)
+        if thousands in fraction or not fraction or not _GROUPED[thousands].fullmatch(whole):
+            raise CellProblem("not_a_number", value=shown)
+        digits = f"{whole.replace(thousands, '')}.{fraction}"
+    elif "." in text or "," in text:
+        sep = "." if "." in text else ","
+        whole, _sep, fraction = text.partition(sep)
+        if text.count(sep) > 1:
+            if not _GROUPED[sep].fullmatch(text):
+                raise CellProblem("not_a_number", value=shown)
+            digits = text.replace(sep, "")
+        elif len(fraction) == 3 and _LEAD_GROUP.fullmatch(whole):
+            if sep == ",":
+                raise CellProblem("ambiguous_number", value=shown)
+            digits = whole + fraction  # 750.000: Indonesian thousands
+        elif not whole or not fraction:
+            raise CellProblem("not_a_number", value=shown)
+        else:
+            digits = f"{whole}.{fraction}"
+    else:
+        digits = text
+    try:
+        return Decimal(sign + digits)
+    except InvalidOperation as exc:  # pragma: no cover - the checks above leave only digits
+        raise CellProblem("not_a_number", value=shown) from exc
+
+
+def parse_number(value: Any) -> Decimal | None:
+    """Return ``read_number(value)``, or None when the cell is empty or cannot be read."""
+    try:
+        return read_number(value)
+    except CellProblem:
+        return None
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+
+def column_letter(index: int) -> str:
+    """Return a spreadsheet's letter for the 0-based column ``index`` (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _key(name: Any) -> str:
+    return str(name or "").strip().lower().replace(" ", "_").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int  # 0-based
+    header: str  # as the file wrote it
+    field: str  # ours, or the normalised header when it is not one of ours
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+@dataclass
+class Table:
+    """A file's rows keyed by our field names, and where each field came from."""
+
+    columns: list[Column]
+    rows: list[tuple[int, dict[str, Any]]]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.field == name), None)
+
+
+def read_table(file_name: str, data: bytes) -> Table:
+    """Return a CSV or XLSX file's rows; raise ValidationError when it cannot be read."""
+    suffix = PurePath(file_name).suffix.lower()
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError(_("The file is too large; the limit is 5 MB."))
+    raw: list[list[Any]]
+    if suffix == ".csv":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        try:
+            raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error as exc:  # an unclosed quote (the rest read as one field), a NUL byte, …
+            raise ValidationError(
+                _("This is not a valid CSV file: %(error)s") % {"error": exc}
+            ) from exc
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+            raise ValidationError(_("This is not an XLSX workbook.")) from exc
+        ws = wb.worksheets[0]
+        raw = [list(r) for r in ws.iter_rows(values_only=True)]
+    else:
+        raise ValidationError(_("Upload a CSV or XLSX file."))
+    if not raw:
+        raise ValidationError(_("The file is empty."))
+    columns = [
+        Column(i, str(h or "").strip(), ALIASES.get(_key(h), _key(h))) for i, h in enumerate(raw[0])
+    ]
+    present = {c.field for c in columns}
+    missing = [c for c in REQUIRED if c not in present]
+    if missing:
+        raise ValidationError(
+            _("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}
+        )
+    if len(raw) - 1 > MAX_IMPORT_ROWS:
+        raise ValidationError(_("The file has too many rows."))
+    rows = []
+    for number, values in enumerate(raw[1:], start=2):
+        if all(str(v or "").strip() == "" for v in values):
+            continue
+        rows.append(
+            (
+                number,
+                {c.field: (values[c.index] if c.index < len(values) else None) for c in columns},
+            )
+        )
+    return Table(columns, rows)
