@@ -1,8 +1,9 @@
 """TEPRA: importing a month's realisation file (read by ``tepra_files``), and the figures shown.
 
-A file has one row per OPD × activity with cumulative figures up to the end of the month. Bad rows
-are reported by row and column and left out; the good rows replace that month's data in one
-transaction, so importing the same file twice gives the same result.
+A file has one row per OPD × activity with cumulative figures up to the end of the month. An import
+is all or nothing: a file with any bad row changes nothing and lists every problem by row and
+column; a good file replaces that month's data in one transaction, so importing the same file
+twice gives the same result.
 """
 
 from __future__ import annotations
@@ -146,28 +147,33 @@ def import_realisation(
 ) -> TepraImport:
     """Import one month's realisation for ``organisation``; return the import record.
 
-    Raises ValidationError when the file cannot be read at all (nothing changes then). Otherwise
-    the good rows replace the month's data and the bad ones are listed on the record. A file in
-    which every row is bad leaves the month's data as it was.
+    All or nothing. Raises ValidationError when the file cannot be read at all; nothing is stored
+    then. A file with any bad row is refused: the record lists every problem by row and column
+    and the month's figures stay as they were. A good file replaces the month's figures in one
+    transaction, so importing it again gives the same figures.
     """
     from cegah.monitoring import tasks
 
     table = read_table(file_name, data)
     rows = table.rows
-    good, errors = clean_rows(rows, table)
+    good, issues = clean_rows(rows, table)
+    refused = bool(issues)
     with transaction.atomic():
+        # One import per institution at a time: two imports of one month running together would
+        # each delete the old rows and both insert theirs.
+        list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk"))
         record = TepraImport.objects.create(
             organisation=organisation,
             year=year,
             month=month,
             file_name=PurePath(file_name).name[:200],
             rows_total=len(rows),
-            rows_imported=len(good),
-            errors=[e.as_json() for e in errors],
+            rows_imported=0 if refused else len(good),
+            errors=[e.as_json() for e in issues],
             uploaded_by=actor,
         )
         replaced = 0
-        if good:
+        if not refused:
             replaced, _by_type = Realisation.objects.filter(
                 organisation=organisation, year=year, month=month
             ).delete()
@@ -189,7 +195,7 @@ def import_realisation(
                 for r in good
             )
         audit.record(
-            "monitoring.tepra.imported",
+            "monitoring.tepra.refused" if refused else "monitoring.tepra.imported",
             actor=actor,
             organisation=organisation,
             obj=record,
@@ -197,12 +203,13 @@ def import_realisation(
                 "year": year,
                 "month": month,
                 "rows": len(rows),
-                "imported": len(good),
-                "refused": len({e.row for e in errors}),
+                "imported": record.rows_imported,
+                "rows_with_problems": len({e.row for e in issues}),
+                "problems": len(issues),
                 "replaced": replaced,
             },
         )
-        if good:
+        if not refused:
             enqueue_on_commit(tasks.alert_lagging_opds, record.pk)
     return record
 

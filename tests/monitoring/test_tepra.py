@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from cegah.monitoring.models import TepraImport
+from cegah.monitoring.models import Realisation, TepraImport
 from cegah.monitoring.tepra import CellProblem, import_realisation, parse_number, read_number
 
 INDONESIAN_HEADER = "SKPD;Kegiatan;Pagu;Realisasi Keuangan;Realisasi Fisik\n"
@@ -112,3 +112,65 @@ def test_problems_stored_as_sentences_before_codes_stay_readable(mcp, client_for
     )
     page = _page(client_for(mcp.city_admin), record)
     assert "financial_actual" in page and "This is not a number." in page
+
+
+GOOD_DECEMBER = (
+    "opd,activity_code,activity,pagu,financial_target,financial_actual,physical_target,"
+    "physical_actual\n"
+    "Dinas PU,1.01,Jalan,5000000000,2500000000,2100000000,50,42\n"
+    "Dinas PU,1.02,Jembatan,3000000000,1500000000,1400000000,50,45\n"
+    "Dinas Kesehatan,2.01,Obat,1200000000,600000000,640000000,50,55\n"
+)
+
+
+def _december(mcp) -> list[tuple[str, str, D]]:
+    return list(
+        Realisation.objects.filter(organisation=mcp.city, year=2026, month=12)
+        .order_by("opd_name", "activity_code")
+        .values_list("opd_name", "activity_name", "pagu")
+    )
+
+
+def test_a_file_with_one_bad_row_changes_nothing_and_lists_every_problem(mcp, client_for) -> None:
+    first = _import(mcp, GOOD_DECEMBER)
+    assert first.rows_imported == 3
+    before = _december(mcp)
+    typo = GOOD_DECEMBER.replace("Obat,1200000000", "Obat,12OO000000").replace(
+        "Jembatan,3000000000,1500000000,1400000000,50,45", "Jembatan,3000000000,,x,50,145"
+    )
+    refused = _import(mcp, typo)
+    assert (refused.rows_total, refused.rows_imported) == (3, 0)
+    assert [(e["row"], e["column"], e["code"]) for e in refused.errors] == [
+        (3, "financial_actual", "not_a_number"),
+        (3, "physical_actual", "over_100"),
+        (4, "pagu", "not_a_number"),
+    ]
+    assert _december(mcp) == before  # Dinas Kesehatan's figures are still there
+    assert Realisation.objects.filter(source=first).count() == 3
+    page = _page(client_for(mcp.city_admin), refused)
+    assert "Tidak ada yang diimpor" in page and "12OO000000" in page
+    assert "Semua baris berhasil diimpor" not in page
+
+
+def test_a_good_file_replaces_the_month_and_a_retry_changes_nothing(mcp) -> None:
+    _import(mcp, GOOD_DECEMBER)
+    corrected = GOOD_DECEMBER.replace("Obat,1200000000", "Obat,1300000000")
+    for _attempt in range(2):
+        record = _import(mcp, corrected)
+        assert record.rows_imported == 3 and record.errors == []
+        rows = _december(mcp)
+        assert len(rows) == 3 and ("Dinas Kesehatan", "Obat", D(1_300_000_000)) in rows
+
+
+def test_a_failure_while_writing_keeps_the_old_figures(mcp, monkeypatch) -> None:
+    _import(mcp, GOOD_DECEMBER)
+    before = _december(mcp)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Realisation.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError):
+        _import(mcp, GOOD_DECEMBER.replace("Obat,1200000000", "Obat,1300000000"))
+    assert _december(mcp) == before
+    assert TepraImport.objects.count() == 1

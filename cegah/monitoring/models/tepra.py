@@ -25,7 +25,9 @@ class TepraImport(models.Model):
     file_name = models.CharField(_("file name"), max_length=200)
     rows_total = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
-    # [{"row": 7, "column": "pagu", "message": "…"}], messages in the uploader's language.
+    # [{"row": 7, "column": "Pagu (Rp)", "letter": "D", "code": "not_a_number", "params": {…}}]:
+    # rendered in the reader's language by ``tepra_files.issue_text``. Imports before codes hold
+    # {"row", "column", "message"} with the message in the uploader's language.
     errors = models.JSONField(default=list, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -39,6 +41,15 @@ class TepraImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.year}-{self.month:02d}"
+
+    @property
+    def refused(self) -> bool:
+        """True when the file had problems and nothing of it was stored.
+
+        Imports are all or nothing; older ones stored the good rows (``rows_imported`` > 0) and
+        listed the rest.
+        """
+        return bool(self.errors) and self.rows_imported == 0
 
 
 class Realisation(models.Model):
