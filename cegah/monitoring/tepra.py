@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,10 @@ RED_BELOW = Decimal(-15)
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
+# Amounts are stored with two decimals in 18 digits (Realisation.pagu and the rest).
+MONEY_DIGITS = 16
+MONEY_LIMIT = Decimal(10) ** MONEY_DIGITS
 
 
 @dataclass
@@ -107,7 +111,13 @@ def clean_rows(
             if column.startswith("physical") and value > HUNDRED:
                 row_issues.append(issue(number, column, "over_100"))
                 continue
-            numbers[column] = value
+            if value >= MONEY_LIMIT:
+                shown = str(row.get(column)).strip()[:40]
+                row_issues.append(
+                    issue(number, column, "too_large", value=shown, digits=MONEY_DIGITS)
+                )
+                continue
+            numbers[column] = value.quantize(CENT, rounding=ROUND_HALF_UP)
         if (
             "pagu" in numbers
             and "financial_actual" in numbers

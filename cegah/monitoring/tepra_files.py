@@ -69,7 +69,15 @@ ISSUE_MESSAGES: dict[str, Promise] = {
     "required_number": gettext_lazy("This number is missing."),
     "negative": gettext_lazy("This must not be negative."),
     "over_100": gettext_lazy("A percentage cannot exceed 100."),
+    "too_large": gettext_lazy(
+        "“%(value)s” is too large: amounts have at most %(digits)s digits before the decimal comma."
+    ),
     "over_pagu": gettext_lazy("The realisation exceeds the budget ceiling."),
+    # Written by migration 0002 on the import that had stored the row.
+    "removed_out_of_range": gettext_lazy(
+        "Removed when Cegah was upgraded: “%(value)s” does not fit this column, and no page "
+        "could show the month with it (%(opd)s, %(activity)s). Import the month again."
+    ),
     "duplicate": gettext_lazy("This activity appears twice (first on row %(first)s)."),
 }
 

@@ -174,3 +174,69 @@ def test_a_failure_while_writing_keeps_the_old_figures(mcp, monkeypatch) -> None
         _import(mcp, GOOD_DECEMBER.replace("Obat,1200000000", "Obat,1300000000"))
     assert _december(mcp) == before
     assert TepraImport.objects.count() == 1
+
+
+def test_a_number_too_large_for_its_column_is_refused_by_name(mcp, client_for) -> None:
+    record = _import(
+        mcp,
+        "opd,activity,pagu,financial_actual,physical_actual\n"
+        "Dinas PU,Jalan,100000000000000000000,5,5\n"
+        "Dinas PU,Jembatan,1000,9.999.999.999.999.999.999,5\n",
+        month=3,
+    )
+    assert (record.rows_imported, [(e["row"], e["column"], e["code"]) for e in record.errors]) == (
+        0,
+        [(2, "pagu", "too_large"), (3, "financial_actual", "too_large")],
+    )
+    assert not Realisation.objects.exists()
+    page = _page(client_for(mcp.city_admin), record)
+    assert "100000000000000000000" in page and "16 digit" in page
+    response = client_for(mcp.city_admin).get(f"/monitoring/{mcp.city.slug}/tepra/?year=2026")
+    assert response.status_code == 200
+
+
+def test_amounts_keep_two_decimals(mcp) -> None:
+    _import(
+        mcp, 'opd,activity,pagu,financial_actual,physical_actual\nA,B,"1.234,565",0,"12,3456"\n'
+    )
+    row = Realisation.objects.get()
+    assert (row.pagu, row.physical_actual) == (D("1234.57"), D("12.35"))
+
+
+def test_figures_stored_out_of_range_are_removed_and_noted_so_pages_open(mcp, client_for) -> None:
+    """Before imports checked the bounds, SQLite stored what PostgreSQL refuses; reading such a
+    row raised decimal.InvalidOperation and the year's TEPRA page answered 500."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import DataError, connection, transaction
+
+    record = _import(mcp, GOOD_DECEMBER)
+    bad = Realisation(
+        organisation=mcp.city,
+        year=2026,
+        month=12,
+        opd_name="Dinas Pendidikan",
+        activity_name="Sekolah",
+        pagu=D("1E+20"),
+        financial_target=D(0),
+        financial_actual=D(5),
+        physical_target=D(0),
+        physical_actual=D(5),
+        source=record,
+    )
+    if connection.vendor != "sqlite":  # PostgreSQL never stored such a number
+        with pytest.raises(DataError), transaction.atomic():
+            bad.save()
+        return
+    bad.save()
+    client = client_for(mcp.city_admin)
+    migration = importlib.import_module("cegah.monitoring.migrations.0002_realisation_out_of_range")
+    migration.remove_out_of_range(apps, connection.schema_editor())
+    assert client.get(f"/monitoring/{mcp.city.slug}/tepra/?year=2026").status_code == 200
+    assert len(_december(mcp)) == 3
+    record.refresh_from_db()
+    [note] = record.errors
+    assert (note["column"], note["code"]) == ("pagu", "removed_out_of_range")
+    page = _page(client, record)
+    assert "Dinas Pendidikan" in page and "Sekolah" in page
