@@ -54,6 +54,7 @@ class CleanRow:
     opd_name: str
     activity_code: str
     activity_name: str
+    sub_activity_name: str
     pagu: Decimal
     financial_target: Decimal
     financial_actual: Decimal
@@ -77,16 +78,18 @@ def clean_rows(
 
     good: list[CleanRow] = []
     issues: list[Issue] = []
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[str, str, str, str], int] = {}
     for number, row in rows:
         row_issues: list[Issue] = []
         opd = str(row.get("opd") or "").strip()[:200]
         activity = str(row.get("activity") or "").strip()[:300]
+        sub_activity = str(row.get("sub_activity") or "").strip()[:300]
         code = str(row.get("activity_code") or "").strip()[:60]
         if not opd:
             row_issues.append(issue(number, "opd", "opd_missing"))
-        if not activity:
-            row_issues.append(issue(number, "activity", "activity_missing"))
+        if not activity and not sub_activity:
+            named = "activity" if "activity" in row else "sub_activity"
+            row_issues.append(issue(number, named, "activity_missing"))
         numbers: dict[str, Decimal] = {}
         for column in (
             "pagu",
@@ -124,9 +127,10 @@ def clean_rows(
             and numbers["financial_actual"] > numbers["pagu"]
         ):
             row_issues.append(issue(number, "financial_actual", "over_pagu"))
-        key = (opd.lower(), code.lower(), activity.lower())
+        key = (opd.lower(), code.lower(), activity.lower(), sub_activity.lower())
         if not row_issues and key in seen:
-            row_issues.append(issue(number, "activity", "duplicate", first=seen[key]))
+            named = "sub_activity" if "sub_activity" in row else "activity"
+            row_issues.append(issue(number, named, "duplicate", first=seen[key]))
         if row_issues:
             issues.extend(row_issues)
             continue
@@ -136,6 +140,7 @@ def clean_rows(
                 opd,
                 code,
                 activity,
+                sub_activity,
                 numbers["pagu"],
                 numbers["financial_target"],
                 numbers["financial_actual"],
@@ -195,6 +200,7 @@ def import_realisation(
                     opd_name=r.opd_name,
                     activity_code=r.activity_code,
                     activity_name=r.activity_name,
+                    sub_activity_name=r.sub_activity_name,
                     pagu=r.pagu,
                     financial_target=r.financial_target,
                     financial_actual=r.financial_actual,

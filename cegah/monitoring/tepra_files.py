@@ -27,25 +27,35 @@ COLUMNS = (
     "opd",
     "activity_code",
     "activity",
+    "sub_activity",
     "pagu",
     "financial_target",
     "financial_actual",
     "physical_target",
     "physical_actual",
 )
-# Headers as regional finance offices write them, mapped to ours.
+# Headers as regional finance offices write them (lower case, units in brackets and punctuation
+# dropped: "Pagu (Rp)" is "pagu"), mapped to ours. Budget nomenclature nests programme → activity
+# (kegiatan) → sub-activity (sub kegiatan): the two are different columns of one row.
 ALIASES = {
     "opd": "opd",
     "skpd": "opd",
     "perangkat_daerah": "opd",
+    "nama_opd": "opd",
+    "nama_skpd": "opd",
     "activity_code": "activity_code",
     "kode_kegiatan": "activity_code",
     "kode": "activity_code",
     "activity": "activity",
     "kegiatan": "activity",
-    "sub_kegiatan": "activity",
+    "nama_kegiatan": "activity",
+    "sub_activity": "sub_activity",
+    "sub_kegiatan": "sub_activity",
+    "subkegiatan": "sub_activity",
+    "nama_sub_kegiatan": "sub_activity",
     "pagu": "pagu",
     "anggaran": "pagu",
+    "pagu_anggaran": "pagu",
     "financial_target": "financial_target",
     "target_keuangan": "financial_target",
     "financial_actual": "financial_actual",
@@ -55,7 +65,22 @@ ALIASES = {
     "physical_actual": "physical_actual",
     "realisasi_fisik": "physical_actual",
 }
-REQUIRED = ("opd", "activity", "pagu", "financial_actual", "physical_actual")
+# An activity or a sub-activity is required too (``read_table``).
+REQUIRED = ("opd", "pagu", "financial_actual", "physical_actual")
+ACTIVITY_FIELDS = ("activity", "sub_activity")
+
+# What a column holds, to name it in a sentence ("both hold %(field)s").
+FIELD_LABELS: dict[str, Promise] = {
+    "opd": gettext_lazy("the OPD"),
+    "activity_code": gettext_lazy("the activity code"),
+    "activity": gettext_lazy("the activity (kegiatan)"),
+    "sub_activity": gettext_lazy("the sub-activity (sub kegiatan)"),
+    "pagu": gettext_lazy("the budget ceiling (pagu)"),
+    "financial_target": gettext_lazy("the financial target"),
+    "financial_actual": gettext_lazy("the financial realisation"),
+    "physical_target": gettext_lazy("the physical target"),
+    "physical_actual": gettext_lazy("the physical realisation"),
+}
 
 # What each problem says. Stored imports keep the code and its parameters, never the sentence.
 ISSUE_MESSAGES: dict[str, Promise] = {
@@ -227,7 +252,15 @@ def column_letter(index: int) -> str:
 
 
 def _key(name: Any) -> str:
-    return str(name or "").strip().lower().replace(" ", "_").replace("-", "_")
+    """Normalise a header: "Realisasi Fisik (%)" → "realisasi_fisik"."""
+    text = re.sub(r"\(.*?\)|\[.*?\]", " ", str(name or "").lower())
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+def _expected(field: str) -> str:
+    """Name a missing field by the headers that give it: "skpd/opd"."""
+    names = [alias for alias, target in ALIASES.items() if target == field]
+    return "/".join(dict.fromkeys([names[1] if len(names) > 1 else names[0], field]))
 
 
 @dataclass(frozen=True)
@@ -250,6 +283,40 @@ class Table:
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.field == name), None)
+
+
+def _check_header(columns: list[Column]) -> None:
+    """Raise ValidationError when a field we need is missing or two columns give one field."""
+    first: dict[str, Column] = {}
+    clashes = []
+    for column in columns:
+        if column.field not in COLUMNS:
+            continue
+        if column.field in first:
+            clashes.append(
+                _(
+                    "Columns “%(first)s” (%(first_letter)s) and “%(second)s” (%(second_letter)s) "
+                    "both hold %(field)s; keep one of them."
+                )
+                % {
+                    "first": first[column.field].header,
+                    "first_letter": first[column.field].letter,
+                    "second": column.header,
+                    "second_letter": column.letter,
+                    "field": FIELD_LABELS[column.field],
+                }
+            )
+        else:
+            first[column.field] = column
+    if clashes:
+        raise ValidationError(clashes)
+    missing = [_expected(f) for f in REQUIRED if f not in first]
+    if not any(f in first for f in ACTIVITY_FIELDS):
+        missing.insert(1, "/".join(_expected(f) for f in ACTIVITY_FIELDS))
+    if missing:
+        raise ValidationError(
+            _("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}
+        )
 
 
 def read_table(file_name: str, data: bytes) -> Table:
@@ -287,12 +354,7 @@ def read_table(file_name: str, data: bytes) -> Table:
     columns = [
         Column(i, str(h or "").strip(), ALIASES.get(_key(h), _key(h))) for i, h in enumerate(raw[0])
     ]
-    present = {c.field for c in columns}
-    missing = [c for c in REQUIRED if c not in present]
-    if missing:
-        raise ValidationError(
-            _("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}
-        )
+    _check_header(columns)
     if len(raw) - 1 > MAX_IMPORT_ROWS:
         raise ValidationError(_("The file has too many rows."))
     rows = []

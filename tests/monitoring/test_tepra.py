@@ -240,3 +240,33 @@ def test_figures_stored_out_of_range_are_removed_and_noted_so_pages_open(mcp, cl
     assert (note["column"], note["code"]) == ("pagu", "removed_out_of_range")
     page = _page(client, record)
     assert "Dinas Pendidikan" in page and "Sekolah" in page
+
+
+def test_activity_and_sub_activity_are_two_columns_and_both_rows_are_kept(mcp) -> None:
+    record = _import(
+        mcp,
+        "SKPD;Kode;Kegiatan;Sub Kegiatan;Pagu (Rp);Realisasi Keuangan (Rp);Realisasi Fisik (%)\n"
+        "Dinas Kesehatan;1.02.02.2.02;Penyediaan Layanan Kesehatan;Obat puskesmas;"
+        "1.200.000.000;640.000.000;55\n"
+        "Dinas Kesehatan;1.02.02.2.02;Penyediaan Layanan Kesehatan;Alat kesehatan;"
+        "800.000.000;200.000.000;20\n",
+    )
+    assert (record.rows_imported, record.errors) == (2, [])
+    assert set(Realisation.objects.values_list("activity_name", "sub_activity_name", "pagu")) == {
+        ("Penyediaan Layanan Kesehatan", "Obat puskesmas", D(1_200_000_000)),
+        ("Penyediaan Layanan Kesehatan", "Alat kesehatan", D(800_000_000)),
+    }
+
+
+def test_two_columns_for_one_field_are_refused_naming_both(mcp, client_for) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "SKPD,Perangkat Daerah,Kegiatan,Pagu,Realisasi Keuangan,Realisasi Fisik\nA,A,X,1,1,1\n"
+    response = client_for(mcp.city_admin).post(
+        f"/monitoring/{mcp.city.slug}/tepra/import/",
+        {"year": 2026, "month": 11, "file": SimpleUploadedFile("nov.csv", data.encode())},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "“SKPD” (A)" in page and "“Perangkat Daerah” (B)" in page
+    assert not TepraImport.objects.exists() and not Realisation.objects.exists()

@@ -65,7 +65,9 @@ class Realisation(models.Model):
     month = models.PositiveSmallIntegerField(_("month"), validators=MONTH)
     opd_name = models.CharField(_("OPD"), max_length=200)
     activity_code = models.CharField(_("activity code"), max_length=60, blank=True)
-    activity_name = models.CharField(_("activity"), max_length=300)
+    # Programme → activity (kegiatan) → sub-activity (sub kegiatan): a file gives one or both.
+    activity_name = models.CharField(_("activity"), max_length=300, blank=True)
+    sub_activity_name = models.CharField(_("sub-activity"), max_length=300, blank=True)
     pagu = models.DecimalField(_("budget ceiling (pagu)"), max_digits=18, decimal_places=2)
     financial_target = models.DecimalField(_("financial target"), max_digits=18, decimal_places=2)
     financial_actual = models.DecimalField(_("financial actual"), max_digits=18, decimal_places=2)
@@ -86,7 +88,8 @@ class Realisation(models.Model):
         indexes = [models.Index(fields=["organisation", "year", "month"])]
 
     def __str__(self) -> str:
-        return f"{self.opd_name} {self.activity_name} {self.year}-{self.month:02d}"
+        activity = self.sub_activity_name or self.activity_name
+        return f"{self.opd_name} {activity} {self.year}-{self.month:02d}"
 
 
 class QuarterTarget(models.Model):
