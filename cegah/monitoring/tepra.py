@@ -9,7 +9,7 @@ twice gives the same result.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
@@ -22,7 +22,16 @@ from cegah.core import audit
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.monitoring.models import QuarterTarget, Realisation, StrategicProject, TepraImport
 from cegah.monitoring.tepra_files import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
-from cegah.monitoring.tepra_files import CellProblem, Issue, Table, read_number, read_table
+from cegah.monitoring.tepra_files import (
+    CellProblem,
+    Issue,
+    Table,
+    read_month,
+    read_number,
+    read_period,
+    read_table,
+    read_year,
+)
 from cegah.monitoring.tepra_files import parse_number as parse_number
 from cegah.orgs.models import Organisation
 
@@ -63,11 +72,16 @@ class CleanRow:
 
 
 def clean_rows(
-    rows: Iterable[tuple[int, dict[str, Any]]], table: Table | None = None
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    table: Table | None = None,
+    *,
+    year: int | None = None,
+    month: int | None = None,
 ) -> tuple[list[CleanRow], list[Issue]]:
     """Validate each row; return the good rows and one issue per problem found.
 
-    Issues name the column as ``table`` (the file read) wrote it, else by our field name.
+    Issues name the column as ``table`` (the file read) wrote it, else by our field name. A row
+    whose month, year or period column disagrees with ``year`` and ``month`` is a problem.
     """
 
     def issue(row: int, name: str, code: str, **params: Any) -> Issue:
@@ -80,7 +94,7 @@ def clean_rows(
     issues: list[Issue] = []
     seen: dict[tuple[str, str, str, str], int] = {}
     for number, row in rows:
-        row_issues: list[Issue] = []
+        row_issues = _period_issues(number, row, issue, year=year, month=month)
         opd = str(row.get("opd") or "").strip()[:200]
         activity = str(row.get("activity") or "").strip()[:300]
         sub_activity = str(row.get("sub_activity") or "").strip()[:300]
@@ -151,6 +165,42 @@ def clean_rows(
     return good, issues
 
 
+def _period_issues(
+    number: int,
+    row: dict[str, Any],
+    issue: Callable[..., Issue],
+    *,
+    year: int | None,
+    month: int | None,
+) -> list[Issue]:
+    """Return the problems of a row whose month or year columns disagree with the import's."""
+    found: list[Issue] = []
+    readers: list[tuple[str, Callable[[Any], Any]]] = [
+        ("period", read_period),
+        ("month", read_month),
+        ("year", read_year),
+    ]
+    for name, reader in readers:
+        if name not in row:
+            continue
+        try:
+            value = reader(row[name])
+        except CellProblem as problem:
+            found.append(issue(number, name, problem.code, **problem.params))
+            continue
+        if value is None:
+            continue
+        row_year = value[0] if name == "period" else value if name == "year" else None
+        row_month = value[1] if name == "period" else value if name == "month" else None
+        if name == "month" and hasattr(row[name], "year"):  # a date in the month column
+            row_year = int(row[name].year)
+        if month is not None and row_month is not None and row_month != month:
+            found.append(issue(number, name, "month_mismatch", found=row_month, chosen=month))
+        if year is not None and row_year is not None and row_year != year:
+            found.append(issue(number, name, "year_mismatch", found=row_year, chosen=year))
+    return found
+
+
 def import_realisation(
     *,
     organisation: Organisation,
@@ -171,7 +221,7 @@ def import_realisation(
 
     table = read_table(file_name, data)
     rows = table.rows
-    good, issues = clean_rows(rows, table)
+    good, issues = clean_rows(rows, table, year=year, month=month)
     refused = bool(issues)
     with transaction.atomic():
         # One import per institution at a time: two imports of one month running together would
@@ -185,6 +235,7 @@ def import_realisation(
             rows_total=len(rows),
             rows_imported=0 if refused else len(good),
             errors=[e.as_json() for e in issues],
+            warnings=[n.as_json() for n in table.notes],
             uploaded_by=actor,
         )
         replaced = 0

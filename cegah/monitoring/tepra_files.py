@@ -64,7 +64,17 @@ ALIASES = {
     "target_fisik": "physical_target",
     "physical_actual": "physical_actual",
     "realisasi_fisik": "physical_actual",
+    # Not stored: checked against the month and year chosen for the import.
+    "month": "month",
+    "bulan": "month",
+    "year": "year",
+    "tahun": "year",
+    "tahun_anggaran": "year",
+    "period": "period",
+    "periode": "period",
 }
+# Columns saying which month a row is for: a row for another month refuses the file.
+PERIOD_FIELDS = ("month", "year", "period")
 # An activity or a sub-activity is required too (``read_table``).
 REQUIRED = ("opd", "pagu", "financial_actual", "physical_actual")
 ACTIVITY_FIELDS = ("activity", "sub_activity")
@@ -80,6 +90,9 @@ FIELD_LABELS: dict[str, Promise] = {
     "financial_actual": gettext_lazy("the financial realisation"),
     "physical_target": gettext_lazy("the physical target"),
     "physical_actual": gettext_lazy("the physical realisation"),
+    "month": gettext_lazy("the month"),
+    "year": gettext_lazy("the year"),
+    "period": gettext_lazy("the period"),
 }
 
 # What each problem says. Stored imports keep the code and its parameters, never the sentence.
@@ -104,6 +117,22 @@ ISSUE_MESSAGES: dict[str, Promise] = {
         "could show the month with it (%(opd)s, %(activity)s). Import the month again."
     ),
     "duplicate": gettext_lazy("This activity appears twice (first on row %(first)s)."),
+    "month_mismatch": gettext_lazy(
+        "This row is for month %(found)s, but the import is for month %(chosen)s."
+    ),
+    "year_mismatch": gettext_lazy(
+        "This row is for the year %(found)s, but the import is for %(chosen)s."
+    ),
+    "unreadable_month": gettext_lazy("“%(value)s” is not a month (1 to 12, or its name)."),
+    "unreadable_year": gettext_lazy("“%(value)s” is not a year."),
+    "unreadable_period": gettext_lazy(
+        "“%(value)s” is not a month and year (such as 2026-12 or Desember 2026)."
+    ),
+    # Notes on a file, not problems: the import goes ahead.
+    "unknown_column": gettext_lazy("This column is not one Cegah reads; its values were ignored."),
+    "unnamed_column": gettext_lazy(
+        "This column has values but no header; its values were ignored."
+    ),
 }
 
 
@@ -238,6 +267,90 @@ def parse_number(value: Any) -> Decimal | None:
         return None
 
 
+# --- Months and years --------------------------------------------------------------------------
+
+MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("januari", "january", "jan"),
+            ("februari", "february", "feb", "pebruari"),
+            ("maret", "march", "mar"),
+            ("april", "apr"),
+            ("mei", "may"),
+            ("juni", "june", "jun"),
+            ("juli", "july", "jul"),
+            ("agustus", "august", "agu", "agt", "ags", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "october", "okt", "oct"),
+            ("november", "nov", "nop", "nopember"),
+            ("desember", "december", "des", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_YEAR_MONTH = re.compile(r"(\d{4})\s*[-/.]\s*(\d{1,2})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})\s*[-/.]\s*(\d{4})")
+_NAME_YEAR = re.compile(r"([a-z]+)\.?\s*[-/ ]?\s*(\d{4})")
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal) and value == int(value):
+        return int(value)
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def read_month(value: Any) -> int | None:
+    """Return the month (1–12) of a cell: a number or a month's name; None when empty."""
+    if value is None or str(value).strip() == "":
+        return None
+    if hasattr(value, "month") and hasattr(value, "year"):  # a date cell
+        return int(value.month)
+    number = _whole(value)
+    if number is None:
+        number = MONTH_NAMES.get(str(value).strip().lower().rstrip("."))
+    if number is None or not 1 <= number <= 12:
+        raise CellProblem("unreadable_month", value=str(value).strip()[:40])
+    return number
+
+
+def read_year(value: Any) -> int | None:
+    """Return the year of a cell; None when empty."""
+    if value is None or str(value).strip() == "":
+        return None
+    if hasattr(value, "month") and hasattr(value, "year"):
+        return int(value.year)
+    number = _whole(value)
+    if number is None or not 2000 <= number <= 2100:
+        raise CellProblem("unreadable_year", value=str(value).strip()[:40])
+    return number
+
+
+def read_period(value: Any) -> tuple[int, int] | None:
+    """Return (year, month) of a cell such as 2026-12, 12/2026 or Desember 2026; None if empty."""
+    if value is None or str(value).strip() == "":
+        return None
+    if hasattr(value, "month") and hasattr(value, "year"):
+        return int(value.year), int(value.month)
+    text = str(value).strip().lower()
+    found: tuple[int, int] | None = None
+    if match := _YEAR_MONTH.fullmatch(text):
+        found = int(match[1]), int(match[2])
+    elif match := _MONTH_YEAR.fullmatch(text):
+        found = int(match[2]), int(match[1])
+    elif (match := _NAME_YEAR.fullmatch(text)) and match[1] in MONTH_NAMES:
+        found = int(match[2]), MONTH_NAMES[match[1]]
+    if found is None or not 1 <= found[1] <= 12 or not 2000 <= found[0] <= 2100:
+        raise CellProblem("unreadable_period", value=str(value).strip()[:40])
+    return found
+
+
 # --- Files -------------------------------------------------------------------------------------
 
 
@@ -276,10 +389,11 @@ class Column:
 
 @dataclass
 class Table:
-    """A file's rows keyed by our field names, and where each field came from."""
+    """A file's rows keyed by our field names, where each field came from, and notes on it."""
 
     columns: list[Column]
     rows: list[tuple[int, dict[str, Any]]]
+    notes: list[Issue] = field(default_factory=list)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.field == name), None)
@@ -290,7 +404,7 @@ def _check_header(columns: list[Column]) -> None:
     first: dict[str, Column] = {}
     clashes = []
     for column in columns:
-        if column.field not in COLUMNS:
+        if column.field not in COLUMNS and column.field not in PERIOD_FIELDS:
             continue
         if column.field in first:
             clashes.append(
@@ -357,14 +471,24 @@ def read_table(file_name: str, data: bytes) -> Table:
     _check_header(columns)
     if len(raw) - 1 > MAX_IMPORT_ROWS:
         raise ValidationError(_("The file has too many rows."))
+    known = [c for c in columns if c.field in COLUMNS or c.field in PERIOD_FIELDS]
+    unknown = [c for c in columns if c not in known]
+    filled: set[int] = set()
     rows = []
     for number, values in enumerate(raw[1:], start=2):
         if all(str(v or "").strip() == "" for v in values):
             continue
-        rows.append(
-            (
-                number,
-                {c.field: (values[c.index] if c.index < len(values) else None) for c in columns},
-            )
-        )
-    return Table(columns, rows)
+        filled |= {c.index for c in unknown if str(_cell(values, c) or "").strip()}
+        rows.append((number, {c.field: _cell(values, c) for c in known}))
+    # A column we do not read is said, not silently dropped: it may hold what the file means
+    # (a month, a unit). An unnamed column is said only when it holds something.
+    notes = [
+        Issue(None, c.header, "unknown_column" if c.header else "unnamed_column", {}, c.letter)
+        for c in unknown
+        if c.header or c.index in filled
+    ]
+    return Table(columns, rows, notes)
+
+
+def _cell(values: list[Any], column: Column) -> Any:
+    return values[column.index] if column.index < len(values) else None

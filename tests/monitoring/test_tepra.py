@@ -270,3 +270,61 @@ def test_two_columns_for_one_field_are_refused_naming_both(mcp, client_for) -> N
     page = response.content.decode()
     assert "“SKPD” (A)" in page and "“Perangkat Daerah” (B)" in page
     assert not TepraImport.objects.exists() and not Realisation.objects.exists()
+
+
+def test_a_month_column_that_disagrees_with_the_chosen_month_refuses_the_file(
+    mcp, client_for
+) -> None:
+    rows = (
+        "bulan,opd,activity,pagu,financial_actual,physical_actual\n"
+        "1,Dinas PU,Jalan,1000,100,10\n"
+        "2,Dinas PU,Jalan,1000,200,20\n"
+        "3,Dinas PU,Jalan,1000,300,30\n"
+    )
+    record = _import(mcp, rows)
+    assert record.rows_imported == 0 and not Realisation.objects.exists()
+    assert [(e["row"], e["column"], e["code"]) for e in record.errors] == [
+        (2, "bulan", "month_mismatch"),
+        (3, "bulan", "month_mismatch"),
+        (4, "bulan", "month_mismatch"),
+    ]
+    assert "bulan 1, padahal impor ini untuk bulan 12" in _page(client_for(mcp.city_admin), record)
+    # The same file split by month imports each month, with the column checked.
+    header, *lines = rows.splitlines()
+    january = _import(mcp, f"{header}\n{lines[0]}\n", month=1)
+    assert (january.rows_imported, january.errors, january.warnings) == (1, [], [])
+
+
+@pytest.mark.parametrize(
+    ("header", "cell"),
+    [("Periode", "Desember 2026"), ("periode", "2026-12"), ("Tahun", "2026"), ("Bulan", "Des")],
+)
+def test_period_columns_that_agree_are_accepted(mcp, header, cell) -> None:
+    record = _import(
+        mcp, f"{header};opd;activity;pagu;financial_actual;physical_actual\n{cell};A;B;10;1;1\n"
+    )
+    assert (record.rows_imported, record.errors) == (1, [])
+
+
+def test_a_year_column_that_disagrees_is_refused(mcp) -> None:
+    record = _import(
+        mcp, "tahun,opd,activity,pagu,financial_actual,physical_actual\n2025,A,B,10,1,1\n"
+    )
+    assert [(e["column"], e["code"], e["params"]) for e in record.errors] == [
+        ("tahun", "year_mismatch", {"found": 2025, "chosen": 2026})
+    ]
+
+
+def test_other_unknown_columns_are_reported_on_the_import(mcp, client_for) -> None:
+    record = _import(
+        mcp,
+        "opd,activity,pagu,financial_actual,physical_actual,Keterangan,,\n"
+        "Dinas PU,Jalan,1000,100,10,tepat waktu,x,\n",
+    )
+    assert record.rows_imported == 1
+    assert [(w["column"], w["letter"], w["code"]) for w in record.warnings] == [
+        ("Keterangan", "F", "unknown_column"),
+        ("", "G", "unnamed_column"),
+    ]
+    page = _page(client_for(mcp.city_admin), record)
+    assert "Keterangan" in page and "tidak dibaca" in page

@@ -29,6 +29,8 @@ class TepraImport(models.Model):
     # rendered in the reader's language by ``tepra_files.issue_text``. Imports before codes hold
     # {"row", "column", "message"} with the message in the uploader's language.
     errors = models.JSONField(default=list, blank=True)
+    # Notes that did not stop the import, same shape: columns the file has and Cegah does not read.
+    warnings = models.JSONField(default=list, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
