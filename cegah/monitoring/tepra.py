@@ -93,15 +93,25 @@ def clean_rows(
     good: list[CleanRow] = []
     issues: list[Issue] = []
     seen: dict[tuple[str, str, str, str], int] = {}
+    formulas: dict[int, dict[str, str]] = defaultdict(dict)
+    for (number, name), formula in (table.formulas if table is not None else {}).items():
+        formulas[number][name] = formula
     for number, row in rows:
-        row_issues = _period_issues(number, row, issue, year=year, month=month)
+        # A formula saved without its result reads as an empty cell: say so, not "missing".
+        row_issues = [
+            issue(number, name, "formula_without_value", formula=formula)
+            for name, formula in formulas[number].items()
+        ]
+        row = {k: v for k, v in row.items() if k not in formulas[number]}
+        row_issues += _period_issues(number, row, issue, year=year, month=month)
         opd = str(row.get("opd") or "").strip()[:200]
         activity = str(row.get("activity") or "").strip()[:300]
         sub_activity = str(row.get("sub_activity") or "").strip()[:300]
         code = str(row.get("activity_code") or "").strip()[:60]
-        if not opd:
+        reported = set(formulas[number])
+        if not opd and "opd" not in reported:
             row_issues.append(issue(number, "opd", "opd_missing"))
-        if not activity and not sub_activity:
+        if not activity and not sub_activity and not reported & {"activity", "sub_activity"}:
             named = "activity" if "activity" in row else "sub_activity"
             row_issues.append(issue(number, named, "activity_missing"))
         numbers: dict[str, Decimal] = {}
@@ -112,6 +122,8 @@ def clean_rows(
             "physical_target",
             "physical_actual",
         ):
+            if column in reported:
+                continue
             try:
                 value = read_number(row.get(column))
             except CellProblem as problem:

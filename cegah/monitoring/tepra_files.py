@@ -129,6 +129,14 @@ ISSUE_MESSAGES: dict[str, Promise] = {
         "“%(value)s” is not a month and year (such as 2026-12 or Desember 2026)."
     ),
     # Notes on a file, not problems: the import goes ahead.
+    "formula_without_value": gettext_lazy(
+        "This cell holds a formula (%(formula)s) saved without its result. Open the file in a "
+        "spreadsheet program and save it again, or paste the values, then import it."
+    ),
+    "sheet_read": gettext_lazy(
+        "The figures were read from the sheet “%(sheet)s”: the first sheet does not have the "
+        "columns."
+    ),
     "unknown_column": gettext_lazy("This column is not one Cegah reads; its values were ignored."),
     "unnamed_column": gettext_lazy(
         "This column has values but no header; its values were ignored."
@@ -394,20 +402,22 @@ class Table:
     columns: list[Column]
     rows: list[tuple[int, dict[str, Any]]]
     notes: list[Issue] = field(default_factory=list)
+    # (row number, field) → a formula the workbook holds without its result
+    formulas: dict[tuple[int, str], str] = field(default_factory=dict)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.field == name), None)
 
 
-def _check_header(columns: list[Column]) -> None:
-    """Raise ValidationError when a field we need is missing or two columns give one field."""
+def _header_problems(columns: list[Column]) -> list[str]:
+    """Return what is wrong with a header: a field we need is missing, two columns hold one."""
     first: dict[str, Column] = {}
-    clashes = []
+    problems = []
     for column in columns:
         if column.field not in COLUMNS and column.field not in PERIOD_FIELDS:
             continue
         if column.field in first:
-            clashes.append(
+            problems.append(
                 _(
                     "Columns “%(first)s” (%(first_letter)s) and “%(second)s” (%(second_letter)s) "
                     "both hold %(field)s; keep one of them."
@@ -422,15 +432,143 @@ def _check_header(columns: list[Column]) -> None:
             )
         else:
             first[column.field] = column
-    if clashes:
-        raise ValidationError(clashes)
+    if problems:
+        return problems
     missing = [_expected(f) for f in REQUIRED if f not in first]
     if not any(f in first for f in ACTIVITY_FIELDS):
         missing.insert(1, "/".join(_expected(f) for f in ACTIVITY_FIELDS))
     if missing:
-        raise ValidationError(
-            _("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}
+        return [_("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}]
+    return []
+
+
+def _columns(header: list[Any] | tuple[Any, ...]) -> list[Column]:
+    return [
+        Column(i, str(h or "").strip(), ALIASES.get(_key(h), _key(h))) for i, h in enumerate(header)
+    ]
+
+
+def _sniff_delimiter(text: str) -> str:
+    # The header line decides: data lines hold decimal commas ("1.234,56") in semicolon files.
+    first_line = text.split("\n", 1)[0]
+    return max((";", ",", "\t"), key=first_line.count)
+
+
+def _csv_error(exc: csv.Error, line: int) -> ValidationError:
+    """Say what is wrong with a CSV file in the user's language, naming the line."""
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        detail = _("the quotation mark opened on line %(line)s is never closed.")
+    elif "field larger than field limit" in reason:
+        detail = _(
+            "a field starting on line %(line)s is longer than %(limit)s characters; a quotation "
+            "mark may never be closed."
         )
+    elif "NUL" in reason:
+        detail = _("line %(line)s holds a NUL character; is it a text file?")
+    elif "expected after" in reason:
+        detail = _("on line %(line)s a quoted field is followed by more text before the separator.")
+    else:
+        detail = _("line %(line)s cannot be read.")
+    message = detail % {"line": line, "limit": f"{csv.field_size_limit():,}".replace(",", ".")}
+    return ValidationError(_("This is not a valid CSV file: %(error)s") % {"error": message})
+
+
+def _read_csv(data: bytes) -> list[list[Any]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    # Strict: without it a quotation mark never closed swallows the rest of the file into one
+    # field, and every row after it is reported as empty columns instead of one CSV error.
+    reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(text), strict=True)
+    raw = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            raw.append(next(reader))
+        except StopIteration:
+            return raw
+        except csv.Error as exc:
+            raise _csv_error(exc, start) from exc
+
+
+def _is_formula(value: Any) -> bool:
+    return (isinstance(value, str) and value.startswith("=")) or hasattr(value, "text")
+
+
+@dataclass
+class _Sheet:
+    raw: list[list[Any]]
+    name: str | None = None
+    notes: list[Issue] = field(default_factory=list)
+    workbook: bytes = b""  # the XLSX, to look up formulas
+
+
+def _read_xlsx(data: bytes) -> _Sheet:
+    """Return the rows of the sheet holding the figures: the first sheet whose header has the
+    columns we need. Raise ValidationError naming each sheet when none has them, or when
+    several do and the first does not (which one is the month?)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        raise ValidationError(_("This is not an XLSX workbook.")) from exc
+    problems: dict[str, list[str]] = {}
+    for ws in wb.worksheets[:20]:
+        header = next(ws.iter_rows(max_row=1, values_only=True), ())
+        problems[ws.title] = _header_problems(_columns(header)) if header else []
+        if not header:
+            problems[ws.title] = [_("The sheet is empty.")]
+    fitting = [name for name, found in problems.items() if not found]
+    first = wb.worksheets[0].title
+    notes = []
+    if first in fitting:
+        chosen = first
+    elif len(fitting) == 1:
+        chosen = fitting[0]
+        notes.append(Issue(None, "", "sheet_read", {"sheet": chosen}))
+    elif fitting:
+        raise ValidationError(
+            _(
+                "The sheets %(sheets)s all have the columns of a month, and the first sheet does "
+                "not: keep the month's figures on the first sheet."
+            )
+            % {"sheets": ", ".join(f"“{name}”" for name in fitting)}
+        )
+    else:
+        raise ValidationError(
+            [
+                _("Sheet “%(sheet)s”: %(problem)s") % {"sheet": name, "problem": problem}
+                for name, found in problems.items()
+                for problem in found
+            ]
+        )
+    raw = [list(r) for r in wb[chosen].iter_rows(values_only=True)]
+    return _Sheet(raw, chosen, notes, data)
+
+
+def _formulas(sheet: _Sheet, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """Return the formulas at ``wanted`` (row number, column index) cells that read as empty.
+
+    A workbook written by a program that does not calculate (a script, some exports) keeps
+    formulas without their results; read for values, those cells are empty.
+    """
+    if not wanted or sheet.name is None:
+        return {}
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(sheet.workbook), read_only=True, data_only=False)
+    found = {}
+    last_row = max(row for row, _i in wanted)
+    for number, values in enumerate(wb[sheet.name].iter_rows(values_only=True), start=1):
+        if number > last_row:
+            break
+        for index, value in enumerate(values):
+            if (number, index) in wanted and _is_formula(value):
+                found[number, index] = str(getattr(value, "text", value))[:60]
+    return found
 
 
 def read_table(file_name: str, data: bytes) -> Table:
@@ -438,56 +576,53 @@ def read_table(file_name: str, data: bytes) -> Table:
     suffix = PurePath(file_name).suffix.lower()
     if len(data) > MAX_IMPORT_BYTES:
         raise ValidationError(_("The file is too large; the limit is 5 MB."))
-    raw: list[list[Any]]
     if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        sample = text[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        try:
-            raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error as exc:  # an unclosed quote (the rest read as one field), a NUL byte, …
-            raise ValidationError(
-                _("This is not a valid CSV file: %(error)s") % {"error": exc}
-            ) from exc
+        sheet = _Sheet(_read_csv(data))
+        if sheet.raw:
+            problems = _header_problems(_columns(sheet.raw[0]))
+            if problems:
+                raise ValidationError(problems)
     elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-            raise ValidationError(_("This is not an XLSX workbook.")) from exc
-        ws = wb.worksheets[0]
-        raw = [list(r) for r in ws.iter_rows(values_only=True)]
+        sheet = _read_xlsx(data)
     else:
         raise ValidationError(_("Upload a CSV or XLSX file."))
+    raw = sheet.raw
     if not raw:
         raise ValidationError(_("The file is empty."))
-    columns = [
-        Column(i, str(h or "").strip(), ALIASES.get(_key(h), _key(h))) for i, h in enumerate(raw[0])
-    ]
-    _check_header(columns)
+    columns = _columns(raw[0])
     if len(raw) - 1 > MAX_IMPORT_ROWS:
         raise ValidationError(_("The file has too many rows."))
     known = [c for c in columns if c.field in COLUMNS or c.field in PERIOD_FIELDS]
     unknown = [c for c in columns if c not in known]
     filled: set[int] = set()
+    empty_cells: set[tuple[int, int]] = set()
     rows = []
     for number, values in enumerate(raw[1:], start=2):
         if all(str(v or "").strip() == "" for v in values):
             continue
         filled |= {c.index for c in unknown if str(_cell(values, c) or "").strip()}
+        empty_cells |= {(number, c.index) for c in known if _cell(values, c) is None}
         rows.append((number, {c.field: _cell(values, c) for c in known}))
+    if not rows:
+        raise ValidationError(
+            _("The file has column headers but no rows of figures under them.")
+            if sheet.name is None
+            else _("Sheet “%(sheet)s” has column headers but no rows of figures under them.")
+            % {"sheet": sheet.name}
+        )
+    by_index = {c.index: c.field for c in known}
+    formulas = {
+        (number, by_index[index]): formula
+        for (number, index), formula in _formulas(sheet, empty_cells).items()
+    }
     # A column we do not read is said, not silently dropped: it may hold what the file means
     # (a month, a unit). An unnamed column is said only when it holds something.
-    notes = [
+    notes = sheet.notes + [
         Issue(None, c.header, "unknown_column" if c.header else "unnamed_column", {}, c.letter)
         for c in unknown
         if c.header or c.index in filled
     ]
-    return Table(columns, rows, notes)
+    return Table(columns, rows, notes, formulas)
 
 
 def _cell(values: list[Any], column: Column) -> Any:

@@ -328,3 +328,92 @@ def test_other_unknown_columns_are_reported_on_the_import(mcp, client_for) -> No
     ]
     page = _page(client_for(mcp.city_admin), record)
     assert "Keterangan" in page and "tidak dibaca" in page
+
+
+def _post(mcp, client_for, name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client_for(mcp.city_admin).post(
+        f"/monitoring/{mcp.city.slug}/tepra/import/",
+        {"year": 2026, "month": 11, "file": SimpleUploadedFile(name, data)},
+    )
+
+
+def _workbook(*sheets: tuple[str, list[list[object]]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+XLSX_HEADER = ["SKPD", "Kegiatan", "Pagu", "Realisasi Keuangan", "Realisasi Fisik"]
+
+
+def test_a_header_without_rows_is_refused_not_reported_as_all_imported(mcp, client_for) -> None:
+    response = _post(mcp, client_for, "kosong.csv", INDONESIAN_HEADER.encode())
+    page = response.content.decode()
+    assert response.status_code == 200 and "tidak memiliki baris angka" in page
+    assert "Semua baris berhasil diimpor" not in page and not TepraImport.objects.exists()
+
+
+def test_an_unclosed_quote_is_reported_as_a_csv_error_with_its_line(mcp, client_for) -> None:
+    data = INDONESIAN_HEADER + 'Dinas PU;"Jalan;1.000;100;10\nDinas Kesehatan;Obat;2.000;800;40\n'
+    response = _post(mcp, client_for, "nov.csv", data.encode())
+    page = response.content.decode()
+    assert "bukan berkas CSV yang sah" in page and "baris 2" in page
+    assert "belum diisi" not in page and not TepraImport.objects.exists()
+
+
+def test_a_formula_without_a_saved_result_is_named_as_a_formula(mcp, client_for) -> None:
+    data = _workbook(("Nov", [XLSX_HEADER, ["Dinas PU", "Jalan", 1000, "=C2*0.4", 10]]))
+    response = _post(mcp, client_for, "nov.xlsx", data)
+    record = TepraImport.objects.get()
+    assert [(e["row"], e["column"], e["code"]) for e in record.errors] == [
+        (2, "Realisasi Keuangan", "formula_without_value")
+    ]
+    page = client_for(mcp.city_admin).get(response["Location"]).content.decode()
+    assert "rumus" in page and "=C2*0.4" in page
+
+
+def test_a_workbook_with_its_figures_on_another_sheet_reads_that_sheet_and_says_so(
+    mcp, client_for
+) -> None:
+    data = _workbook(
+        ("Petunjuk", [["Isi lembar Realisasi."]]),
+        ("Realisasi", [XLSX_HEADER, ["Dinas PU", "Jalan", 1000, 400, 10]]),
+    )
+    response = _post(mcp, client_for, "nov.xlsx", data)
+    record = TepraImport.objects.get()
+    assert record.rows_imported == 1
+    assert [(w["code"], w["params"]) for w in record.warnings] == [
+        ("sheet_read", {"sheet": "Realisasi"})
+    ]
+    assert "Realisasi" in client_for(mcp.city_admin).get(response["Location"]).content.decode()
+
+
+def test_a_workbook_without_the_columns_names_the_sheets_it_read(mcp, client_for) -> None:
+    data = _workbook(("Petunjuk", [["Isi lembar Realisasi."]]), ("Catatan", [["opd", "pagu"]]))
+    page = _post(mcp, client_for, "nov.xlsx", data).content.decode()
+    assert "Lembar “Petunjuk”" in page and "Lembar “Catatan”" in page
+    assert not TepraImport.objects.exists()
+
+
+def test_the_separator_is_taken_from_the_header_line(mcp) -> None:
+    # More commas than semicolons in the rows: decimal commas and names with commas.
+    record = _import(
+        mcp,
+        "opd;activity;pagu;financial_actual;physical_actual\n"
+        "Dinas PU;Jalan, jembatan, gorong-gorong, trotoar, dan drainase, tahap 1, 2, 3;"
+        "1000,50;100,25;10,5\n",
+    )
+    assert (record.rows_imported, record.errors) == (1, [])
+    assert Realisation.objects.get().pagu == D("1000.50")
