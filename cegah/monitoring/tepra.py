@@ -432,6 +432,16 @@ def latest_month(organisation: Organisation, year: int) -> int | None:
     return row
 
 
+def months_with_data(organisation: Organisation, year: int) -> list[int]:
+    """Return the months of ``year`` with figures, in order."""
+    return sorted(
+        Realisation.objects.filter(organisation=organisation, year=year)
+        .order_by()  # else the default ordering's columns join the DISTINCT
+        .values_list("month", flat=True)
+        .distinct()
+    )
+
+
 def opd_progress(organisation: Organisation, year: int, month: int) -> list[Progress]:
     """Return each OPD's progress at ``month``, worst deviation first."""
     target = target_at(quarter_targets(organisation, year), month)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -775,6 +777,10 @@ def progress_file(request: HttpRequest, update_id: int) -> FileResponse:
 # --- TEPRA -------------------------------------------------------------------------------------
 
 
+# Imports listed on the TEPRA page (of the year shown): a month re-imported a few times.
+IMPORTS_LISTED = 50
+
+
 def _year_from_query(request: HttpRequest) -> int:
     wanted = request.GET.get("year", "")
     if wanted.isdigit() and 2000 <= int(wanted) <= 2100:
@@ -789,7 +795,10 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
     monitored = access_monitored(request.user, slug)
     org = monitored.org
     year = _year_from_query(request)
-    month = tepra.latest_month(org, year)
+    months = tepra.months_with_data(org, year)
+    wanted = request.GET.get("month", "")
+    # The month asked for when it has figures, else the latest one that has.
+    month = int(wanted) if wanted.isdigit() and int(wanted) in months else max(months, default=None)
     rows = tepra.opd_progress(org, year, month) if month else []
     curve = tepra.s_curve(org, year)
     years = sorted(
@@ -810,12 +819,13 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "year": year,
             "years": years,
             "month": month,
+            "months": [(m, MONTHS[m]) for m in months],
             "rows": rows,
             "lagging": [r for r in rows if r.light == "red"],
             "curve": s_curve_geometry(curve) if month else None,
             "targets": sorted(tepra.quarter_targets(org, year).items()),
             "projects": StrategicProject.objects.filter(organisation=org, year=year),
-            "imports": TepraImport.objects.filter(organisation=org)[:12],
+            "imports": TepraImport.objects.filter(organisation=org, year=year)[:IMPORTS_LISTED],
         },
     )
 
@@ -824,11 +834,12 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tepra_import(request: HttpRequest, slug: str) -> HttpResponse:
     monitored = access_monitored(request.user, slug, edit=True)
-    today = timezone.localdate()
+    # The month just ended: the current one is still running when its figures are reported.
+    last_month = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     form = TepraImportForm(
         request.POST or None,
         request.FILES or None,
-        initial={"year": today.year, "month": today.month},
+        initial={"year": last_month.year, "month": last_month.month},
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

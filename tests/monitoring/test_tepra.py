@@ -417,3 +417,57 @@ def test_the_separator_is_taken_from_the_header_line(mcp) -> None:
     )
     assert (record.rows_imported, record.errors) == (1, [])
     assert Realisation.objects.get().pagu == D("1000.50")
+
+
+def _month_file(actual: int) -> str:
+    return f"opd,activity,pagu,financial_actual,physical_actual\nDinas PU,Jalan,1000,{actual},50\n"
+
+
+def test_the_overview_shows_the_month_asked_for_and_offers_the_months_with_data(
+    mcp, client_for
+) -> None:
+    _import(mcp, _month_file(777), month=11, name="nov.csv")
+    _import(mcp, _month_file(888), month=12, name="des.csv")
+    client = client_for(mcp.city_admin)
+    url = f"/monitoring/{mcp.city.slug}/tepra/"
+    latest = client.get(url, {"year": 2026}).content.decode()
+    assert "akhir bulan 12" in latest and "88,8" in latest
+    november = client.get(url, {"year": 2026, "month": 11}).content.decode()
+    assert "akhir bulan 11" in november and "77,7" in november
+    assert '<option value="11" selected>November</option>' in november
+    assert '<option value="12">Desember</option>' in november
+    # A month without figures falls back to the latest one.
+    assert "akhir bulan 12" in client.get(url, {"year": 2026, "month": 4}).content.decode()
+
+
+def test_the_imports_listed_are_those_of_the_year_shown(mcp, client_for) -> None:
+    import_realisation(
+        organisation=mcp.city,
+        year=2025,
+        month=12,
+        file_name="tahun-lalu.csv",
+        data=_month_file(100).encode(),
+        actor=None,
+    )
+    _import(mcp, _month_file(200), month=3, name="maret.csv")
+    client = client_for(mcp.city_admin)
+    page = client.get(f"/monitoring/{mcp.city.slug}/tepra/", {"year": 2026}).content.decode()
+    assert "maret.csv" in page and "tahun-lalu.csv" not in page
+    page = client.get(f"/monitoring/{mcp.city.slug}/tepra/", {"year": 2025}).content.decode()
+    assert "tahun-lalu.csv" in page and "maret.csv" not in page
+
+
+@pytest.mark.parametrize(
+    ("today", "year", "month"), [((2026, 12, 7), 2026, 11), ((2027, 1, 5), 2026, 12)]
+)
+def test_the_import_form_offers_the_previous_month(
+    mcp, client_for, monkeypatch, today, year, month
+) -> None:
+    import datetime as dt
+
+    from cegah.monitoring import views
+
+    monkeypatch.setattr(views.timezone, "localdate", lambda: dt.date(*today))
+    page = client_for(mcp.city_admin).get(f"/monitoring/{mcp.city.slug}/tepra/import/")
+    body = page.content.decode()
+    assert f'value="{year}"' in body and f'<option value="{month}" selected>' in body
