@@ -252,3 +252,69 @@ def test_evidence_is_served_as_an_attachment(mcp, client_for) -> None:
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == PDF
+
+
+def _verified_and_returned(mcp) -> tuple[Assessment, Answer]:
+    assessment = _fill_city(mcp)
+    services.add_evidence_link(  # a second piece, so that one can be removed
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=mcp.sub("1", "1", "1"),
+        url="https://jdih.example/sk-lampiran",
+        actor=mcp.city_admin,
+    )
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    for answer in assessment.answers.all():
+        services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+    services.return_assessment(assessment=assessment, actor=mcp.verifier)
+    return assessment, assessment.answers.get(sub_indicator=mcp.sub("1", "1", "1"))
+
+
+@pytest.mark.parametrize("change", ["file", "link", "remove"])
+def test_changed_evidence_sends_the_answer_back_and_blocks_finishing(mcp, change) -> None:
+    assessment, answer = _verified_and_returned(mcp)
+    sub = mcp.sub("1", "1", "1")
+    if change == "file":
+        services.add_evidence_file(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=sub,
+            upload=SimpleUploadedFile("sk-baru.pdf", PDF),
+            actor=mcp.city_admin,
+        )
+    elif change == "link":
+        services.add_evidence_link(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=sub,
+            url="https://jdih.example/sk-baru",
+            actor=mcp.city_admin,
+        )
+    else:
+        services.remove_evidence(evidence=answer.evidence.last(), actor=mcp.city_admin)
+    answer.refresh_from_db()
+    assert answer.verdict == "" and answer.verified_value == D(80)  # in force until reviewed
+    entry = AuditEntry.objects.filter(action__startswith="monitoring.evidence.").latest("id")
+    assert entry.details["reopened"] is True
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    with pytest.raises(ValidationError, match=r"1\.1\.1"):
+        services.complete_verification(assessment=assessment, actor=mcp.verifier)
+    services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+    services.complete_verification(assessment=assessment, actor=mcp.verifier)
+
+
+def test_an_answer_emptied_after_its_verdict_must_be_reviewed_before_finishing(mcp) -> None:
+    assessment, answer = _verified_and_returned(mcp)
+    services.save_answer(
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=mcp.sub("1", "1", "1"),
+        actor=mcp.city_admin,
+        value=None,
+        response="Nilai ditarik, dokumen belum sah",
+    )
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    with pytest.raises(ValidationError, match=r"1\.1\.1"):
+        services.complete_verification(assessment=assessment, actor=mcp.verifier)
+    services.verify_answer(answer=answer, actor=mcp.verifier, verdict="rejected", note="Ditarik")
+    services.complete_verification(assessment=assessment, actor=mcp.verifier)
