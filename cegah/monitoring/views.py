@@ -543,11 +543,12 @@ def answer(request: HttpRequest, slug: str, period_id: int, sub_id: int) -> Http
         "form": form,
         "file_form": EvidenceFileForm(),
         "link_form": EvidenceLinkForm(),
+        # Each verdict gets its own note: the previous one is shown above the form, and carried
+        # into the form it was saved again with a verdict it did not explain.
         "verify_form": VerifyForm(
             initial={
                 "verdict": current.verdict if current and current.verdict else "accepted",
                 "verified_value": current.verified_value if current else None,
-                "note": current.verifier_note if current else "",
                 "pending_document": current.pending_document if current else False,
             }
         ),

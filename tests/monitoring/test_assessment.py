@@ -318,3 +318,24 @@ def test_an_answer_emptied_after_its_verdict_must_be_reviewed_before_finishing(m
         services.complete_verification(assessment=assessment, actor=mcp.verifier)
     services.verify_answer(answer=answer, actor=mcp.verifier, verdict="rejected", note="Ditarik")
     services.complete_verification(assessment=assessment, actor=mcp.verifier)
+
+
+def test_a_new_verdict_starts_with_an_empty_note(mcp, client_for) -> None:
+    import re
+
+    assessment = _fill_city(mcp)
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    sub = mcp.sub("1", "1", "1")
+    answer = assessment.answers.get(sub_indicator=sub)
+    old_note = "Bukti hanya mendukung sebagian nilai yang dilaporkan."
+    services.verify_answer(
+        answer=answer, actor=mcp.verifier, verdict="adjusted", verified_value=D(50), note=old_note
+    )
+    verifier = client_for(mcp.verifier)
+    url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/"
+    page = verifier.get(url).content.decode()
+    [textarea] = re.findall(r'<textarea name="note"[^>]*>(.*?)</textarea>', page, re.DOTALL)
+    assert textarea.strip() == "" and old_note in page  # shown as the current note, not prefilled
+    verifier.post(url + "verify/", {"verdict": "accepted"})
+    answer.refresh_from_db()
+    assert (answer.verdict, answer.verifier_note) == ("accepted", "")
