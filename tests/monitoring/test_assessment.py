@@ -339,3 +339,36 @@ def test_a_new_verdict_starts_with_an_empty_note(mcp, client_for) -> None:
     verifier.post(url + "verify/", {"verdict": "accepted"})
     answer.refresh_from_db()
     assert (answer.verdict, answer.verifier_note) == ("accepted", "")
+
+
+def test_a_file_just_over_the_limit_is_refused_with_sizes_that_differ() -> None:
+    from django.utils import translation
+
+    from cegah.monitoring.uploads import check_upload
+
+    upload = SimpleUploadedFile("sk.pdf", PDF + b"0" * (1025 - len(PDF)))
+    with translation.override("id"), pytest.raises(ValidationError) as exc:
+        check_upload(upload, max_bytes=1024)
+    [message] = exc.value.messages
+    assert "1.025" in message and "1.024" in message, message
+    with pytest.raises(ValidationError) as exc:
+        check_upload(SimpleUploadedFile("sk.pdf", PDF + b"0" * 4000), max_bytes=1024)
+    assert "1.024" not in exc.value.messages[0]  # 3.9 KB against 1.0 KB differ already
+
+
+def test_the_evidence_input_says_what_it_takes_before_uploading(mcp, client_for) -> None:
+    import re
+
+    sub = mcp.sub("1", "1", "1")
+    page = (
+        client_for(mcp.city_admin)
+        .get(f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/")
+        .content.decode()
+    )
+    [tag] = re.findall(r'<input type="file"[^>]*>', page)
+    assert 'accept=".pdf,.png,.jpg,.jpeg,.xlsx,.docx"' in tag
+    assert 'data-max-bytes="10485760"' in tag and "data-too-large=" in tag
+    assert "paling besar 10,0\xa0MB" in page
+    assert re.search(
+        r'<script src="/static/monitoring/upload-limit\.js" defer nonce="[^"]+">', page
+    )
