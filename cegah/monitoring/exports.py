@@ -44,6 +44,7 @@ def standings_xlsx(period: Period, standings: list[Standing]) -> bytes:
             _("Self-reported score"),
             _("Gap"),
             _("Zone"),
+            _("Answers awaiting verification"),
             *area_names,
         ]
     )
@@ -59,6 +60,7 @@ def standings_xlsx(period: Period, standings: list[Standing]) -> bytes:
                 round(float(s.card.self_total), 2),
                 round(float(s.card.gap), 2),
                 s.card.zone,
+                s.awaiting,
                 *[round(float(a.score), 2) for a in s.card.areas],
             ]
         )

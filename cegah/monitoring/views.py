@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import staff_user
@@ -262,9 +263,17 @@ def coverage(request: HttpRequest) -> HttpResponse:
             continue
         standing = by_org.get(org.pk)
         css = f"zone-{standing.card.zone}" if standing else "zone-none"
-        label = (
-            f"{org.name}: {standing.card.total:.2f}" if standing else f"{org.name}: {_('no score')}"
-        )
+        if standing is None:
+            label = f"{org.name}: {_('no score')}"
+        elif standing.awaiting:
+            css += " awaiting"
+            label = ngettext(
+                "%(name)s: %(score)s (%(n)s answer awaiting verification)",
+                "%(name)s: %(score)s (%(n)s answers awaiting verification)",
+                standing.awaiting,
+            ) % {"name": org.name, "score": f"{standing.card.total:.2f}", "n": standing.awaiting}
+        else:
+            label = f"{org.name}: {standing.card.total:.2f}"
         items.append(
             (
                 org.region_id,

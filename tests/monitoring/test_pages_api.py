@@ -204,3 +204,59 @@ def test_regional_realisation_takes_each_latest_month_in_a_fixed_number_of_queri
     assert len(rows) == 3 and len(three.captured_queries) == len(two.captured_queries) <= 3
     page = client_for(mcp.kpk_viewer).get("/monitoring/coverage/tepra/?year=2026")
     assert page.status_code == 200 and "Pemprov Lampung" in page.content.decode()
+
+
+def test_ranking_and_map_mark_scores_with_answers_awaiting_verification(mcp, client_for) -> None:
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from cegah.monitoring.scores import period_standings
+
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    for area, ind, code in (("1", "1", "1"), ("1", "2", "1"), ("2", "1", "1")):
+        services.save_answer(
+            organisation=mcp.regency,
+            period=mcp.period,
+            sub=mcp.sub(area, ind, code),
+            actor=mcp.regency_admin,
+            value=D(90),
+            pending_document=True,
+        )
+    regency = Assessment.objects.get(organisation=mcp.regency)
+    services.submit_assessment(assessment=regency, actor=mcp.regency_admin)
+    services.verify_answer(
+        answer=regency.answers.get(sub_indicator=mcp.sub("1", "1", "1")),
+        actor=mcp.verifier,
+        verdict="accepted",
+    )
+    by_slug = {s.organisation.slug: s for s in period_standings(mcp.period)}
+    assert (by_slug[mcp.city.slug].awaiting, by_slug[mcp.regency.slug].awaiting) == (0, 2)
+    assert by_slug[mcp.regency.slug].card.zone == "red"  # the scoring rule is unchanged
+
+    client = client_for(mcp.kpk_viewer)
+    body = client.get(f"/monitoring/coverage/?period={mcp.period.pk}").content.decode()
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>.*?</tr>", body, re.DOTALL)
+        for name in ("Pemkot Bandar Lampung", "Pemkab Lampung Selatan")
+        if f">{name}</a>" in row
+    }
+    assert "2 jawaban menunggu verifikasi" in rows["Pemkab Lampung Selatan"]
+    assert "menunggu verifikasi" not in rows["Pemkot Bandar Lampung"]
+    [regency_shape] = re.findall(r'<path class="([^"]*)"[^>]*><title>Pemkab Lampung', body)
+    assert regency_shape == "zone-red awaiting"
+    assert 'class="zone-green"' in body  # the city's shape has no mark
+    assert "menunggu verifikasi" in body.split('class="legend"')[1].split("</ul>")[0]
+
+    xlsx = client.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Jawaban menunggu verifikasi")
+    awaiting = {
+        row[2]: row[column]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if isinstance(row[0], int)  # the ranked rows, not the notes under them
+    }
+    assert awaiting == {"Pemkot Bandar Lampung": 0, "Pemkab Lampung Selatan": 2}
