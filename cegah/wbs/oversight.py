@@ -133,6 +133,11 @@ class RegionCounts(list[tuple[str, str, int]]):
 
     province_level: tuple[str, str, int] | None = None
 
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """The map's legend for these counts (``heat_legend`` of the largest)."""
+        return heat_legend(max((n for _code, _name, n in self), default=0))
+
 
 def region_counts(scope: Scope, province: str | None) -> RegionCounts:
     """Reports per province (or per kab/kota of ``province``) as (code, name, count), largest first.
@@ -171,3 +176,19 @@ def heat_class(count: int, maximum: int) -> str:
     if count <= 0 or maximum <= 0:
         return "heat-0"
     return f"heat-{min(HEAT_CLASSES - 1, 1 + int((HEAT_CLASSES - 2) * count / maximum))}"
+
+
+def heat_legend(maximum: int) -> list[tuple[str, str]]:
+    """Return (CSS class, the counts it stands for) for each shade a count up to ``maximum`` can
+    take, as ``heat_class`` assigns them; a shade no count can take is left out."""
+    legend = [("heat-0", "0")]
+    if maximum <= 0:
+        return legend
+    steps = HEAT_CLASSES - 2
+    for shade in range(1, HEAT_CLASSES - 1):
+        low = max(1, -(-(shade - 1) * maximum // steps))
+        high = min(maximum - 1, -(-shade * maximum // steps) - 1)
+        if low <= high:
+            legend.append((f"heat-{shade}", str(low) if low == high else f"{low}–{high}"))
+    legend.append((f"heat-{HEAT_CLASSES - 1}", _("most (%(maximum)s)") % {"maximum": maximum}))
+    return legend
