@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cegah.monitoring.models import Answer, Meeting, Recommendation, StrategicProject
 from cegah.monitoring.uploads import ACCEPT, MAX_UPLOAD_BYTES, too_large_in_browser, upload_help
@@ -100,7 +101,8 @@ class MeetingForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
-    minutes = evidence_file_field(_("Minutes"), required=False)
+    # "Minutes" alone is "Menit" (the unit of time) in another app's catalogue, which wins.
+    minutes = evidence_file_field(pgettext_lazy("meeting minutes", "Minutes"), required=False)
 
     def __init__(self, *args: object, supervisors: list[Organisation], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -260,3 +260,29 @@ def test_ranking_and_map_mark_scores_with_answers_awaiting_verification(mcp, cli
         if isinstance(row[0], int)  # the ranked rows, not the notes under them
     }
     assert awaiting == {"Pemkot Bandar Lampung": 0, "Pemkab Lampung Selatan": 2}
+
+
+def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    meeting = services.create_meeting(
+        convened_by=mcp.kpk,
+        title="Rakor",
+        held_on=dt.date(2026, 3, 1),
+        minutes=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 notulen"),
+        actor=mcp.verifier,
+    )
+    rec = services.create_recommendation(
+        institution=mcp.city,
+        issued_by=mcp.kpk,
+        actor=mcp.verifier,
+        title="X",
+        due_date=dt.date(2030, 1, 1),
+        meeting=meeting,
+    )
+    client = client_for(mcp.verifier)
+    for url in (f"/monitoring/recommendations/{rec.pk}/", "/monitoring/coverage/meetings/"):
+        page = client.get(url).content.decode()
+        assert "Notulen" in page and "Menit" not in page, url
