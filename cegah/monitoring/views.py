@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -78,7 +79,7 @@ from cegah.monitoring.scores import (
     scorecard,
     trend,
 )
-from cegah.orgs.models import Organisation
+from cegah.orgs.models import Organisation, Region
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -219,7 +220,9 @@ def _coverage_context(request: HttpRequest) -> dict[str, Any]:
     standings = []
     if period is not None:
         standings = [s for s in period_standings(period) if s.organisation.pk in covered_ids]
-    provinces = sorted({(o.region_id or "").split(".")[0] for o in covered if o.region_id})
+    codes = sorted({(o.region_id or "").split(".")[0] for o in covered if o.region_id})
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    provinces = [(code, names.get(code, code)) for code in codes]
     if province:
         standings = [s for s in standings if (s.organisation.region_id or "").startswith(province)]
         covered = [o for o in covered if (o.region_id or "").startswith(province)]
@@ -263,17 +266,26 @@ def coverage(request: HttpRequest) -> HttpResponse:
             continue
         standing = by_org.get(org.pk)
         css = f"zone-{standing.card.zone}" if standing else "zone-none"
+        # Tooltips are text, not template output: localise the score here ("75,17" like the
+        # table, not "75.17").
         if standing is None:
-            label = f"{org.name}: {_('no score')}"
+            label = _("%(name)s: no score") % {"name": org.name}
         elif standing.awaiting:
             css += " awaiting"
             label = ngettext(
                 "%(name)s: %(score)s (%(n)s answer awaiting verification)",
                 "%(name)s: %(score)s (%(n)s answers awaiting verification)",
                 standing.awaiting,
-            ) % {"name": org.name, "score": f"{standing.card.total:.2f}", "n": standing.awaiting}
+            ) % {
+                "name": org.name,
+                "score": number_format(standing.card.total, decimal_pos=2),
+                "n": standing.awaiting,
+            }
         else:
-            label = f"{org.name}: {standing.card.total:.2f}"
+            label = _("%(name)s: %(score)s") % {
+                "name": org.name,
+                "score": number_format(standing.card.total, decimal_pos=2),
+            }
         items.append(
             (
                 org.region_id,

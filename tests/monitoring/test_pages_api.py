@@ -286,3 +286,33 @@ def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
     for url in (f"/monitoring/recommendations/{rec.pk}/", "/monitoring/coverage/meetings/"):
         page = client.get(url).content.decode()
         assert "Notulen" in page and "Menit" not in page, url
+
+
+def test_coverage_page_speaks_indonesian_numbers_and_province_names(mcp, client_for) -> None:
+    import re
+
+    from cegah.accounts.models import Membership, User
+    from cegah.accounts.permissions import Role
+    from cegah.orgs.models import Organisation, Region
+
+    jabar = Region.objects.create(code="32", name="Jawa Barat", level=1, type="provinsi")
+    bandung = Region.objects.create(
+        code="32.73", name="Kota Bandung", level=2, type="kota", parent=jabar
+    )
+    Organisation.objects.create(
+        slug="pemkot-bandung", name="Pemkot Bandung", kind="regency", region=bandung
+    )
+    kemendagri = Organisation.objects.create(slug="kemendagri", name="Kemendagri", kind="kl")
+    services.grant_coverage(supervisor=kemendagri, nationwide=True, actor=None)
+    verifier = User.objects.create_user(username="verifikator.kemendagri", password="x-long-pw-1")
+    Membership.objects.create(user=verifier, organisation=kemendagri, role=Role.VERIFIER)
+    _verified(mcp, mcp.city, mcp.city_admin, 75)
+    body = (
+        client_for(verifier).get(f"/monitoring/coverage/?period={mcp.period.pk}").content.decode()
+    )
+    assert "<title>Pemkot Bandar Lampung: 75,00</title>" in body
+    assert "75.00" not in body
+    options = re.findall(
+        r'<option value="(\d+)"[^>]*>([^<]+)</option>', body.split('id="province"')[1]
+    )
+    assert options == [("18", "Lampung"), ("32", "Jawa Barat")]
