@@ -262,32 +262,6 @@ def test_ranking_and_map_mark_scores_with_answers_awaiting_verification(mcp, cli
     assert awaiting == {"Pemkot Bandar Lampung": 0, "Pemkab Lampung Selatan": 2}
 
 
-def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
-    import datetime as dt
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    meeting = services.create_meeting(
-        convened_by=mcp.kpk,
-        title="Rakor",
-        held_on=dt.date(2026, 3, 1),
-        minutes=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 notulen"),
-        actor=mcp.verifier,
-    )
-    rec = services.create_recommendation(
-        institution=mcp.city,
-        issued_by=mcp.kpk,
-        actor=mcp.verifier,
-        title="X",
-        due_date=dt.date(2030, 1, 1),
-        meeting=meeting,
-    )
-    client = client_for(mcp.verifier)
-    for url in (f"/monitoring/recommendations/{rec.pk}/", "/monitoring/coverage/meetings/"):
-        page = client.get(url).content.decode()
-        assert "Notulen" in page and "Menit" not in page, url
-
-
 def test_coverage_page_speaks_indonesian_numbers_and_province_names(mcp, client_for) -> None:
     import re
 
@@ -316,3 +290,52 @@ def test_coverage_page_speaks_indonesian_numbers_and_province_names(mcp, client_
         r'<option value="(\d+)"[^>]*>([^<]+)</option>', body.split('id="province"')[1]
     )
     assert options == [("18", "Lampung"), ("32", "Jawa Barat")]
+
+
+def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    meeting = services.create_meeting(
+        convened_by=mcp.kpk,
+        title="Rakor",
+        held_on=dt.date(2026, 3, 1),
+        minutes=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 notulen"),
+        actor=mcp.verifier,
+    )
+    rec = services.create_recommendation(
+        institution=mcp.city,
+        issued_by=mcp.kpk,
+        actor=mcp.verifier,
+        title="X",
+        due_date=dt.date(2030, 1, 1),
+        meeting=meeting,
+    )
+    client = client_for(mcp.verifier)
+    for url in (f"/monitoring/recommendations/{rec.pk}/", "/monitoring/coverage/meetings/"):
+        page = client.get(url).content.decode()
+        assert "Notulen" in page and "Menit" not in page, url
+
+
+def test_exports_name_zones_and_lights_in_the_readers_language(mcp, client_for) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    import_realisation(
+        organisation=mcp.city, year=2026, month=5, file_name="m.csv", data=CSV, actor=None
+    )
+    client = client_for(mcp.kpk_viewer)
+    ranking = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}").content)
+    ).worksheets[0]
+    header = [c.value for c in ranking[1]]
+    assert ranking.cell(2, header.index("Zona") + 1).value == "hijau"
+    book = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/{mcp.city.slug}/export.xlsx?year=2026").content)
+    )
+    values = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert "hijau" in values and "tertinggal" in values
+    assert not values & {"green", "yellow", "blue", "red"}
