@@ -562,8 +562,9 @@ def answer(request: HttpRequest, slug: str, period_id: int, sub_id: int) -> Http
                 return redirect("monitoring:answer", slug=slug, period_id=period_id, sub_id=sub_id)
     ctx |= {
         "form": form,
-        "file_form": EvidenceFileForm(),
-        "link_form": EvidenceLinkForm(),
+        # Prefixed: both forms have a description, and one page must not hold two ids alike.
+        "file_form": EvidenceFileForm(prefix="file"),
+        "link_form": EvidenceLinkForm(prefix="link"),
         # Each verdict gets its own note: the previous one is shown above the form, and carried
         # into the form it was saved again with a verdict it did not explain.
         "verify_form": VerifyForm(
@@ -586,8 +587,8 @@ def evidence_add(request: HttpRequest, slug: str, period_id: int, sub_id: int) -
         messages.error(request, _("Evidence cannot be changed while the verifier has it."))
         return redirect(target)
     try:
-        if "url" in request.POST:
-            link_form = EvidenceLinkForm(request.POST)
+        if "link-url" in request.POST:
+            link_form = EvidenceLinkForm(request.POST, prefix="link")
             if not link_form.is_valid():
                 raise ValidationError([e for errors in link_form.errors.values() for e in errors])
             services.add_evidence_link(
@@ -598,7 +599,7 @@ def evidence_add(request: HttpRequest, slug: str, period_id: int, sub_id: int) -
                 **link_form.cleaned_data,
             )
         else:
-            file_form = EvidenceFileForm(request.POST, request.FILES)
+            file_form = EvidenceFileForm(request.POST, request.FILES, prefix="file")
             if not file_form.is_valid():
                 raise ValidationError([e for errors in file_form.errors.values() for e in errors])
             services.add_evidence_file(

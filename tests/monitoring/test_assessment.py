@@ -60,7 +60,9 @@ def test_admin_uploads_evidence_and_verifier_adjusts_changing_score_and_zone(
     assert city_client.post(base, {"value": "100", "note": "SK ada"}).status_code == 302
     upload = SimpleUploadedFile("SK UKPBJ.pdf", PDF, content_type="application/pdf")
     assert (
-        city_client.post(base + "evidence/", {"file": upload, "description": "SK"}).status_code
+        city_client.post(
+            base + "evidence/", {"file-file": upload, "file-description": "SK"}
+        ).status_code
         == 302
     )
     evidence = Evidence.objects.get(answer__sub_indicator=sub)
@@ -196,8 +198,11 @@ def test_refused_uploads_store_nothing(
 ) -> None:
     sub = mcp.sub("1", "1", "1")
     url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/evidence/"
-    client_for(mcp.city_admin).post(url, {"file": SimpleUploadedFile(name, content)})
+    response = client_for(mcp.city_admin).post(
+        url, {"file-file": SimpleUploadedFile(name, content)}, follow=True
+    )
     assert not Evidence.objects.exists()
+    assert "Bukti ditambahkan" not in response.content.decode()
     assert not (media_root / "monitoring" / "evidence").exists() or not any(
         (media_root / "monitoring" / "evidence").iterdir()
     )
@@ -371,4 +376,19 @@ def test_the_evidence_input_says_what_it_takes_before_uploading(mcp, client_for)
     assert "paling besar 10,0\xa0MB" in page
     assert re.search(
         r'<script src="/static/monitoring/upload-limit\.js" defer nonce="[^"]+">', page
+    )
+
+
+def test_a_link_is_added_as_evidence_from_its_own_form(mcp, client_for) -> None:
+    sub = mcp.sub("1", "1", "1")
+    url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/evidence/"
+    response = client_for(mcp.city_admin).post(
+        url, {"link-url": "https://jdih.example/sk", "link-description": "SK di JDIH"}
+    )
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    assert (evidence.kind, evidence.url, evidence.description) == (
+        "link",
+        "https://jdih.example/sk",
+        "SK di JDIH",
     )

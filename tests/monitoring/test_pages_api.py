@@ -292,6 +292,29 @@ def test_coverage_page_speaks_indonesian_numbers_and_province_names(mcp, client_
     assert options == [("18", "Lampung"), ("32", "Jawa Barat")]
 
 
+def test_exports_name_zones_and_lights_in_the_readers_language(mcp, client_for) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    import_realisation(
+        organisation=mcp.city, year=2026, month=5, file_name="m.csv", data=CSV, actor=None
+    )
+    client = client_for(mcp.kpk_viewer)
+    ranking = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}").content)
+    ).worksheets[0]
+    header = [c.value for c in ranking[1]]
+    assert ranking.cell(2, header.index("Zona") + 1).value == "hijau"
+    book = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/{mcp.city.slug}/export.xlsx?year=2026").content)
+    )
+    values = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert "hijau" in values and "tertinggal" in values
+    assert not values & {"green", "yellow", "blue", "red"}
+
+
 def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
     import datetime as dt
 
@@ -318,24 +341,13 @@ def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
         assert "Notulen" in page and "Menit" not in page, url
 
 
-def test_exports_name_zones_and_lights_in_the_readers_language(mcp, client_for) -> None:
-    import io
+def test_the_sub_indicator_page_has_no_duplicate_ids(mcp, client_for) -> None:
+    import re
+    from collections import Counter
 
-    from openpyxl import load_workbook
-
-    _verified(mcp, mcp.city, mcp.city_admin, 80)
-    import_realisation(
-        organisation=mcp.city, year=2026, month=5, file_name="m.csv", data=CSV, actor=None
+    sub = mcp.sub("1", "1", "1")
+    page = client_for(mcp.city_admin).get(
+        f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/"
     )
-    client = client_for(mcp.kpk_viewer)
-    ranking = load_workbook(
-        io.BytesIO(client.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}").content)
-    ).worksheets[0]
-    header = [c.value for c in ranking[1]]
-    assert ranking.cell(2, header.index("Zona") + 1).value == "hijau"
-    book = load_workbook(
-        io.BytesIO(client.get(f"/monitoring/{mcp.city.slug}/export.xlsx?year=2026").content)
-    )
-    values = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
-    assert "hijau" in values and "tertinggal" in values
-    assert not values & {"green", "yellow", "blue", "red"}
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page.content.decode()))
+    assert [i for i, n in ids.items() if n > 1] == []
