@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
+# Sheets of a workbook looked at for the figures (a month's file has one, perhaps with notes).
+MAX_SHEETS = 20
 
 COLUMNS = (
     "opd",
@@ -516,11 +518,11 @@ def _read_xlsx(data: bytes) -> _Sheet:
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise ValidationError(_("This is not an XLSX workbook.")) from exc
     problems: dict[str, list[str]] = {}
-    for ws in wb.worksheets[:20]:
+    for ws in wb.worksheets[:MAX_SHEETS]:
         header = next(ws.iter_rows(max_row=1, values_only=True), ())
-        problems[ws.title] = _header_problems(_columns(header)) if header else []
-        if not header:
-            problems[ws.title] = [_("The sheet is empty.")]
+        problems[ws.title] = (
+            _header_problems(_columns(header)) if header else [_("The sheet is empty.")]
+        )
     fitting = [name for name, found in problems.items() if not found]
     first = wb.worksheets[0].title
     notes = []
@@ -604,10 +606,12 @@ def read_table(file_name: str, data: bytes) -> Table:
         empty_cells |= {(number, c.index) for c in known if _cell(values, c) is None}
         rows.append((number, {c.field: _cell(values, c) for c in known}))
     if not rows:
+        if sheet.name is None:
+            raise ValidationError(
+                _("The file has column headers but no rows of figures under them.")
+            )
         raise ValidationError(
-            _("The file has column headers but no rows of figures under them.")
-            if sheet.name is None
-            else _("Sheet “%(sheet)s” has column headers but no rows of figures under them.")
+            _("Sheet “%(sheet)s” has column headers but no rows of figures under them.")
             % {"sheet": sheet.name}
         )
     by_index = {c.index: c.field for c in known}
