@@ -565,8 +565,8 @@ def answer(request: HttpRequest, slug: str, period_id: int, sub_id: int) -> Http
         # Prefixed: both forms have a description, and one page must not hold two ids alike.
         "file_form": EvidenceFileForm(prefix="file"),
         "link_form": EvidenceLinkForm(prefix="link"),
-        # Each verdict gets its own note: the previous one is shown above the form, and carried
-        # into the form it was saved again with a verdict it did not explain.
+        # A new verdict starts with an empty note (the previous one is shown above the form):
+        # prefilled, it was saved again with a verdict it did not explain.
         "verify_form": VerifyForm(
             initial={
                 "verdict": current.verdict if current and current.verdict else "accepted",
