@@ -249,14 +249,16 @@ def access_progress_update(user: AnyUser, update_id: int) -> ProgressUpdate:
 
 
 def access_meeting(user: AnyUser, meeting_id: int) -> Meeting:
-    """Return a meeting convened by the user's organisation, or one that left it recommendations."""
+    """Return a meeting convened by the user's organisation, or one with a recommendation the user
+    may read (``access_recommendation``: its institution, its issuer, or a supervisor covering
+    the institution), so that the minutes linked from that recommendation open."""
     meeting = Meeting.objects.select_related("convened_by").filter(pk=meeting_id).first()
     if meeting is None or not user.is_authenticated:
         raise Http404
     if has_cap(user, meeting.convened_by, Cap.MONITORING_VIEW):
         return meeting
-    for rec in meeting.recommendations.select_related("institution"):
-        if has_cap(user, rec.institution, Cap.MONITORING_VIEW):
+    for rec in meeting.recommendations.select_related("institution__region", "issued_by"):
+        if _recommendation_readers(user, rec):
             return meeting
     raise Http404
 

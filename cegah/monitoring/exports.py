@@ -14,6 +14,17 @@ from cegah.monitoring.models import Period
 from cegah.monitoring.scores import Standing
 
 
+def _zone(zone: str) -> str:
+    """A zone as the pages name it (``_zone_word.html``), in the reader's language."""
+    words = {"red": _("red"), "yellow": _("yellow"), "blue": _("blue"), "green": _("green")}
+    return words.get(zone, _("no score"))
+
+
+def _light(light: str) -> str:
+    """A TEPRA light as the pages name it (``_light_word.html``)."""
+    return {"red": _("lagging"), "yellow": _("watch")}.get(light, _("on track"))
+
+
 def _workbook() -> Any:
     from openpyxl import Workbook
 
@@ -44,6 +55,7 @@ def standings_xlsx(period: Period, standings: list[Standing]) -> bytes:
             _("Self-reported score"),
             _("Gap"),
             _("Zone"),
+            _("Answers awaiting verification"),
             *area_names,
         ]
     )
@@ -58,7 +70,8 @@ def standings_xlsx(period: Period, standings: list[Standing]) -> bytes:
                 round(float(s.card.total), 2),
                 round(float(s.card.self_total), 2),
                 round(float(s.card.gap), 2),
-                s.card.zone,
+                _zone(s.card.zone),
+                s.awaiting,
                 *[round(float(a.score), 2) for a in s.card.areas],
             ]
         )
@@ -81,7 +94,7 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
                 round(float(card.total), 2),
                 round(float(card.self_total), 2),
                 round(float(card.gap), 2),
-                card.zone,
+                _zone(card.zone),
             ]
         )
     if ctx["latest"]:
@@ -96,7 +109,7 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
                     float(a.weight),
                     round(float(a.score), 2),
                     round(float(a.self_score), 2),
-                    a.zone,
+                    _zone(a.zone),
                 ]
             )
     recs = wb.create_sheet(_("Recommendations"))
@@ -144,7 +157,7 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
                 round(float(p.physical_pct), 2),
                 round(float(p.financial_deviation), 2),
                 round(float(p.physical_deviation), 2),
-                p.light,
+                _light(p.light),
             ]
         )
     return _save(wb)

@@ -5,10 +5,31 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cegah.monitoring.models import Answer, Meeting, Recommendation, StrategicProject
+from cegah.monitoring.uploads import ACCEPT, MAX_UPLOAD_BYTES, too_large_in_browser, upload_help
 from cegah.orgs.models import Organisation
+
+
+def evidence_file_field(label: object, *, required: bool = True) -> forms.FileField:
+    """A file input for evidence and minutes that says, before uploading, what it takes: the
+    types (``accept``), the limit (help text), and, with JavaScript, refuses a larger file
+    (``monitoring/upload-limit.js``). The server checks all of it again (``check_upload``)."""
+    return forms.FileField(
+        label=label,  # type: ignore[arg-type]
+        required=required,
+        help_text=lazy(upload_help, str)(),
+        widget=forms.FileInput(
+            attrs={
+                "accept": ACCEPT,
+                "data-max-bytes": MAX_UPLOAD_BYTES,
+                "data-too-large": lazy(too_large_in_browser, str)(),
+            }
+        ),
+    )
 
 
 def percent_field(label: object, help_text: object = "") -> forms.DecimalField:
@@ -44,10 +65,7 @@ class AnswerForm(forms.Form):
 
 
 class EvidenceFileForm(forms.Form):
-    file = forms.FileField(
-        label=_("Evidence file"),
-        help_text=_("PDF, PNG, JPEG, XLSX or DOCX, at most 10 MB."),
-    )
+    file = evidence_file_field(_("Evidence file"))
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
 
@@ -72,7 +90,9 @@ class VerifyForm(forms.Form):
 
 
 class FrameworkImportForm(forms.Form):
-    file = forms.FileField(label=_("Framework workbook (XLSX)"))
+    file = forms.FileField(
+        label=_("Framework workbook (XLSX)"), widget=forms.FileInput(attrs={"accept": ".xlsx"})
+    )
 
 
 class MeetingForm(forms.Form):
@@ -81,11 +101,8 @@ class MeetingForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
-    minutes = forms.FileField(
-        label=_("Minutes"),
-        required=False,
-        help_text=_("PDF, PNG, JPEG, XLSX or DOCX, at most 10 MB."),
-    )
+    # "Minutes" alone is "Menit" (the unit of time) in another app's catalogue, which wins.
+    minutes = evidence_file_field(pgettext_lazy("meeting minutes", "Minutes"), required=False)
 
     def __init__(self, *args: object, supervisors: list[Organisation], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -159,11 +176,7 @@ class RecommendationForm(forms.Form):
 class ProgressForm(forms.Form):
     note = forms.CharField(label=_("Progress note"), widget=forms.Textarea(attrs={"rows": 3}))
     progress = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100)
-    file = forms.FileField(
-        label=_("Evidence file"),
-        required=False,
-        help_text=_("PDF, PNG, JPEG, XLSX or DOCX, at most 10 MB."),
-    )
+    file = evidence_file_field(_("Evidence file"), required=False)
     url = forms.URLField(
         label=_("Evidence link"), required=False, max_length=500, assume_scheme="https"
     )
@@ -181,6 +194,7 @@ class TepraImportForm(forms.Form):
     file = forms.FileField(
         label=_("Realisation file (CSV or XLSX)"),
         help_text=_("One row per OPD and activity; download the template for the columns."),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
 

@@ -57,6 +57,9 @@ class Standing:
     card: ScoreCard
     national_rank: int = 0
     province_rank: int = 0
+    # Answers the verifier has still to judge: they count at 0 (or at their last verified value)
+    # until then, so the score may rise once they are verified.
+    awaiting: int = 0
 
 
 def period_standings(period: Period) -> list[Standing]:
@@ -74,11 +77,16 @@ def period_standings(period: Period) -> list[Standing]:
     )
     answers_by: dict[int, list[Answer]] = defaultdict(list)
     for answer in Answer.objects.filter(assessment__in=assessments).only(
-        "assessment_id", "sub_indicator_id", "value", "verified_value"
+        "assessment_id", "sub_indicator_id", "value", "verified_value", "verdict"
     ):
         answers_by[answer.assessment_id].append(answer)
     standings = [
-        Standing(a.organisation, a, scorecard(framework, answers_by[a.pk], tree))
+        Standing(
+            a.organisation,
+            a,
+            scorecard(framework, answers_by[a.pk], tree),
+            awaiting=sum(1 for answer in answers_by[a.pk] if answer.is_awaiting_review),
+        )
         for a in assessments
     ]
     national = competition_rank({s.organisation.pk: s.card.total for s in standings})

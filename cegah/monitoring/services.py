@@ -160,8 +160,21 @@ def save_answer(
 
 def _answer_for_evidence(organisation: Organisation, period: Period, sub: SubIndicator) -> Answer:
     assessment = _editable_assessment(organisation, period)
-    answer, _created = Answer.objects.get_or_create(assessment=assessment, sub_indicator=sub)
+    answer, _created = Answer.objects.select_for_update().get_or_create(
+        assessment=assessment, sub_indicator=sub
+    )
     return answer
+
+
+def _reopen(answer: Answer) -> bool:
+    """Send a judged answer back for verification after its evidence changed; return whether it
+    was. Its last verified value stays in force until the verifier reviews it again."""
+    if not answer.verdict:
+        return False
+    answer.verdict = Answer.Verdict.NONE
+    answer.reported_at = timezone.now()
+    answer.save(update_fields=["verdict", "reported_at"])
+    return True
 
 
 def add_evidence_file(
@@ -202,6 +215,7 @@ def add_evidence_file(
                 "period": period.label,
                 "kind": "file",
                 "size": evidence.size,
+                "reopened": _reopen(answer),
             },
         )
     return evidence
@@ -230,22 +244,33 @@ def add_evidence_link(
             actor=actor,
             organisation=organisation,
             obj=evidence,
-            details={"sub": sub.code, "period": period.label, "kind": "link"},
+            details={
+                "sub": sub.code,
+                "period": period.label,
+                "kind": "link",
+                "reopened": _reopen(answer),
+            },
         )
     return evidence
 
 
 def remove_evidence(*, evidence: Evidence, actor: User) -> None:
+    """Remove a piece of evidence; a judged answer goes back for verification."""
     assessment = evidence.answer.assessment
     with transaction.atomic():
         if not Assessment.objects.select_for_update().get(pk=assessment.pk).editable_by_institution:
             raise ValidationError(_("Evidence cannot be removed while the verifier has it."))
+        answer = Answer.objects.select_for_update().get(pk=evidence.answer_id)
         audit.record(
             "monitoring.evidence.removed",
             actor=actor,
             organisation=assessment.organisation,
             obj=evidence,
-            details={"kind": evidence.kind, "sub": evidence.answer.sub_indicator.code},
+            details={
+                "kind": evidence.kind,
+                "sub": evidence.answer.sub_indicator.code,
+                "reopened": _reopen(answer),
+            },
         )
         stored = evidence.file.name if evidence.file else ""
         evidence.delete()
@@ -385,7 +410,12 @@ def return_assessment(*, assessment: Assessment, actor: User) -> Assessment:
 
 
 def complete_verification(*, assessment: Assessment, actor: User) -> Assessment:
-    """Close verification; every answer with a value must have a verdict first."""
+    """Close verification; every answer to review must have a verdict first.
+
+    To review: an answer with a value and no verdict, and one changed since its verdict (its
+    value, evidence or response; the verdict was cleared, the verified value kept), even when its
+    value was emptied. Raises ValidationError naming them.
+    """
     from cegah.monitoring import tasks
 
     with transaction.atomic():
@@ -394,7 +424,7 @@ def complete_verification(*, assessment: Assessment, actor: User) -> Assessment:
             raise ValidationError(_("Only a submitted self-assessment can be verified."))
         open_codes = sorted(
             a.sub_indicator.full_code
-            for a in assessment.answers.filter(verdict="", value__isnull=False).select_related(
+            for a in assessment.answers.filter(Answer.awaiting_review()).select_related(
                 "sub_indicator__indicator__area"
             )
         )

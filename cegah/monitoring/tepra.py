@@ -1,70 +1,42 @@
-"""TEPRA: reading a month's realisation file, importing it, and the figures shown from it.
+"""TEPRA: importing a month's realisation file (read by ``tepra_files``), and the figures shown.
 
-A file has one row per OPD × activity with cumulative figures up to the end of the month. Bad rows
-are reported by row and column and left out; the good rows replace that month's data in one
-transaction, so importing the same file twice gives the same result.
+A file has one row per OPD × activity with cumulative figures up to the end of the month. An import
+is all or nothing: a file with any bad row changes nothing and lists every problem by row and
+column; a good file replaces that month's data in one transaction, so importing the same file
+twice gives the same result.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
-from django.utils.translation import gettext as _
 
 from cegah.core import audit
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.monitoring.models import QuarterTarget, Realisation, StrategicProject, TepraImport
+from cegah.monitoring.tepra_files import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
+from cegah.monitoring.tepra_files import (
+    CellProblem,
+    Issue,
+    Table,
+    read_month,
+    read_number,
+    read_period,
+    read_table,
+    read_year,
+)
+from cegah.monitoring.tepra_files import parse_number as parse_number
 from cegah.orgs.models import Organisation
 
 if TYPE_CHECKING:
     from cegah.accounts.models import User
-
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_IMPORT_ROWS = 20_000
-
-COLUMNS = (
-    "opd",
-    "activity_code",
-    "activity",
-    "pagu",
-    "financial_target",
-    "financial_actual",
-    "physical_target",
-    "physical_actual",
-)
-# Headers as regional finance offices write them, mapped to ours.
-ALIASES = {
-    "opd": "opd",
-    "skpd": "opd",
-    "perangkat_daerah": "opd",
-    "activity_code": "activity_code",
-    "kode_kegiatan": "activity_code",
-    "kode": "activity_code",
-    "activity": "activity",
-    "kegiatan": "activity",
-    "sub_kegiatan": "activity",
-    "pagu": "pagu",
-    "anggaran": "pagu",
-    "financial_target": "financial_target",
-    "target_keuangan": "financial_target",
-    "financial_actual": "financial_actual",
-    "realisasi_keuangan": "financial_actual",
-    "physical_target": "physical_target",
-    "target_fisik": "physical_target",
-    "physical_actual": "physical_actual",
-    "realisasi_fisik": "physical_actual",
-}
-REQUIRED = ("opd", "activity", "pagu", "financial_actual", "physical_actual")
 
 # Cumulative targets (%) at the end of each quarter when an institution has set none; one
 # province's practice (Kalteng 2018: 20, 50, 85, 100).
@@ -80,103 +52,10 @@ RED_BELOW = Decimal(-15)
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-
-def _header(name: Any) -> str:
-    key = str(name or "").strip().lower().replace(" ", "_").replace("-", "_")
-    return ALIASES.get(key, key)
-
-
-def parse_number(value: Any) -> Decimal | None:
-    """Read 1234567, "1.234.567", "1.234.567,89", "Rp 1,234,567.89", "12,5" as a Decimal.
-
-    Returns None when the cell is empty or not a number.
-    """
-    if value is None:
-        return None
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        number = Decimal(str(value))
-        return number if number.is_finite() else None
-    text = str(value).strip().replace("Rp", "").replace("rp", "").replace(" ", "").replace("%", "")
-    if not text:
-        return None
-    if "," in text and "." in text:
-        # Whichever comes last is the decimal separator.
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
-    elif text.count(".") > 1:
-        text = text.replace(".", "")
-    elif text.count(",") > 1:
-        text = text.replace(",", "")
-    elif "," in text:
-        text = text.replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def read_rows(file_name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
-    """Return ``(row number, {column: value})`` for a CSV or XLSX file; raise ValidationError."""
-    suffix = PurePath(file_name).suffix.lower()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ValidationError(_("The file is too large; the limit is 5 MB."))
-    raw: list[list[Any]]
-    if suffix == ".csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        sample = text[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        try:
-            raw = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        except csv.Error as exc:  # an unclosed quote (the rest read as one field), a NUL byte, …
-            raise ValidationError(
-                _("This is not a valid CSV file: %(error)s") % {"error": exc}
-            ) from exc
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-            raise ValidationError(_("This is not an XLSX workbook.")) from exc
-        ws = wb.worksheets[0]
-        raw = [list(r) for r in ws.iter_rows(values_only=True)]
-    else:
-        raise ValidationError(_("Upload a CSV or XLSX file."))
-    if not raw:
-        raise ValidationError(_("The file is empty."))
-    header = [_header(h) for h in raw[0]]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ValidationError(
-            _("These columns are missing: %(columns)s") % {"columns": ", ".join(missing)}
-        )
-    if len(raw) - 1 > MAX_IMPORT_ROWS:
-        raise ValidationError(_("The file has too many rows."))
-    rows = []
-    for number, values in enumerate(raw[1:], start=2):
-        if all(str(v or "").strip() == "" for v in values):
-            continue
-        rows.append(
-            (number, {h: (values[i] if i < len(values) else None) for i, h in enumerate(header)})
-        )
-    return rows
+CENT = Decimal("0.01")
+# Amounts are stored with two decimals in 18 digits (Realisation.pagu and the rest).
+MONEY_DIGITS = 16
+MONEY_LIMIT = Decimal(10) ** MONEY_DIGITS
 
 
 @dataclass
@@ -184,6 +63,7 @@ class CleanRow:
     opd_name: str
     activity_code: str
     activity_name: str
+    sub_activity_name: str
     pagu: Decimal
     financial_target: Decimal
     financial_actual: Decimal
@@ -191,20 +71,49 @@ class CleanRow:
     physical_actual: Decimal
 
 
-def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRow], list[RowError]]:
-    """Validate each row; return the good rows and one error per problem found."""
+def clean_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    table: Table | None = None,
+    *,
+    year: int | None = None,
+    month: int | None = None,
+) -> tuple[list[CleanRow], list[Issue]]:
+    """Validate each row; return the good rows and one issue per problem found.
+
+    Issues name the column as ``table`` (the file read) wrote it, else by our field name. A row
+    whose month, year or period column disagrees with ``year`` and ``month`` is a problem.
+    """
+
+    def issue(row: int, name: str, code: str, **params: Any) -> Issue:
+        column = table.column(name) if table is not None else None
+        if column is None:
+            return Issue(row, name, code, params)
+        return Issue(row, column.header or column.letter, code, params, column.letter)
+
     good: list[CleanRow] = []
-    errors: list[RowError] = []
-    seen: set[tuple[str, str, str]] = set()
+    issues: list[Issue] = []
+    seen: dict[tuple[str, str, str, str], int] = {}
+    formulas: dict[int, dict[str, str]] = defaultdict(dict)
+    for (number, name), formula in (table.formulas if table is not None else {}).items():
+        formulas[number][name] = formula
     for number, row in rows:
-        row_errors: list[RowError] = []
+        # A formula saved without its result reads as an empty cell: say so, not "missing".
+        row_issues = [
+            issue(number, name, "formula_without_value", formula=formula)
+            for name, formula in formulas[number].items()
+        ]
+        row = {k: v for k, v in row.items() if k not in formulas[number]}
+        row_issues += _period_issues(number, row, issue, year=year, month=month)
         opd = str(row.get("opd") or "").strip()[:200]
         activity = str(row.get("activity") or "").strip()[:300]
+        sub_activity = str(row.get("sub_activity") or "").strip()[:300]
         code = str(row.get("activity_code") or "").strip()[:60]
-        if not opd:
-            row_errors.append(RowError(number, "opd", _("The OPD is missing.")))
-        if not activity:
-            row_errors.append(RowError(number, "activity", _("The activity is missing.")))
+        reported = set(formulas[number])
+        if not opd and "opd" not in reported:
+            row_issues.append(issue(number, "opd", "opd_missing"))
+        if not activity and not sub_activity and not reported & {"activity", "sub_activity"}:
+            named = "activity" if "activity" in row else "sub_activity"
+            row_issues.append(issue(number, named, "activity_missing"))
         numbers: dict[str, Decimal] = {}
         for column in (
             "pagu",
@@ -213,46 +122,51 @@ def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRo
             "physical_target",
             "physical_actual",
         ):
-            cell = row.get(column)
-            value = parse_number(cell)
-            if (
-                value is None
-                and column in {"financial_target", "physical_target"}
-                and (cell is None or str(cell).strip() == "")
-            ):
+            if column in reported:
+                continue
+            try:
+                value = read_number(row.get(column))
+            except CellProblem as problem:
+                row_issues.append(issue(number, column, problem.code, **problem.params))
+                continue
+            if value is None and column in {"financial_target", "physical_target"}:
                 value = ZERO  # targets are optional; the quarterly targets still apply
             if value is None:
-                row_errors.append(RowError(number, column, _("This is not a number.")))
+                row_issues.append(issue(number, column, "required_number"))
                 continue
             if value < 0:
-                row_errors.append(RowError(number, column, _("This must not be negative.")))
+                row_issues.append(issue(number, column, "negative"))
                 continue
             if column.startswith("physical") and value > HUNDRED:
-                row_errors.append(RowError(number, column, _("A percentage cannot exceed 100.")))
+                row_issues.append(issue(number, column, "over_100"))
                 continue
-            numbers[column] = value
+            if value >= MONEY_LIMIT:
+                shown = str(row.get(column)).strip()[:40]
+                row_issues.append(
+                    issue(number, column, "too_large", value=shown, digits=MONEY_DIGITS)
+                )
+                continue
+            numbers[column] = value.quantize(CENT, rounding=ROUND_HALF_UP)
         if (
             "pagu" in numbers
             and "financial_actual" in numbers
             and numbers["financial_actual"] > numbers["pagu"]
         ):
-            row_errors.append(
-                RowError(
-                    number, "financial_actual", _("The realisation exceeds the budget ceiling.")
-                )
-            )
-        key = (opd.lower(), code.lower(), activity.lower())
-        if not row_errors and key in seen:
-            row_errors.append(RowError(number, "activity", _("This activity appears twice.")))
-        if row_errors:
-            errors.extend(row_errors)
+            row_issues.append(issue(number, "financial_actual", "over_pagu"))
+        key = (opd.lower(), code.lower(), activity.lower(), sub_activity.lower())
+        if not row_issues and key in seen:
+            named = "sub_activity" if "sub_activity" in row else "activity"
+            row_issues.append(issue(number, named, "duplicate", first=seen[key]))
+        if row_issues:
+            issues.extend(row_issues)
             continue
-        seen.add(key)
+        seen[key] = number
         good.append(
             CleanRow(
                 opd,
                 code,
                 activity,
+                sub_activity,
                 numbers["pagu"],
                 numbers["financial_target"],
                 numbers["financial_actual"],
@@ -260,7 +174,43 @@ def clean_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> tuple[list[CleanRo
                 numbers["physical_actual"],
             )
         )
-    return good, errors
+    return good, issues
+
+
+def _period_issues(
+    number: int,
+    row: dict[str, Any],
+    issue: Callable[..., Issue],
+    *,
+    year: int | None,
+    month: int | None,
+) -> list[Issue]:
+    """Return the problems of a row whose month or year columns disagree with the import's."""
+    found: list[Issue] = []
+    readers: list[tuple[str, Callable[[Any], Any]]] = [
+        ("period", read_period),
+        ("month", read_month),
+        ("year", read_year),
+    ]
+    for name, reader in readers:
+        if name not in row:
+            continue
+        try:
+            value = reader(row[name])
+        except CellProblem as problem:
+            found.append(issue(number, name, problem.code, **problem.params))
+            continue
+        if value is None:
+            continue
+        row_year = value[0] if name == "period" else value if name == "year" else None
+        row_month = value[1] if name == "period" else value if name == "month" else None
+        if name == "month" and hasattr(row[name], "year"):  # a date in the month column
+            row_year = int(row[name].year)
+        if month is not None and row_month is not None and row_month != month:
+            found.append(issue(number, name, "month_mismatch", found=row_month, chosen=month))
+        if year is not None and row_year is not None and row_year != year:
+            found.append(issue(number, name, "year_mismatch", found=row_year, chosen=year))
+    return found
 
 
 def import_realisation(
@@ -274,27 +224,34 @@ def import_realisation(
 ) -> TepraImport:
     """Import one month's realisation for ``organisation``; return the import record.
 
-    Raises ValidationError when the file cannot be read at all (nothing changes then). Otherwise
-    the good rows replace the month's data and the bad ones are listed on the record. A file in
-    which every row is bad leaves the month's data as it was.
+    All or nothing. Raises ValidationError when the file cannot be read at all; nothing is stored
+    then. A file with any bad row is refused: the record lists every problem by row and column
+    and the month's figures stay as they were. A good file replaces the month's figures in one
+    transaction, so importing it again gives the same figures.
     """
     from cegah.monitoring import tasks
 
-    rows = read_rows(file_name, data)
-    good, errors = clean_rows(rows)
+    table = read_table(file_name, data)
+    rows = table.rows
+    good, issues = clean_rows(rows, table, year=year, month=month)
+    refused = bool(issues)
     with transaction.atomic():
+        # One import per institution at a time: two imports of one month running together would
+        # each delete the old rows and both insert theirs.
+        list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk"))
         record = TepraImport.objects.create(
             organisation=organisation,
             year=year,
             month=month,
             file_name=PurePath(file_name).name[:200],
             rows_total=len(rows),
-            rows_imported=len(good),
-            errors=[e.as_json() for e in errors],
+            rows_imported=0 if refused else len(good),
+            errors=[e.as_json() for e in issues],
+            warnings=[n.as_json() for n in table.notes],
             uploaded_by=actor,
         )
         replaced = 0
-        if good:
+        if not refused:
             replaced, _by_type = Realisation.objects.filter(
                 organisation=organisation, year=year, month=month
             ).delete()
@@ -306,6 +263,7 @@ def import_realisation(
                     opd_name=r.opd_name,
                     activity_code=r.activity_code,
                     activity_name=r.activity_name,
+                    sub_activity_name=r.sub_activity_name,
                     pagu=r.pagu,
                     financial_target=r.financial_target,
                     financial_actual=r.financial_actual,
@@ -316,7 +274,7 @@ def import_realisation(
                 for r in good
             )
         audit.record(
-            "monitoring.tepra.imported",
+            "monitoring.tepra.refused" if refused else "monitoring.tepra.imported",
             actor=actor,
             organisation=organisation,
             obj=record,
@@ -324,12 +282,13 @@ def import_realisation(
                 "year": year,
                 "month": month,
                 "rows": len(rows),
-                "imported": len(good),
-                "refused": len({e.row for e in errors}),
+                "imported": record.rows_imported,
+                "rows_with_problems": len({e.row for e in issues}),
+                "problems": len(issues),
                 "replaced": replaced,
             },
         )
-        if good:
+        if not refused:
             enqueue_on_commit(tasks.alert_lagging_opds, record.pk)
     return record
 
@@ -471,6 +430,16 @@ def latest_month(organisation: Organisation, year: int) -> int | None:
         .first()
     )
     return row
+
+
+def months_with_data(organisation: Organisation, year: int) -> list[int]:
+    """Return the months of ``year`` with figures, in order."""
+    return sorted(
+        Realisation.objects.filter(organisation=organisation, year=year)
+        .order_by()  # else the default ordering's columns join the DISTINCT
+        .values_list("month", flat=True)
+        .distinct()
+    )
 
 
 def opd_progress(organisation: Organisation, year: int, month: int) -> list[Progress]:

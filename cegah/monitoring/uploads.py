@@ -7,6 +7,7 @@ from pathlib import PurePath
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 # Evidence is documents and scans; 10 MB holds a scanned decree (SK) of a few dozen pages.
@@ -30,6 +31,38 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
+# For the file input's ``accept``: the browser's picker offers only these.
+ACCEPT = ",".join(ALLOWED)
+
+
+def upload_help() -> str:
+    """The evidence inputs' help text, with the limit as the refusal states it."""
+    return _("PDF, PNG, JPEG, XLSX or DOCX, at most %(limit)s.") % {
+        "limit": filesizeformat(MAX_UPLOAD_BYTES)
+    }
+
+
+def too_large_in_browser() -> str:
+    """What the browser says, before uploading, of a file over the limit."""
+    return _(
+        "This file is larger than %(limit)s and would be refused after uploading. Choose a "
+        "smaller file, or scan at a lower resolution."
+    ) % {"limit": filesizeformat(MAX_UPLOAD_BYTES)}
+
+
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """Return the size and the limit written so that they differ (10 MB and one byte was
+    "10,0 MB" like the limit itself)."""
+    shown, allowed = filesizeformat(size), filesizeformat(limit)
+    if shown == allowed:
+        shown = _("%(count)s bytes") % {"count": number_format(size, force_grouping=True)}
+        allowed = _("%(count)s bytes (%(size)s)") % {
+            "count": number_format(limit, force_grouping=True),
+            "size": allowed,
+        }
+    return shown, allowed
+
+
 def check_upload(upload: UploadedFile, max_bytes: int = MAX_UPLOAD_BYTES) -> tuple[str, str]:
     """Return ``(safe display name, content type)`` for an acceptable file; else raise.
 
@@ -41,9 +74,10 @@ def check_upload(upload: UploadedFile, max_bytes: int = MAX_UPLOAD_BYTES) -> tup
     if size == 0:
         raise ValidationError(_("The file is empty."))
     if size > max_bytes:
+        shown, allowed = _sizes(size, max_bytes)
         raise ValidationError(
             _("The file is too large (%(size)s); the limit is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)}
+            % {"size": shown, "limit": allowed}
         )
     suffix = PurePath(name).suffix.lower()
     if suffix not in ALLOWED:

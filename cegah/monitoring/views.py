@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -12,7 +13,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import staff_user
@@ -75,7 +79,7 @@ from cegah.monitoring.scores import (
     scorecard,
     trend,
 )
-from cegah.orgs.models import Organisation
+from cegah.orgs.models import Organisation, Region
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -216,7 +220,9 @@ def _coverage_context(request: HttpRequest) -> dict[str, Any]:
     standings = []
     if period is not None:
         standings = [s for s in period_standings(period) if s.organisation.pk in covered_ids]
-    provinces = sorted({(o.region_id or "").split(".")[0] for o in covered if o.region_id})
+    codes = sorted({(o.region_id or "").split(".")[0] for o in covered if o.region_id})
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    provinces = [(code, names.get(code, code)) for code in codes]
     if province:
         standings = [s for s in standings if (s.organisation.region_id or "").startswith(province)]
         covered = [o for o in covered if (o.region_id or "").startswith(province)]
@@ -260,9 +266,26 @@ def coverage(request: HttpRequest) -> HttpResponse:
             continue
         standing = by_org.get(org.pk)
         css = f"zone-{standing.card.zone}" if standing else "zone-none"
-        label = (
-            f"{org.name}: {standing.card.total:.2f}" if standing else f"{org.name}: {_('no score')}"
-        )
+        # Tooltips are text, not template output: localise the score here ("75,17" like the
+        # table, not "75.17").
+        if standing is None:
+            label = _("%(name)s: no score") % {"name": org.name}
+        elif standing.awaiting:
+            css += " awaiting"
+            label = ngettext(
+                "%(name)s: %(score)s (%(n)s answer awaiting verification)",
+                "%(name)s: %(score)s (%(n)s answers awaiting verification)",
+                standing.awaiting,
+            ) % {
+                "name": org.name,
+                "score": number_format(standing.card.total, decimal_pos=2),
+                "n": standing.awaiting,
+            }
+        else:
+            label = _("%(name)s: %(score)s") % {
+                "name": org.name,
+                "score": number_format(standing.card.total, decimal_pos=2),
+            }
         items.append(
             (
                 org.region_id,
@@ -539,13 +562,15 @@ def answer(request: HttpRequest, slug: str, period_id: int, sub_id: int) -> Http
                 return redirect("monitoring:answer", slug=slug, period_id=period_id, sub_id=sub_id)
     ctx |= {
         "form": form,
-        "file_form": EvidenceFileForm(),
-        "link_form": EvidenceLinkForm(),
+        # Prefixed: both forms have a description, and one page must not hold two ids alike.
+        "file_form": EvidenceFileForm(prefix="file"),
+        "link_form": EvidenceLinkForm(prefix="link"),
+        # A new verdict starts with an empty note (the previous one is shown above the form):
+        # prefilled, it was saved again with a verdict it did not explain.
         "verify_form": VerifyForm(
             initial={
                 "verdict": current.verdict if current and current.verdict else "accepted",
                 "verified_value": current.verified_value if current else None,
-                "note": current.verifier_note if current else "",
                 "pending_document": current.pending_document if current else False,
             }
         ),
@@ -562,8 +587,8 @@ def evidence_add(request: HttpRequest, slug: str, period_id: int, sub_id: int) -
         messages.error(request, _("Evidence cannot be changed while the verifier has it."))
         return redirect(target)
     try:
-        if "url" in request.POST:
-            link_form = EvidenceLinkForm(request.POST)
+        if "link-url" in request.POST:
+            link_form = EvidenceLinkForm(request.POST, prefix="link")
             if not link_form.is_valid():
                 raise ValidationError([e for errors in link_form.errors.values() for e in errors])
             services.add_evidence_link(
@@ -574,7 +599,7 @@ def evidence_add(request: HttpRequest, slug: str, period_id: int, sub_id: int) -
                 **link_form.cleaned_data,
             )
         else:
-            file_form = EvidenceFileForm(request.POST, request.FILES)
+            file_form = EvidenceFileForm(request.POST, request.FILES, prefix="file")
             if not file_form.is_valid():
                 raise ValidationError([e for errors in file_form.errors.values() for e in errors])
             services.add_evidence_file(
@@ -775,6 +800,10 @@ def progress_file(request: HttpRequest, update_id: int) -> FileResponse:
 # --- TEPRA -------------------------------------------------------------------------------------
 
 
+# Imports listed on the TEPRA page (of the year shown): a month re-imported a few times.
+IMPORTS_LISTED = 50
+
+
 def _year_from_query(request: HttpRequest) -> int:
     wanted = request.GET.get("year", "")
     if wanted.isdigit() and 2000 <= int(wanted) <= 2100:
@@ -789,7 +818,10 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
     monitored = access_monitored(request.user, slug)
     org = monitored.org
     year = _year_from_query(request)
-    month = tepra.latest_month(org, year)
+    months = tepra.months_with_data(org, year)
+    wanted = request.GET.get("month", "")
+    # The month asked for when it has figures, else the latest one that has.
+    month = int(wanted) if wanted.isdigit() and int(wanted) in months else max(months, default=None)
     rows = tepra.opd_progress(org, year, month) if month else []
     curve = tepra.s_curve(org, year)
     years = sorted(
@@ -810,12 +842,13 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "year": year,
             "years": years,
             "month": month,
+            "months": [(m, MONTHS[m]) for m in months],
             "rows": rows,
             "lagging": [r for r in rows if r.light == "red"],
             "curve": s_curve_geometry(curve) if month else None,
             "targets": sorted(tepra.quarter_targets(org, year).items()),
             "projects": StrategicProject.objects.filter(organisation=org, year=year),
-            "imports": TepraImport.objects.filter(organisation=org)[:12],
+            "imports": TepraImport.objects.filter(organisation=org, year=year)[:IMPORTS_LISTED],
         },
     )
 
@@ -824,11 +857,12 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tepra_import(request: HttpRequest, slug: str) -> HttpResponse:
     monitored = access_monitored(request.user, slug, edit=True)
-    today = timezone.localdate()
+    # The month just ended: the current one is still running when its figures are reported.
+    last_month = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
     form = TepraImportForm(
         request.POST or None,
         request.FILES or None,
-        initial={"year": today.year, "month": today.month},
+        initial={"year": last_month.year, "month": last_month.month},
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

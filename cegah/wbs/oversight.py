@@ -15,6 +15,7 @@ from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cegah.accounts.permissions import Cap, has_cap
 from cegah.orgs.models import Organisation, Region
@@ -126,13 +127,28 @@ def _duplicate_groups() -> int | None:
     return int(model.objects.count())
 
 
-def region_counts(scope: Scope, province: str | None) -> list[tuple[str, str, int]]:
+class RegionCounts(list[tuple[str, str, int]]):
+    """Reports per region as (code, name, count); in one province, ``province_level`` holds the
+    reports placed at the province itself (code, name, count), which no kab/kota shape shows."""
+
+    province_level: tuple[str, str, int] | None = None
+
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """The map's legend for these counts (``heat_legend`` of the largest)."""
+        return heat_legend(max((n for _code, _name, n in self), default=0))
+
+
+def region_counts(scope: Scope, province: str | None) -> RegionCounts:
     """Reports per province (or per kab/kota of ``province``) as (code, name, count), largest first.
 
     The place is the incident's region when the reporter gave one, else the receiving
-    organisation's region.
+    organisation's region. In a province, reports placed at the province itself (a reporter who
+    chose "whole province", a provincial organisation) are counted in ``province_level``, so that
+    the rows add up to the province's count on the national map.
     """
     counter: Counter[str] = Counter()
+    at_province = 0
     rows = scope.reports().values_list("region_id", "organisation__region_id")
     for incident, org_region in rows:
         code = incident or org_region
@@ -140,10 +156,19 @@ def region_counts(scope: Scope, province: str | None) -> list[tuple[str, str, in
             continue
         if province is None:
             counter[code[:2]] += 1
+        elif code == province:
+            at_province += 1
         elif code.startswith(province + "."):
             counter[code[:5]] += 1
-    names = dict(Region.objects.filter(code__in=list(counter)).values_list("code", "name"))
-    return sorted(((c, names.get(c, c), n) for c, n in counter.items()), key=lambda r: -r[2])
+    wanted = [*counter, *([province] if at_province and province else [])]
+    names = dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+    counts = RegionCounts(
+        sorted(((c, names.get(c, c), n) for c, n in counter.items()), key=lambda r: -r[2])
+    )
+    if at_province and province:
+        name = _("%(name)s (whole province)") % {"name": names.get(province, province)}
+        counts.province_level = (province, name, at_province)
+    return counts
 
 
 def heat_class(count: int, maximum: int) -> str:
@@ -151,3 +176,19 @@ def heat_class(count: int, maximum: int) -> str:
     if count <= 0 or maximum <= 0:
         return "heat-0"
     return f"heat-{min(HEAT_CLASSES - 1, 1 + int((HEAT_CLASSES - 2) * count / maximum))}"
+
+
+def heat_legend(maximum: int) -> list[tuple[str, str]]:
+    """Return (CSS class, the counts it stands for) for each shade a count up to ``maximum`` can
+    take, as ``heat_class`` assigns them; a shade no count can take is left out."""
+    legend = [("heat-0", "0")]
+    if maximum <= 0:
+        return legend
+    steps = HEAT_CLASSES - 2
+    for shade in range(1, HEAT_CLASSES - 1):
+        low = max(1, -(-(shade - 1) * maximum // steps))
+        high = min(maximum - 1, -(-shade * maximum // steps) - 1)
+        if low <= high:
+            legend.append((f"heat-{shade}", str(low) if low == high else f"{low}–{high}"))
+    legend.append((f"heat-{HEAT_CLASSES - 1}", _("most (%(maximum)s)") % {"maximum": maximum}))
+    return legend

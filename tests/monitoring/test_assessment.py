@@ -60,7 +60,9 @@ def test_admin_uploads_evidence_and_verifier_adjusts_changing_score_and_zone(
     assert city_client.post(base, {"value": "100", "note": "SK ada"}).status_code == 302
     upload = SimpleUploadedFile("SK UKPBJ.pdf", PDF, content_type="application/pdf")
     assert (
-        city_client.post(base + "evidence/", {"file": upload, "description": "SK"}).status_code
+        city_client.post(
+            base + "evidence/", {"file-file": upload, "file-description": "SK"}
+        ).status_code
         == 302
     )
     evidence = Evidence.objects.get(answer__sub_indicator=sub)
@@ -196,8 +198,11 @@ def test_refused_uploads_store_nothing(
 ) -> None:
     sub = mcp.sub("1", "1", "1")
     url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/evidence/"
-    client_for(mcp.city_admin).post(url, {"file": SimpleUploadedFile(name, content)})
+    response = client_for(mcp.city_admin).post(
+        url, {"file-file": SimpleUploadedFile(name, content)}, follow=True
+    )
     assert not Evidence.objects.exists()
+    assert "Bukti ditambahkan" not in response.content.decode()
     assert not (media_root / "monitoring" / "evidence").exists() or not any(
         (media_root / "monitoring" / "evidence").iterdir()
     )
@@ -252,3 +257,138 @@ def test_evidence_is_served_as_an_attachment(mcp, client_for) -> None:
     assert response["Content-Disposition"].startswith("attachment")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == PDF
+
+
+def _verified_and_returned(mcp) -> tuple[Assessment, Answer]:
+    assessment = _fill_city(mcp)
+    services.add_evidence_link(  # a second piece, so that one can be removed
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=mcp.sub("1", "1", "1"),
+        url="https://jdih.example/sk-lampiran",
+        actor=mcp.city_admin,
+    )
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    for answer in assessment.answers.all():
+        services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+    services.return_assessment(assessment=assessment, actor=mcp.verifier)
+    return assessment, assessment.answers.get(sub_indicator=mcp.sub("1", "1", "1"))
+
+
+@pytest.mark.parametrize("change", ["file", "link", "remove"])
+def test_changed_evidence_sends_the_answer_back_and_blocks_finishing(mcp, change) -> None:
+    assessment, answer = _verified_and_returned(mcp)
+    sub = mcp.sub("1", "1", "1")
+    if change == "file":
+        services.add_evidence_file(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=sub,
+            upload=SimpleUploadedFile("sk-baru.pdf", PDF),
+            actor=mcp.city_admin,
+        )
+    elif change == "link":
+        services.add_evidence_link(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=sub,
+            url="https://jdih.example/sk-baru",
+            actor=mcp.city_admin,
+        )
+    else:
+        services.remove_evidence(evidence=answer.evidence.last(), actor=mcp.city_admin)
+    answer.refresh_from_db()
+    assert answer.verdict == "" and answer.verified_value == D(80)  # in force until reviewed
+    entry = AuditEntry.objects.filter(action__startswith="monitoring.evidence.").latest("id")
+    assert entry.details["reopened"] is True
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    with pytest.raises(ValidationError, match=r"1\.1\.1"):
+        services.complete_verification(assessment=assessment, actor=mcp.verifier)
+    services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+    services.complete_verification(assessment=assessment, actor=mcp.verifier)
+
+
+def test_an_answer_emptied_after_its_verdict_must_be_reviewed_before_finishing(mcp) -> None:
+    assessment, answer = _verified_and_returned(mcp)
+    services.save_answer(
+        organisation=mcp.city,
+        period=mcp.period,
+        sub=mcp.sub("1", "1", "1"),
+        actor=mcp.city_admin,
+        value=None,
+        response="Nilai ditarik, dokumen belum sah",
+    )
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    with pytest.raises(ValidationError, match=r"1\.1\.1"):
+        services.complete_verification(assessment=assessment, actor=mcp.verifier)
+    services.verify_answer(answer=answer, actor=mcp.verifier, verdict="rejected", note="Ditarik")
+    services.complete_verification(assessment=assessment, actor=mcp.verifier)
+
+
+def test_a_new_verdict_starts_with_an_empty_note(mcp, client_for) -> None:
+    import re
+
+    assessment = _fill_city(mcp)
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    sub = mcp.sub("1", "1", "1")
+    answer = assessment.answers.get(sub_indicator=sub)
+    old_note = "Bukti hanya mendukung sebagian nilai yang dilaporkan."
+    services.verify_answer(
+        answer=answer, actor=mcp.verifier, verdict="adjusted", verified_value=D(50), note=old_note
+    )
+    verifier = client_for(mcp.verifier)
+    url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/"
+    page = verifier.get(url).content.decode()
+    [textarea] = re.findall(r'<textarea name="note"[^>]*>(.*?)</textarea>', page, re.DOTALL)
+    assert textarea.strip() == "" and old_note in page  # shown as the current note, not prefilled
+    verifier.post(url + "verify/", {"verdict": "accepted"})
+    answer.refresh_from_db()
+    assert (answer.verdict, answer.verifier_note) == ("accepted", "")
+
+
+def test_a_file_just_over_the_limit_is_refused_with_sizes_that_differ() -> None:
+    from django.utils import translation
+
+    from cegah.monitoring.uploads import check_upload
+
+    upload = SimpleUploadedFile("sk.pdf", PDF + b"0" * (1025 - len(PDF)))
+    with translation.override("id"), pytest.raises(ValidationError) as exc:
+        check_upload(upload, max_bytes=1024)
+    [message] = exc.value.messages
+    assert "1.025" in message and "1.024" in message, message
+    with pytest.raises(ValidationError) as exc:
+        check_upload(SimpleUploadedFile("sk.pdf", PDF + b"0" * 4000), max_bytes=1024)
+    assert "1.024" not in exc.value.messages[0]  # 3.9 KB against 1.0 KB differ already
+
+
+def test_the_evidence_input_says_what_it_takes_before_uploading(mcp, client_for) -> None:
+    import re
+
+    sub = mcp.sub("1", "1", "1")
+    page = (
+        client_for(mcp.city_admin)
+        .get(f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/")
+        .content.decode()
+    )
+    [tag] = re.findall(r'<input type="file"[^>]*>', page)
+    assert 'accept=".pdf,.png,.jpg,.jpeg,.xlsx,.docx"' in tag
+    assert 'data-max-bytes="10485760"' in tag and "data-too-large=" in tag
+    assert "paling besar 10,0\xa0MB" in page
+    assert re.search(
+        r'<script src="/static/monitoring/upload-limit\.js" defer nonce="[^"]+">', page
+    )
+
+
+def test_a_link_is_added_as_evidence_from_its_own_form(mcp, client_for) -> None:
+    sub = mcp.sub("1", "1", "1")
+    url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/evidence/"
+    response = client_for(mcp.city_admin).post(
+        url, {"link-url": "https://jdih.example/sk", "link-description": "SK di JDIH"}
+    )
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    assert (evidence.kind, evidence.url, evidence.description) == (
+        "link",
+        "https://jdih.example/sk",
+        "SK di JDIH",
+    )

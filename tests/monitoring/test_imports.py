@@ -26,7 +26,7 @@ GOOD = (
 BAD = "Dinas Pendidikan,3.01,Sekolah,1000,400,sejuta,40,10\n"
 
 
-def test_import_with_one_bad_row_reports_it_and_imports_the_rest(mcp, client_for) -> None:
+def test_import_with_one_bad_row_reports_it_and_imports_nothing(mcp, client_for) -> None:
     client = client_for(mcp.city_admin)
     data = (HEADER + GOOD + BAD).encode()
     response = client.post(
@@ -35,13 +35,13 @@ def test_import_with_one_bad_row_reports_it_and_imports_the_rest(mcp, client_for
     )
     assert response.status_code == 302
     record = TepraImport.objects.get()
-    assert (record.rows_total, record.rows_imported) == (4, 3)
-    assert record.errors == [
-        {"row": 5, "column": "financial_actual", "message": "This is not a number."}
-    ] or (record.errors[0]["row"] == 5 and record.errors[0]["column"] == "financial_actual")
-    assert Realisation.objects.filter(organisation=mcp.city, year=2026, month=4).count() == 3
+    assert (record.rows_total, record.rows_imported) == (4, 0)
+    assert [(e["row"], e["column"], e["code"]) for e in record.errors] == [
+        (5, "financial_actual", "not_a_number")
+    ]
+    assert not Realisation.objects.filter(organisation=mcp.city, year=2026, month=4).exists()
     page = client.get(response["Location"])
-    assert b"financial_actual" in page.content and b"3" in page.content
+    assert b"financial_actual" in page.content and b"sejuta" in page.content
 
 
 def test_a_broken_csv_is_refused_with_a_message_not_an_error_page(mcp, client_for) -> None:

@@ -204,3 +204,150 @@ def test_regional_realisation_takes_each_latest_month_in_a_fixed_number_of_queri
     assert len(rows) == 3 and len(three.captured_queries) == len(two.captured_queries) <= 3
     page = client_for(mcp.kpk_viewer).get("/monitoring/coverage/tepra/?year=2026")
     assert page.status_code == 200 and "Pemprov Lampung" in page.content.decode()
+
+
+def test_ranking_and_map_mark_scores_with_answers_awaiting_verification(mcp, client_for) -> None:
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from cegah.monitoring.scores import period_standings
+
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    for area, ind, code in (("1", "1", "1"), ("1", "2", "1"), ("2", "1", "1")):
+        services.save_answer(
+            organisation=mcp.regency,
+            period=mcp.period,
+            sub=mcp.sub(area, ind, code),
+            actor=mcp.regency_admin,
+            value=D(90),
+            pending_document=True,
+        )
+    regency = Assessment.objects.get(organisation=mcp.regency)
+    services.submit_assessment(assessment=regency, actor=mcp.regency_admin)
+    services.verify_answer(
+        answer=regency.answers.get(sub_indicator=mcp.sub("1", "1", "1")),
+        actor=mcp.verifier,
+        verdict="accepted",
+    )
+    by_slug = {s.organisation.slug: s for s in period_standings(mcp.period)}
+    assert (by_slug[mcp.city.slug].awaiting, by_slug[mcp.regency.slug].awaiting) == (0, 2)
+    assert by_slug[mcp.regency.slug].card.zone == "red"  # the scoring rule is unchanged
+
+    client = client_for(mcp.kpk_viewer)
+    body = client.get(f"/monitoring/coverage/?period={mcp.period.pk}").content.decode()
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>.*?</tr>", body, re.DOTALL)
+        for name in ("Pemkot Bandar Lampung", "Pemkab Lampung Selatan")
+        if f">{name}</a>" in row
+    }
+    assert "2 jawaban menunggu verifikasi" in rows["Pemkab Lampung Selatan"]
+    assert "menunggu verifikasi" not in rows["Pemkot Bandar Lampung"]
+    [regency_shape] = re.findall(r'<path class="([^"]*)"[^>]*><title>Pemkab Lampung', body)
+    assert regency_shape == "zone-red awaiting"
+    assert 'class="zone-green"' in body  # the city's shape has no mark
+    assert "menunggu verifikasi" in body.split('class="legend"')[1].split("</ul>")[0]
+
+    xlsx = client.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Jawaban menunggu verifikasi")
+    awaiting = {
+        row[2]: row[column]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if isinstance(row[0], int)  # the ranked rows, not the notes under them
+    }
+    assert awaiting == {"Pemkot Bandar Lampung": 0, "Pemkab Lampung Selatan": 2}
+
+
+def test_coverage_page_speaks_indonesian_numbers_and_province_names(mcp, client_for) -> None:
+    import re
+
+    from cegah.accounts.models import Membership, User
+    from cegah.accounts.permissions import Role
+    from cegah.orgs.models import Organisation, Region
+
+    jabar = Region.objects.create(code="32", name="Jawa Barat", level=1, type="provinsi")
+    bandung = Region.objects.create(
+        code="32.73", name="Kota Bandung", level=2, type="kota", parent=jabar
+    )
+    Organisation.objects.create(
+        slug="pemkot-bandung", name="Pemkot Bandung", kind="regency", region=bandung
+    )
+    kemendagri = Organisation.objects.create(slug="kemendagri", name="Kemendagri", kind="kl")
+    services.grant_coverage(supervisor=kemendagri, nationwide=True, actor=None)
+    verifier = User.objects.create_user(username="verifikator.kemendagri", password="x-long-pw-1")
+    Membership.objects.create(user=verifier, organisation=kemendagri, role=Role.VERIFIER)
+    _verified(mcp, mcp.city, mcp.city_admin, 75)
+    body = (
+        client_for(verifier).get(f"/monitoring/coverage/?period={mcp.period.pk}").content.decode()
+    )
+    assert "<title>Pemkot Bandar Lampung: 75,00</title>" in body
+    assert "75.00" not in body
+    options = re.findall(
+        r'<option value="(\d+)"[^>]*>([^<]+)</option>', body.split('id="province"')[1]
+    )
+    assert options == [("18", "Lampung"), ("32", "Jawa Barat")]
+
+
+def test_exports_name_zones_and_lights_in_the_readers_language(mcp, client_for) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _verified(mcp, mcp.city, mcp.city_admin, 80)
+    import_realisation(
+        organisation=mcp.city, year=2026, month=5, file_name="m.csv", data=CSV, actor=None
+    )
+    client = client_for(mcp.kpk_viewer)
+    ranking = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}").content)
+    ).worksheets[0]
+    header = [c.value for c in ranking[1]]
+    assert ranking.cell(2, header.index("Zona") + 1).value == "hijau"
+    book = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/{mcp.city.slug}/export.xlsx?year=2026").content)
+    )
+    values = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert "hijau" in values and "tertinggal" in values
+    assert not values & {"green", "yellow", "blue", "red"}
+
+
+def test_minutes_are_notulen_on_monitoring_pages(mcp, client_for) -> None:
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    meeting = services.create_meeting(
+        convened_by=mcp.kpk,
+        title="Rakor",
+        held_on=dt.date(2026, 3, 1),
+        minutes=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 notulen"),
+        actor=mcp.verifier,
+    )
+    rec = services.create_recommendation(
+        institution=mcp.city,
+        issued_by=mcp.kpk,
+        actor=mcp.verifier,
+        title="X",
+        due_date=dt.date(2030, 1, 1),
+        meeting=meeting,
+    )
+    client = client_for(mcp.verifier)
+    for url in (f"/monitoring/recommendations/{rec.pk}/", "/monitoring/coverage/meetings/"):
+        page = client.get(url).content.decode()
+        assert "Notulen" in page and "Menit" not in page, url
+
+
+def test_the_sub_indicator_page_has_no_duplicate_ids(mcp, client_for) -> None:
+    import re
+    from collections import Counter
+
+    sub = mcp.sub("1", "1", "1")
+    page = client_for(mcp.city_admin).get(
+        f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/"
+    )
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page.content.decode()))
+    assert [i for i, n in ids.items() if n > 1] == []

@@ -143,3 +143,57 @@ def test_meeting_minutes_are_checked_and_shared_with_the_institutions(mcp, clien
         meeting=meeting,
     )
     assert fetch(city, f"/monitoring/meetings/{meeting.pk}/minutes/") == 200
+
+
+def test_minutes_open_for_whoever_sees_a_recommendation_of_the_meeting_and_no_one_else(
+    mcp, client_for
+) -> None:
+    from cegah.accounts.models import Membership, User
+    from cegah.accounts.permissions import Role
+    from cegah.orgs.models import Organisation, Region
+
+    def member(username: str, org: Organisation, role: str) -> User:
+        user = User.objects.create_user(username=username, password="x-long-password-1")
+        Membership.objects.create(user=user, organisation=org, role=role)
+        return user
+
+    inspektorat = Organisation.objects.create(
+        slug="inspektorat-lampung", name="Inspektorat Lampung", kind="unit"
+    )
+    services.grant_coverage(supervisor=inspektorat, region=mcp.city.region.parent, actor=None)
+    kemendagri = Organisation.objects.create(slug="kemendagri", name="Kemendagri", kind="kl")
+    services.grant_coverage(supervisor=kemendagri, nationwide=True, actor=None)
+    jabar = Region.objects.create(code="32", name="Jawa Barat", level=1, type="provinsi")
+    elsewhere = Organisation.objects.create(
+        slug="inspektorat-jabar", name="Insp Jabar", kind="unit"
+    )
+    services.grant_coverage(supervisor=elsewhere, region=jabar, actor=None)
+
+    meeting = services.create_meeting(
+        convened_by=mcp.kpk,
+        title="Rakor Lampung",
+        held_on=dt.date(2026, 3, 1),
+        minutes=SimpleUploadedFile("notulen.pdf", b"%PDF-1.4 notulen"),
+        actor=mcp.verifier,
+    )
+    rec = services.create_recommendation(
+        institution=mcp.city,
+        issued_by=mcp.kpk,
+        actor=mcp.verifier,
+        title="X",
+        due_date=dt.date(2030, 1, 1),
+        meeting=meeting,
+    )
+    minutes = f"/monitoring/meetings/{meeting.pk}/minutes/"
+    for user in (
+        member("pemantau", inspektorat, Role.VIEWER),
+        member("verifikator.kemendagri", kemendagri, Role.VERIFIER),
+    ):
+        client = client_for(user)
+        page = client.get(f"/monitoring/recommendations/{rec.pk}/").content.decode()
+        assert minutes in page
+        assert fetch(client, minutes) == 200, user
+    for user in (mcp.regency_admin, member("pemantau.jabar", elsewhere, Role.VIEWER)):
+        client = client_for(user)
+        assert client.get(f"/monitoring/recommendations/{rec.pk}/").status_code == 404
+        assert fetch(client, minutes) == 404, user

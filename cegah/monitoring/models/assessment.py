@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cegah.monitoring.models.files import evidence_upload_to
@@ -101,6 +102,16 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment} {self.sub_indicator.code}"
+
+    @staticmethod
+    def awaiting_review() -> Q:
+        """Answers a verifier still has to judge: a value without a verdict, or a verdict
+        cleared by a change since (the last verified value, kept meanwhile, marks those)."""
+        return Q(verdict="") & (Q(value__isnull=False) | Q(verified_value__isnull=False))
+
+    @property
+    def is_awaiting_review(self) -> bool:
+        return not self.verdict and (self.value is not None or self.verified_value is not None)
 
     @property
     def gap(self) -> Decimal | None:

@@ -25,8 +25,12 @@ class TepraImport(models.Model):
     file_name = models.CharField(_("file name"), max_length=200)
     rows_total = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
-    # [{"row": 7, "column": "pagu", "message": "…"}], messages in the uploader's language.
+    # [{"row": 7, "column": "Pagu (Rp)", "letter": "D", "code": "not_a_number", "params": {…}}]:
+    # rendered in the reader's language by ``tepra_files.issue_text``. Imports before codes hold
+    # {"row", "column", "message"} with the message in the uploader's language.
     errors = models.JSONField(default=list, blank=True)
+    # Notes that did not stop the import, same shape: columns the file has and Cegah does not read.
+    warnings = models.JSONField(default=list, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -39,6 +43,15 @@ class TepraImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.year}-{self.month:02d}"
+
+    @property
+    def refused(self) -> bool:
+        """True when the file had problems and nothing of it was stored.
+
+        Imports are all or nothing; older ones stored the good rows (``rows_imported`` > 0) and
+        listed the rest.
+        """
+        return bool(self.errors) and self.rows_imported == 0
 
 
 class Realisation(models.Model):
@@ -54,7 +67,9 @@ class Realisation(models.Model):
     month = models.PositiveSmallIntegerField(_("month"), validators=MONTH)
     opd_name = models.CharField(_("OPD"), max_length=200)
     activity_code = models.CharField(_("activity code"), max_length=60, blank=True)
-    activity_name = models.CharField(_("activity"), max_length=300)
+    # Programme → activity (kegiatan) → sub-activity (sub kegiatan): a file gives one or both.
+    activity_name = models.CharField(_("activity"), max_length=300, blank=True)
+    sub_activity_name = models.CharField(_("sub-activity"), max_length=300, blank=True)
     pagu = models.DecimalField(_("budget ceiling (pagu)"), max_digits=18, decimal_places=2)
     financial_target = models.DecimalField(_("financial target"), max_digits=18, decimal_places=2)
     financial_actual = models.DecimalField(_("financial actual"), max_digits=18, decimal_places=2)
@@ -75,7 +90,8 @@ class Realisation(models.Model):
         indexes = [models.Index(fields=["organisation", "year", "month"])]
 
     def __str__(self) -> str:
-        return f"{self.opd_name} {self.activity_name} {self.year}-{self.month:02d}"
+        activity = self.sub_activity_name or self.activity_name
+        return f"{self.opd_name} {activity} {self.year}-{self.month:02d}"
 
 
 class QuarterTarget(models.Model):

@@ -11,3 +11,11 @@ def get(mapping: dict[Any, Any] | None, key: Any) -> Any:
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def tepra_issue(entry: dict[str, Any]) -> str:
+    """``{{ e|tepra_issue }}``: a stored TEPRA import problem, in the reader's language."""
+    from cegah.monitoring.tepra_files import issue_text
+
+    return issue_text(entry)
