@@ -547,8 +547,21 @@ def _read_xlsx(data: bytes) -> _Sheet:
                 for problem in found
             ]
         )
-    raw = [list(r) for r in wb[chosen].iter_rows(values_only=True)]
+    raw = [[_shown(cell) for cell in r] for r in wb[chosen].iter_rows()]
     return _Sheet(raw, chosen, notes, data)
+
+
+def _shown(cell: Any) -> Any:
+    """Return a cell's value as the sheet shows it: a number formatted as a percentage holds
+    the fraction (0.425 shows "42,5%"), and percentages are read in percent, as typed."""
+    value = getattr(cell, "value", None)
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and "%" in str(getattr(cell, "number_format", "") or "")
+    ):
+        return Decimal(str(value)) * 100
+    return value
 
 
 def _formulas(sheet: _Sheet, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:

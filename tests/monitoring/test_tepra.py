@@ -400,6 +400,24 @@ def test_a_workbook_with_its_figures_on_another_sheet_reads_that_sheet_and_says_
     assert "Realisasi" in client_for(mcp.city_admin).get(response["Location"]).content.decode()
 
 
+def test_a_percentage_formatted_cell_is_read_as_the_percent_it_shows(mcp, client_for) -> None:
+    """Excel keeps 42,5% as 0.425 in a cell formatted as a percentage: read it as 42,5."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(XLSX_HEADER)
+    ws.append(["Dinas PU", "Jalan", 1000, 400, 0.425])
+    ws["E2"].number_format = "0.0%"
+    out = io.BytesIO()
+    wb.save(out)
+    assert load_workbook(io.BytesIO(out.getvalue()))["Sheet"]["E2"].value == 0.425
+    _post(mcp, client_for, "nov.xlsx", out.getvalue())
+    assert Realisation.objects.get().physical_actual == D("42.5")
+
+
 def test_a_workbook_without_the_columns_names_the_sheets_it_read(mcp, client_for) -> None:
     data = _workbook(("Petunjuk", [["Isi lembar Realisasi."]]), ("Catatan", [["opd", "pagu"]]))
     page = _post(mcp, client_for, "nov.xlsx", data).content.decode()
