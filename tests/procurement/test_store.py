@@ -529,3 +529,39 @@ def test_bandung_indonesian_flags_agree_between_routes(tmp_path: Path) -> None:
     assert all("ekatalog" in i for _, i, _ in extra)
     assert flags["ocds"] <= flags["raw"]
     assert len({c for _, _, c in flags["raw"]}) >= 12
+
+
+@needs_data(BANDUNG)
+def test_spse_supplier_names_survive_exports_that_carry_only_the_code(tmp_path: Path) -> None:
+    # The e-Katalog export names its supplier by SIKaP code only (kd_penyedia_sikap): a supplier
+    # met there too kept no name, and the tender page showed "ID-SIKAP-5213014" as the winner.
+    with Store(tmp_path / "s.duckdb") as store:
+        import_spse(store, BANDUNG / "raw")
+        named = store.con.execute(
+            "SELECT name FROM organisation WHERE id = 'ID-SIKAP-5213014'"
+        ).fetchall()
+        # Suppliers without a name are those only e-Katalog orders mention.
+        nameless = store.con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE id IN (
+                   SELECT unnest(supplier_ids) FROM award WHERE ocid NOT LIKE '%ekatalog%'))
+            FROM organisation WHERE name IS NULL"""
+        ).fetchone()
+    assert named == [("CV. KURNIAWAN PUTRA",)]
+    assert nameless == (127, 0)
+
+
+def test_a_later_nameless_mention_keeps_the_name_and_a_later_name_wins(tmp_path: Path) -> None:
+    named = release("p1")
+    named["parties"] = [{"id": "A", "name": "CV Lama", "roles": ["supplier"]}]
+    nameless = release("p2")
+    nameless["parties"] = [{"id": "A", "roles": ["supplier"]}]
+    renamed = release("p3")
+    renamed["parties"] = [{"id": "A", "name": "CV Baru", "roles": ["supplier"]}]
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_ocds(write_lines(tmp_path / "a.jsonl", [named, nameless]))
+        first = store.con.execute("SELECT name FROM organisation WHERE id = 'A'").fetchall()
+        store.import_ocds(write_lines(tmp_path / "b.jsonl", [nameless]))
+        second = store.con.execute("SELECT name FROM organisation WHERE id = 'A'").fetchall()
+        store.import_ocds(write_lines(tmp_path / "c.jsonl", [nameless, renamed, nameless]))
+        third = store.con.execute("SELECT name FROM organisation WHERE id = 'A'").fetchall()
+    assert (first, second, third) == ([("CV Lama",)], [("CV Lama",)], [("CV Baru",)])

@@ -810,14 +810,23 @@ class Store:
                 if batch[name]:
                     self._load_rows(Path(tmp), name, TABLES[name], batch[name])
             if batch["organisation"]:
-                # Last name seen wins; roles accumulate.
+                # The last name given wins, in the order the records were read (``seq``): an
+                # export that names a supplier by code only (e-Katalog's kd_penyedia_sikap) or a
+                # party without a name keeps the name known. Roles accumulate.
+                orgs = [{**row, "seq": seq} for seq, row in enumerate(batch["organisation"])]
                 self._load_rows(
-                    Path(tmp), "batch_org", TABLES["organisation"], batch["organisation"], temp=True
+                    Path(tmp),
+                    "batch_org",
+                    {**TABLES["organisation"], "seq": "BIGINT"},
+                    orgs,
+                    temp=True,
                 )
                 self.con.execute(
                     """
                     CREATE OR REPLACE TEMP TABLE merged_org AS
-                    SELECT id, coalesce(last(b.name), any_value(o.name)) AS name,
+                    SELECT id,
+                           coalesce(arg_max(b.name, b.seq) FILTER (WHERE b.name IS NOT NULL),
+                                    any_value(o.name)) AS name,
                            list_sort(list_distinct(flatten(list(b.roles)) || any_value(coalesce(o.roles, [])))) AS roles
                     FROM batch_org AS b LEFT JOIN organisation AS o USING (id) GROUP BY id
                     """
