@@ -931,7 +931,8 @@ def _import_result(reports: list[tuple[str, ImportReport]]) -> dict[str, Any]:
         "status": status,
         "records": sum(r.records for _w, r in reports),
         "imported": sum(r.imported for _w, r in reports),
-        "refused": sum(r.refused_records for _w, r in reports),
+        "refused": sum(r.refused for _w, r in reports),
+        "issue_count": count,
         "issues": issues,
         "unlisted": count - len(issues),
     }

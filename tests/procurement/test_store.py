@@ -122,30 +122,15 @@ def test_issues_beyond_the_listed_ones_are_counted_not_kept(
         report = store.import_ocds(data)
         assert [i.line for i in report.issues] == [2, 3, 4]
         assert (report.issue_count, len(report.issues)) == (7, 3)
-        assert (report.records, report.imported, report.refused_records) == (9, 2, 7)
+        assert (report.records, report.imported, report.refused) == (9, 2, 7)
         assert store.count("import_issue") == 3
         row = store.con.execute("SELECT refused, issues FROM import_file").fetchone()
         assert row == (7, 7)
     monkeypatch.setenv("CEGAH_PROCUREMENT_STORE", str(tmp_path / "cli.duckdb"))
     assert main(["import", str(data), "--max-issues", "2"]) == 0
     err = capsys.readouterr().err
-    assert "2 of 9 records, 7 refused" in err
+    assert "2 of 9 processes imported, 7 refused; 7 issues" in err
     assert "... 5 lagi / more" in err
-
-
-def test_refused_lines_are_counted_once_with_bounded_memory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(store_module, "_REMEMBERED_LINES", 2)
-    report = store_module.ImportReport(path="f", sha256="", source="ocds")
-
-    def issues(*lines: int) -> list[store_module.Issue]:
-        return [store_module.Issue("f", line, "x", "m") for line in lines]
-
-    report.add_issues(issues(0, 1, 1, 2))  # line 0 is not a record
-    report.add_issues(issues(1))  # seen before, not the last one: remembered
-    report.add_issues(issues(3, 3, 4, 4, 4, 5))  # beyond two lines remembered, in order
-    assert (report.refused_records, report.issue_count) == (5, 11)
 
 
 def test_strict_refuses_the_whole_file(tmp_path: Path) -> None:
@@ -346,7 +331,7 @@ def test_gzipped_spse_exports_import_like_plain_ones(tmp_path: Path) -> None:
             skipped = [(Path(i.path).name, i.line) for i in report.issues]
             if name == "both":
                 assert sorted(skipped) == sorted((p.name, 0) for p in folder.iterdir())
-                assert report.refused_records == 0
+                assert report.refused == 0
             else:
                 assert skipped == []
             models[name] = store.con.execute(MODEL.replace(", p.line", "")).fetchall()
@@ -463,7 +448,7 @@ def test_spse_issues_pass_through_in_order_a_batch_at_a_time(
         (8, "kd_tender"),
         (9, "kd_tender"),
     ]
-    assert report.issue_count == report.refused_records == 8 and report.imported == 0
+    assert report.issue_count == 8 and report.records == report.imported == report.refused == 0
 
 
 def test_cli_import_and_indicators_from_store(
@@ -477,7 +462,7 @@ def test_cli_import_and_indicators_from_store(
     report = json.loads(captured.out)
     assert report[0]["imported"] == 1
     assert report[0]["issues"][0]["line"] == 2
-    assert "1 of 2 records" in captured.err
+    assert "1 of 2 processes imported, 1 refused; 1 issues" in captured.err
     assert main([*argv, "--strict"]) == 0  # already imported: unchanged, not refused
     assert json.loads(capsys.readouterr().out)[0]["status"] == "unchanged"
     assert main(["indicators", "--store", str(store), "--no-meta"]) == 0
@@ -565,3 +550,67 @@ def test_a_later_nameless_mention_keeps_the_name_and_a_later_name_wins(tmp_path:
         store.import_ocds(write_lines(tmp_path / "c.jsonl", [nameless, renamed, nameless]))
         third = store.con.execute("SELECT name FROM organisation WHERE id = 'A'").fetchall()
     assert (first, second, third) == ([("CV Lama",)], [("CV Lama",)], [("CV Baru",)])
+
+
+def _bandung_copy(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(BANDUNG / "raw", folder)
+    return folder
+
+
+def _replace_line(path: Path, number: int, text: str) -> str:
+    lines = path.read_text().splitlines()
+    old = lines[number - 1]
+    lines[number - 1] = text
+    path.write_text("\n".join(lines) + "\n")
+    return old
+
+
+PARTICIPANTS = "42_1070_SPSE-PesertaTender.jsonl"
+REGISTRANTS = "SELECT n_registrants FROM process WHERE ocid = 'ocds-idspse-93-t10040319000'"
+
+
+@needs_data(BANDUNG)
+def test_a_corrupt_participant_line_keeps_the_complete_tender_and_says_which(
+    tmp_path: Path,
+) -> None:
+    # Line 8 of the participants is one of tender 10040319000's 46 registrants. Unreadable, it
+    # cannot be told whose it is: no tender of the folder is known to be complete, so none
+    # replaces the version imported before, and each is named.
+    folder = _bandung_copy(tmp_path, "raw")
+    _replace_line(folder / PARTICIPANTS, 8, "{broken")
+    with Store(tmp_path / "s.duckdb") as store:
+        import_spse(store, BANDUNG / "raw")
+        assert store.con.execute(REGISTRANTS).fetchone() == (46,)
+        report = import_spse(store, folder)
+        assert store.con.execute(REGISTRANTS).fetchone() == (46,)
+    tenders = 92
+    assert (report.records, report.imported, report.refused) == (3084, 3084 - tenders, tenders)
+    assert report.issue_count == 1 + tenders
+    [unreadable] = [i for i in report.issues if Path(i.path).name == PARTICIPANTS]
+    assert (unreadable.line, unreadable.message) == (8, MSG_JSON)
+    incomplete = {i.ocid: i.message for i in report.issues if i.ocid}
+    assert len(incomplete) == tenders
+    assert (
+        f"line 8 of {PARTICIPANTS} could not be used" in (incomplete["ocds-idspse-93-t10040319000"])
+    )
+    # Non-tenders and e-Katalog orders draw on no participant file: imported.
+    assert not [o for o in incomplete if "-t" not in o]
+
+
+@needs_data(BANDUNG)
+def test_a_participant_line_cut_short_refuses_only_its_own_tender(tmp_path: Path) -> None:
+    folder = _bandung_copy(tmp_path, "raw")
+    whole = _replace_line(folder / PARTICIPANTS, 8, "")
+    _replace_line(folder / PARTICIPANTS, 8, whole[: whole.index('"kd_pkt_dce"') + 8])
+    with Store(tmp_path / "s.duckdb") as store:
+        import_spse(store, BANDUNG / "raw")
+        report = import_spse(store, folder)
+        assert store.con.execute(REGISTRANTS).fetchone() == (46,)
+    assert (report.imported, report.refused) == (3083, 1)
+    assert [i.ocid for i in report.issues if i.ocid] == ["ocds-idspse-93-t10040319000"]
+    # A number cut short names no package: "kd_tender":1004 is not tender 10040319000's.
+    cut = whole[: whole.index('"kd_tender"') + len('"kd_tender":1004')]
+    _replace_line(folder / PARTICIPANTS, 8, cut)
+    with Store(tmp_path / "t.duckdb") as store:
+        assert import_spse(store, folder).refused == 92

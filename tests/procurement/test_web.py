@@ -639,6 +639,50 @@ def test_an_spse_zip_of_several_lpse_imports_each_folder(
     assert TenderRisk.objects.filter(source="spse").count() > 3084
 
 
+def _bandung_zip(broken_line: int | None = None) -> SimpleUploadedFile:
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for source in sorted((DATA / "spse_kab_bandung_2025" / "raw").glob("*.jsonl")):
+            lines = source.read_text().splitlines()
+            if broken_line and source.name.startswith("42_"):
+                lines[broken_line - 1] = "{broken"
+            zf.writestr(source.name, "\n".join(lines) + "\n")
+    return SimpleUploadedFile(
+        "bandung.zip" if broken_line is None else "rusak.zip", archive.getvalue()
+    )
+
+
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_a_zip_with_a_corrupt_participant_line_keeps_complete_tenders_and_adds_up(
+    world: World, client_for, django_capture_on_commit_callbacks
+) -> None:
+    client = client_for(world.kpk_analyst)
+    ocid = "ocds-idspse-93-t10040319000"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": _bandung_zip()})
+    assert TenderRisk.objects.get(ocid=ocid).n_registrants == 46
+    # Named, not a raw SIKaP code, although e-Katalog names the same supplier by code only.
+    [winner] = TenderRisk.objects.filter(
+        title="Pembangunan Interior Ruang Kerja Kabag Operasional Polres Bandung", winner__gt=""
+    ).values_list("winner", flat=True)
+    assert winner == "CV. KURNIAWAN PUTRA"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": _bandung_zip(broken_line=8)})
+    job = ImportJob.objects.latest("pk")
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert TenderRisk.objects.get(ocid=ocid).n_registrants == 46  # not 45
+    result = job.result
+    assert (result["records"], result["imported"], result["refused"]) == (3084, 2992, 92)
+    assert result["issue_count"] == 93
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "2992 dari 3084 proses pengadaan diimpor, 92 ditolak." in page
+    assert "93 masalah ditemukan dalam berkas." in page
+    assert "<code>42_1070_SPSE-PesertaTender.jsonl</code> baris 8: " in page
+    assert "baris 8 42_1070_SPSE-PesertaTender.jsonl tidak dapat dipakai" in page
+
+
 def test_an_spse_zip_larger_than_the_limit_is_refused_with_advice(
     world: World,
     client_for,

@@ -299,7 +299,7 @@ def run_import(args: argparse.Namespace) -> int:
                     "status": r.status,
                     "records": r.records,
                     "imported": r.imported,
-                    "refused": r.refused_records,
+                    "refused": r.refused,
                     # all issues; "issues" lists the first store.MAX_LISTED_ISSUES of them
                     "issue_count": r.issue_count,
                     "issues": [
@@ -323,9 +323,11 @@ def _summarise(report: ImportReport, max_issues: int) -> None:
         "refused": "ditolak (--strict) / refused (--strict)",
         "nothing": "tidak ada rekaman yang dapat diimpor / no record could be imported",
     }[report.status]
+    # Processes (an OCDS file's records, an SPSE folder's announcements) and issues apart: a
+    # process can have several issues, and an SPSE folder's other files have lines of their own.
     sys.stderr.write(
-        f"{report.path}: {status}; {report.imported:,} of {report.records:,} records,"
-        f" {report.refused_records:,} refused\n"
+        f"{report.path}: {status}; {report.imported:,} of {report.records:,} processes imported,"
+        f" {report.refused:,} refused; {report.issue_count:,} issues\n"
     )
     for issue in report.issues[:max_issues]:
         sys.stderr.write(f"  {issue}\n")

@@ -172,9 +172,6 @@ class Issue:
 # The rest are counted only: a file of millions of bad lines (a wrong file, or a small gzip of
 # junk) must not hold millions of issues in memory.
 MAX_LISTED_ISSUES = 10_000
-# Lines remembered to count refused records exactly when issues do not come in line order (an SPSE
-# folder's files are joined); beyond this many, a line counts when it differs from the last one.
-_REMEMBERED_LINES = 100_000
 
 
 @dataclass
@@ -182,6 +179,9 @@ class ImportReport:
     """What an import did. ``status``: imported, unchanged (same file again), refused (a bad
     record with ``strict``) or nothing (the file has records but none could be imported).
 
+    ``records`` counts the contracting processes read (an OCDS file's lines, an SPSE folder's
+    announcements), ``imported`` those imported, ``refused`` the rest. Issues are counted apart:
+    one record can have several, and an SPSE folder's other files have lines of their own.
     ``issues`` lists the first ``MAX_LISTED_ISSUES`` issues found, ``issue_count`` counts them
     all; add them with ``add_issues``.
     """
@@ -194,31 +194,18 @@ class ImportReport:
     imported: int = 0
     issues: list[Issue] = field(default_factory=list)
     issue_count: int = 0
-    # The number of records (file lines) with an issue; line 0 is not a record.
-    refused_records: int = 0
-    _lines: set[tuple[str, int]] = field(default_factory=set, repr=False)
-    _last_line: tuple[str, int] | None = field(default=None, repr=False)
+
+    @property
+    def refused(self) -> int:
+        """Return the number of records (processes) read but not imported."""
+        return max(self.records - self.imported, 0)
 
     def add_issues(self, issues: Iterable[Issue]) -> None:
-        """Count ``issues``, list them while there is room, and count the lines they are on.
-
-        Refused records are counted exactly while fewer than ``_REMEMBERED_LINES`` lines have
-        issues, and beyond that wherever a line's issues come one after the other (always so
-        in an OCDS file, read line by line).
-        """
+        """Count ``issues`` and list them while there is room."""
         for issue in issues:
             self.issue_count += 1
             if len(self.issues) < MAX_LISTED_ISSUES:
                 self.issues.append(issue)
-            if not issue.line:
-                continue
-            key = (issue.path, issue.line)
-            if key == self._last_line or key in self._lines:
-                continue
-            self._last_line = key
-            self.refused_records += 1
-            if len(self._lines) < _REMEMBERED_LINES:
-                self._lines.add(key)
 
 
 class RecordError(ValueError):
@@ -553,9 +540,10 @@ def open_data(path: Path) -> Iterator[tuple[Any, Any]]:
 def iter_json_lines(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
     """Yield (line, bytes of the file read so far, error message or None, value) per line.
 
-    Blank lines are skipped. A line longer than ``MAX_LINE`` is reported and skipped without
-    being held in memory; a corrupt or truncated gzip file is reported at the line where it
-    breaks, and reading stops there.
+    Blank lines are skipped. A line that is not JSON comes with its raw bytes as the value (an
+    SPSE import looks in it for the package it belonged to). A line longer than ``MAX_LINE`` is
+    reported and skipped without being held in memory; a corrupt or truncated gzip file is
+    reported at the line where it breaks, and reading stops there.
     """
     with open_data(path) as (reader, raw):
         number = 0
@@ -580,7 +568,7 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
             try:
                 value = json.loads(line)
             except ValueError:
-                yield number, raw.tell(), MSG_JSON, None
+                yield number, raw.tell(), MSG_JSON, line
                 continue
             yield number, raw.tell(), None, value
 
@@ -781,7 +769,7 @@ class Store:
                     source,
                     report.records,
                     report.imported,
-                    report.refused_records,
+                    report.refused,
                     report.issue_count,
                 ],
             )
