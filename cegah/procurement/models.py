@@ -77,7 +77,11 @@ class TenderRisk(models.Model):
     """One contracting process with its facts, its score and the flags that fired."""
 
     ocid = models.CharField(max_length=200, unique=True)
-    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="tenders")
+    # None when the data names no buyer (no buyer id, identifier or buyer party): such processes
+    # are scored but belong to no satker (grouping them would make one fake satker of them all).
+    buyer = models.ForeignKey(
+        Buyer, null=True, blank=True, on_delete=models.CASCADE, related_name="tenders"
+    )
     # Copied from the buyer's mapping (kept in step by services.map_buyer), so list pages filter
     # 200,000 rows on one indexed column.
     organisation = models.ForeignKey(

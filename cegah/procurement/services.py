@@ -235,10 +235,12 @@ def score_store(
         # writes one transaction at a time anyway).
         list(Buyer.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         con = result.con
+        # Processes without a buyer id belong to no buyer (never one fake buyer for them all).
         names = {
-            str(i or ""): str(n or "")
+            str(i): str(n or "")
             for i, n in con.execute(
-                "SELECT buyer_id, arg_max(buyer_name, rid) FROM idp GROUP BY buyer_id"
+                "SELECT buyer_id, arg_max(buyer_name, rid) FROM idp"
+                " WHERE buyer_id IS NOT NULL AND buyer_id <> '' GROUP BY buyer_id"
             ).fetchall()
         }
         buyer_flags: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -255,13 +257,15 @@ def score_store(
         buyers = _upsert_buyers(names)
         TenderRisk.objects.all().delete()
         BuyerRisk.objects.all().delete()
+        # The one buyer without an id that earlier scorings made of every buyer-less process.
+        Buyer.objects.filter(buyer_id="").delete()
         years: dict[tuple[int, int], _BuyerYear] = defaultdict(_BuyerYear)
         tender_count = 0
         for rows in _tender_rows(con):
             batch = []
             for raw in rows:
                 t = dict(zip(_COLUMNS, raw, strict=True))
-                batch.append(_tender(t, buyers[t["buyer_id"] or ""], policy, years))
+                batch.append(_tender(t, buyers.get(t["buyer_id"] or ""), policy, years))
             # Not bulk_create: it compiled SQL value by value, most of the scoring time.
             tender_count += insert_rows(TenderRisk, batch, batch_size=BATCH)
 
@@ -335,10 +339,13 @@ def _tender_rows(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...
 
 
 def _tender(
-    t: dict[str, Any], buyer: Buyer, policy: Policy, years: dict[tuple[int, int], _BuyerYear]
+    t: dict[str, Any],
+    buyer: Buyer | None,
+    policy: Policy,
+    years: dict[tuple[int, int], _BuyerYear],
 ) -> dict[str, Any]:
     """Return one TenderRisk row (by field attname) from a row of _TENDER_SQL, and add it to
-    its buyer-year totals."""
+    its buyer-year totals (a process without a buyer counts in none)."""
     flags = [
         {
             "code": f["code"],
@@ -350,7 +357,7 @@ def _tender(
     flags.sort(key=lambda f: (-f["points"], f["code"]))
     score = policy.tender_score(flags)
     value = _clean_number(t["value"])
-    if t["year"] is not None:
+    if t["year"] is not None and buyer is not None:
         acc = years[(buyer.pk, int(t["year"]))]
         acc.tenders += 1
         acc.flagged += 1 if flags else 0
@@ -361,8 +368,8 @@ def _tender(
             acc.value_at_risk += value or 0
     return {
         "ocid": t["ocid"],
-        "buyer_id": buyer.pk,
-        "organisation_id": buyer.organisation_id,
+        "buyer_id": buyer.pk if buyer else None,
+        "organisation_id": buyer.organisation_id if buyer else None,
         "source": t["source"] or "",
         "title": (t["title"] or "")[:500],
         "tender_id": (t["tender_id"] or "")[:100],
@@ -925,7 +932,13 @@ def _import_result(reports: list[tuple[str, ImportReport]]) -> dict[str, Any]:
             if report.source == "spse" and issue.path != report.path:
                 name = "/".join(part for part in (where, Path(issue.path).name) if part)
             issues.append(
-                {"file": name, "line": issue.line, "field": issue.field, "message": issue.message}
+                {
+                    "file": name,
+                    "line": issue.line,
+                    "field": issue.field,
+                    "message": issue.message,
+                    "notice": issue.notice,
+                }
             )
     return {
         "status": status,

@@ -388,7 +388,7 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
         }
         for f in tender.flags
     ]
-    buyer_risk = tender.buyer.risks.filter(year=tender.year or 0).first()
+    buyer_risk = tender.buyer.risks.filter(year=tender.year or 0).first() if tender.buyer else None
     buyer_flags = [
         {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
         for f in (buyer_risk.flags if buyer_risk else [])

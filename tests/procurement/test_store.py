@@ -614,3 +614,50 @@ def test_a_participant_line_cut_short_refuses_only_its_own_tender(tmp_path: Path
     _replace_line(folder / PARTICIPANTS, 8, cut)
     with Store(tmp_path / "t.duckdb") as store:
         assert import_spse(store, folder).refused == 92
+
+
+REAL = DATA / "real_examples"
+
+
+@needs_data(REAL)
+def test_ocds_organisations_known_only_by_identifier_keep_apart_and_named(tmp_path: Path) -> None:
+    # Ukraine's OCDS 1.0 releases give buyers, bidders and suppliers an identifier, no id: the
+    # ten buyers were one buyer with no id, and every bidder "—".
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_ocds(REAL / "ukraine.jsonl")
+        buyers = store.con.execute(
+            "SELECT count(DISTINCT buyer_id), count(*) FILTER (WHERE buyer_id IS NULL) FROM process"
+        ).fetchone()
+        first = store.con.execute(
+            "SELECT buyer_id, buyer_name FROM process WHERE ocid LIKE '%2016-06-02-000468-c'"
+        ).fetchone()
+        unnamed = store.con.execute(
+            """SELECT count(*) FROM (
+                   SELECT unnest(tenderer_ids) AS id FROM bid
+                   UNION ALL SELECT unnest(supplier_ids) FROM award
+               ) LEFT JOIN organisation USING (id) WHERE name IS NULL"""
+        ).fetchone()
+    assert (report.imported, report.issue_count) == (11, 0)
+    assert buyers == (11, 0)
+    assert first is not None and first[0] == "UA-EDR-20201870" and first[1].startswith("КЗО")
+    assert unnamed == (0,)
+
+
+def test_a_buyer_party_stands_in_for_the_buyer_and_none_is_a_notice(tmp_path: Path) -> None:
+    by_party = release("p1")
+    del by_party["buyer"]
+    by_party["parties"] = [
+        {"id": "SUP-1", "name": "CV A", "roles": ["supplier"]},
+        {"id": "GB-GOR-1", "name": "Dinas B", "roles": ["buyer", "procuringEntity"]},
+    ]
+    nobody = release("p2")
+    del nobody["buyer"]
+    data = write_lines(tmp_path / "a.jsonl", [by_party, nobody])
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_ocds(data, strict=True)  # a notice refuses nothing
+        rows = store.con.execute("SELECT ocid, buyer_id, buyer_name FROM process ORDER BY ocid")
+        assert rows.fetchall() == [("p1", "GB-GOR-1", "Dinas B"), ("p2", None, None)]
+    assert (report.status, report.imported, report.refused) == ("imported", 2, 0)
+    [notice] = report.issues
+    assert (notice.line, notice.field, notice.ocid, notice.notice) == (2, "buyer/id", "p2", True)
+    assert "no buyer id" in notice.message

@@ -1029,3 +1029,34 @@ def test_a_refused_mapping_says_why(
     assert message.level_tag == "error"
     assert "rescor" in str(message) or "dinilai ulang" in str(message)
     assert Buyer.objects.get(buyer_id=LOOSE).organisation is None
+
+
+# --- Buyers the data does not name ---------------------------------------------------------------
+
+
+@needs_data(DATA / "real_examples")
+def test_buyers_known_by_identifier_are_satker_of_their_own_and_buyerless_tenders_of_none(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    nobody = release(950, "unused", bidders=1)
+    del nobody["buyer"]
+    nobody["parties"] = nobody["parties"][1:]
+    with Store(services.store_path()) as store:
+        store.import_ocds(DATA / "real_examples" / "ukraine.jsonl")
+        store.import_ocds(write_releases(tmp_path / "nobody.jsonl", [nobody]))
+    services.score_store()
+    ukrainian = Buyer.objects.filter(buyer_id__startswith="UA-EDR-")
+    # Ten of the eleven releases are scored (one tender was cancelled), each its own satker.
+    assert ukrainian.count() == 10 and not Buyer.objects.filter(buyer_id="").exists()
+    orphan = TenderRisk.objects.get(ocid="ocds-test-950")
+    assert orphan.buyer is None and orphan.organisation is None
+    assert not BuyerRisk.objects.filter(buyer__buyer_id="").exists()
+    client = client_for(world.kpk_analyst)
+    page = client.get(f"/pbj/kpk-uji/tenders/{orphan.pk}/").content.decode()
+    assert "tidak menyebut pembeli" in page
+    listing = client.get("/pbj/kpk-uji/tenders/?q=ocds-test-950").content.decode()
+    assert "tanpa pembeli dalam data" in listing
+    winner = TenderRisk.objects.get(ocid="ocds-be6bcu-UA-2016-06-02-000468-c").winner
+    assert winner == 'ЧП "ОКСИМЕД"'

@@ -364,6 +364,8 @@ class Mapper:
         """Record the checker's issues against ``record``; return whether it was clean."""
         for field_name, message in check.issues:
             self.issues.append(Issue(record.path, record.line, field_name, message, ocid))
+        for field_name, message in check.notices:
+            self.issues.append(Issue(record.path, record.line, field_name, message, ocid, True))
         return not check.issues
 
     def incomplete(

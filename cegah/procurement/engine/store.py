@@ -147,19 +147,27 @@ _SCHEMA = [
     # Stores made before the count of issues was kept (those imports show NULL).
     "ALTER TABLE import_file ADD COLUMN IF NOT EXISTS issues BIGINT",
     """CREATE TABLE IF NOT EXISTS import_issue (
-        file_id BIGINT, path VARCHAR, line BIGINT, ocid VARCHAR, field VARCHAR, message VARCHAR)""",
+        file_id BIGINT, path VARCHAR, line BIGINT, ocid VARCHAR, field VARCHAR, message VARCHAR,
+        notice BOOLEAN)""",
+    # Stores made before notices were told apart (their issues show NULL).
+    "ALTER TABLE import_issue ADD COLUMN IF NOT EXISTS notice BOOLEAN",
 ]
 
 
 @dataclass(frozen=True)
 class Issue:
-    """A problem with one record: where (file, line, field) and what (Indonesian / English)."""
+    """A problem with one record: where (file, line, field) and what (Indonesian / English).
+
+    A ``notice`` is told but refuses nothing: the record was imported (e.g. without a buyer id,
+    or with an empty string read as a missing amount); ``strict`` does not refuse for it.
+    """
 
     path: str
     line: int
     field: str
     message: str
     ocid: str | None = None
+    notice: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}"
@@ -194,6 +202,13 @@ class ImportReport:
     imported: int = 0
     issues: list[Issue] = field(default_factory=list)
     issue_count: int = 0
+    # Of ``issue_count``, the notices (see ``Issue``).
+    notice_count: int = 0
+
+    @property
+    def problem_count(self) -> int:
+        """Return the number of issues that are not notices."""
+        return self.issue_count - self.notice_count
 
     @property
     def refused(self) -> int:
@@ -204,6 +219,7 @@ class ImportReport:
         """Count ``issues`` and list them while there is room."""
         for issue in issues:
             self.issue_count += 1
+            self.notice_count += issue.notice
             if len(self.issues) < MAX_LISTED_ISSUES:
                 self.issues.append(issue)
 
@@ -227,6 +243,11 @@ MSG_DATE = "bukan tanggal-waktu yang sah (RFC 3339) / not a valid date-time (RFC
 MSG_ARRAY = "harus berupa daftar / must be an array"
 MSG_OBJECT_FIELD = "harus berupa objek / must be an object"
 MSG_DUPLICATE = "ocid sudah muncul di baris {line} / ocid already on line {line}"
+MSG_NO_BUYER = (
+    "tanpa id pembeli (buyer/id, identifier, atau pihak berperan buyer); diimpor tanpa satker"
+    " / no buyer id (buyer/id, identifier, or a party with the buyer role); imported without a"
+    " satker"
+)
 MSG_GZIP = "berkas gzip rusak atau terpotong di sini / the gzip file is corrupt or truncated here"
 MSG_LONG_LINE = "baris lebih dari {mib} MiB / line longer than {mib} MiB"
 MSG_PACKAGE_SIZE = (
@@ -251,10 +272,15 @@ class Checker:
 
     def __init__(self, default_tz: dt.tzinfo) -> None:
         self.issues: list[tuple[str, str]] = []
+        # Told, but the record is imported (see ``Issue.notice``).
+        self.notices: list[tuple[str, str]] = []
         self.default_tz = default_tz
 
     def fail(self, path: str, message: str) -> None:
         self.issues.append((path, message))
+
+    def notice(self, path: str, message: str) -> None:
+        self.notices.append((path, message))
 
     def obj(self, parent: Mapping[str, Any] | None, key: str, path: str) -> Mapping[str, Any]:
         value = parent.get(key) if parent else None
@@ -321,6 +347,23 @@ class Checker:
 Rows = dict[str, list[dict[str, Any]]]
 
 
+def reference_id(check: Checker, ref: Any, path: str) -> str | None:
+    """Return the id of an OCDS organisation (a reference or a party): its ``id``, else its
+    ``identifier`` as ``scheme-id`` (as publishers build party ids, e.g. ``UA-EDR-20201870``),
+    else None. OCDS 1.0 publishers often give only the identifier."""
+    if not isinstance(ref, dict):
+        return None
+    found = check.text(ref, "id", f"{path}/id")
+    if found:
+        return found
+    identifier = check.obj(ref, "identifier", f"{path}/identifier")
+    code = check.text(identifier, "id", f"{path}/identifier/id")
+    if not code:
+        return None
+    scheme = check.text(identifier, "scheme", f"{path}/identifier/scheme")
+    return f"{scheme}-{code}" if scheme else code
+
+
 def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
     """Map one OCDS compiled release to rows of the normalised model.
 
@@ -341,6 +384,15 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
     bids = check.obj(release, "bids", "bids")
     rows: Rows = {name: [] for name in TABLES}
 
+    def named(org_id: str | None, ref: Any, role: str) -> None:
+        # Organisation references carry a name too: publishers without ``parties`` (OCDS 1.0)
+        # name their buyers and suppliers only there. Parties, added last, name them last.
+        if org_id and isinstance(ref, dict):
+            name = ref.get("name")
+            rows["organisation"].append(
+                {"id": org_id, "name": name if isinstance(name, str) else None, "roles": [role]}
+            )
+
     requests = None
     for i, stat in enumerate(check.array(bids, "statistics", "bids/statistics")):
         if isinstance(stat, dict) and stat.get("measure") == "requests":
@@ -354,10 +406,11 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             continue
         status = check.text(bid, "status", f"{path}/status")
         bid_value = check.obj(bid, "value", f"{path}/value")
-        tenderers = [
-            check.text(t, "id", f"{path}/tenderers/{j}/id") if isinstance(t, dict) else None
-            for j, t in enumerate(check.array(bid, "tenderers", f"{path}/tenderers"))
-        ]
+        tenderers = []
+        for j, t in enumerate(check.array(bid, "tenderers", f"{path}/tenderers")):
+            tenderer = reference_id(check, t, f"{path}/tenderers/{j}")
+            tenderers.append(tenderer)
+            named(tenderer, t, "tenderer")
         submitted = status not in ("invited", "withdrawn")
         if submitted:
             bidders.update(t for t in tenderers if t)
@@ -380,10 +433,11 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             check.fail(path, MSG_OBJECT_FIELD)
             continue
         award_value = check.obj(award, "value", f"{path}/value")
-        suppliers = [
-            check.text(s, "id", f"{path}/suppliers/{j}/id") if isinstance(s, dict) else None
-            for j, s in enumerate(check.array(award, "suppliers", f"{path}/suppliers"))
-        ]
+        suppliers = []
+        for j, s in enumerate(check.array(award, "suppliers", f"{path}/suppliers")):
+            supplier = reference_id(check, s, f"{path}/suppliers/{j}")
+            suppliers.append(supplier)
+            named(supplier, s, "supplier")
         rows["award"].append(
             {
                 "position": i + 1,
@@ -445,20 +499,26 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             }
         )
 
+    buyer_id = reference_id(check, buyer, "buyer")
+    buyer_name = check.text(buyer, "name", "buyer/name")
+    named(buyer_id, buyer, "buyer")
+    entity_id = reference_id(check, entity, "tender/procuringEntity")
+    named(entity_id, entity, "procuringEntity")
     for i, party in enumerate(check.array(release, "parties", "parties")):
         if not isinstance(party, dict):
             check.fail(f"parties/{i}", MSG_OBJECT_FIELD)
             continue
-        party_id = check.text(party, "id", f"parties/{i}/id")
-        roles = check.array(party, "roles", f"parties/{i}/roles")
+        party_id = reference_id(check, party, f"parties/{i}")
+        roles = [r for r in check.array(party, "roles", f"parties/{i}/roles") if isinstance(r, str)]
+        party_name = check.text(party, "name", f"parties/{i}/name")
         if party_id:
-            rows["organisation"].append(
-                {
-                    "id": party_id,
-                    "name": check.text(party, "name", f"parties/{i}/name"),
-                    "roles": [r for r in roles if isinstance(r, str)],
-                }
-            )
+            rows["organisation"].append({"id": party_id, "name": party_name, "roles": roles})
+            if buyer_id is None and "buyer" in roles:
+                # No buyer reference: the party with the buyer role is the buyer (OCDS 1.1).
+                buyer_id, buyer_name = party_id, party_name
+    if buyer_id is None:
+        # Kept apart from every other buyer: never grouped into one satker with no id.
+        check.notice("buyer/id", MSG_NO_BUYER)
 
     tender_start = check.date(period, "startDate", "tender/tenderPeriod/startDate")
     released = check.date(release, "date", "date")
@@ -475,9 +535,9 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             "title": check.text(tender, "title", "tender/title"),
             "description": check.text(tender, "description", "tender/description"),
             "status": check.text(tender, "status", "tender/status"),
-            "buyer_id": check.text(buyer, "id", "buyer/id"),
-            "buyer_name": check.text(buyer, "name", "buyer/name"),
-            "procuring_entity_id": check.text(entity, "id", "tender/procuringEntity/id"),
+            "buyer_id": buyer_id,
+            "buyer_name": buyer_name,
+            "procuring_entity_id": entity_id,
             "procuring_entity_name": check.text(entity, "name", "tender/procuringEntity/name"),
             "method": check.text(tender, "procurementMethod", "tender/procurementMethod"),
             "method_details": check.text(
@@ -676,8 +736,9 @@ class Store:
                     yield line, done, None, [Issue(str(path), line, "", MSG_OBJECT)]
                     continue
                 ocid = value.get("ocid") if isinstance(value.get("ocid"), str) else None
+                check = Checker(default_timezone)
                 try:
-                    rows = map_ocds_release(value, Checker(default_timezone))
+                    rows = map_ocds_release(value, check)
                 except RecordError as exc:
                     issues = [Issue(str(path), line, f, m, ocid) for f, m in exc.issues]
                     yield line, done, None, issues
@@ -690,7 +751,8 @@ class Store:
                 seen[ocid] = line
                 for row in rows["process"]:
                     row["line"] = line
-                yield line, done, rows, []
+                notices = [Issue(str(path), line, f, m, ocid, True) for f, m in check.notices]
+                yield line, done, rows, notices
 
         return self._import(
             path, "ocds", records(), strict=strict, progress=progress, batch_size=batch_size
@@ -746,7 +808,7 @@ class Store:
                     pending = 0
                 if progress and report.records % 1000 == 0:
                     progress(done, total)
-            if strict and report.issue_count:
+            if strict and report.problem_count:
                 self.con.execute("ROLLBACK")
                 report.status = "refused"
                 report.imported = 0
@@ -871,6 +933,7 @@ class Store:
                     "ocid": "VARCHAR",
                     "field": "VARCHAR",
                     "message": "VARCHAR",
+                    "notice": "BOOLEAN",
                 },
                 [
                     {
@@ -880,6 +943,7 @@ class Store:
                         "ocid": i.ocid,
                         "field": i.field,
                         "message": i.message,
+                        "notice": i.notice,
                     }
                     for i in issues
                 ],
