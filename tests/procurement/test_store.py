@@ -661,3 +661,36 @@ def test_a_buyer_party_stands_in_for_the_buyer_and_none_is_a_notice(tmp_path: Pa
     [notice] = report.issues
     assert (notice.line, notice.field, notice.ocid, notice.notice) == (2, "buyer/id", "p2", True)
     assert "no buyer id" in notice.message
+
+
+@needs_data(REAL)
+def test_empty_strings_for_numbers_are_missing_values_with_a_notice(tmp_path: Path) -> None:
+    # Moldova's publisher writes "" for amounts (and some quantities) it does not know: the
+    # whole file was refused, record by record.
+    packed = gzip_file(REAL / "moldova.jsonl", tmp_path / "moldova.jsonl.gz")
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.import_ocds(packed, strict=True)
+        hps = store.con.execute("SELECT count(*), count(hps) FROM process").fetchone()
+    assert (report.status, report.records, report.imported, report.refused) == (
+        "imported",
+        51,
+        51,
+        0,
+    )
+    assert report.issue_count == report.notice_count == 69
+    fields = {i.field.rsplit("/", 1)[-1] for i in report.issues}
+    assert fields == {"amount", "quantity"}
+    assert {i.message for i in report.issues} == {
+        "kosong, dibaca sebagai tidak ada / empty, read as missing"
+    }
+    assert hps == (51, 0)
+    blank = release("p1")
+    blank["tender"]["value"]["amount"] = "  "
+    wrong = release("p2")
+    wrong["tender"]["value"]["amount"] = "seratus"
+    with Store(tmp_path / "t.duckdb") as store:
+        report = store.import_ocds(write_lines(tmp_path / "a.jsonl", [blank, wrong]))
+    assert (report.imported, [(i.line, i.notice) for i in report.issues]) == (
+        1,
+        [(1, True), (2, False)],
+    )

@@ -1060,3 +1060,19 @@ def test_buyers_known_by_identifier_are_satker_of_their_own_and_buyerless_tender
     assert "tanpa pembeli dalam data" in listing
     winner = TenderRisk.objects.get(ocid="ocds-be6bcu-UA-2016-06-02-000468-c").winner
     assert winner == 'ЧП "ОКСИМЕД"'
+
+
+@needs_data(DATA / "real_examples")
+def test_an_upload_with_empty_amounts_is_imported_and_its_notices_shown(
+    world: World, client_for, django_capture_on_commit_callbacks
+) -> None:
+    client = client_for(world.kpk_analyst)
+    data = (DATA / "real_examples" / "moldova.jsonl").read_bytes()
+    upload = SimpleUploadedFile("moldova.jsonl.gz", gzip.compress(data))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    job = ImportJob.objects.get()
+    assert (job.result["imported"], job.result["refused"]) == (51, 0)
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "51 dari 51 proses pengadaan diimpor, 0 ditolak." in page
+    assert "catatan, tetap diimpor" in page and "kosong, dibaca sebagai tidak ada" in page

@@ -238,6 +238,7 @@ MSG_OBJECT = "baris bukan objek JSON / line is not a JSON object"
 MSG_REQUIRED = "wajib diisi / required"
 MSG_TEXT = "harus berupa teks / must be a string"
 MSG_NUMBER = "harus berupa angka / must be a number"
+MSG_EMPTY = "kosong, dibaca sebagai tidak ada / empty, read as missing"
 MSG_NEGATIVE = "tidak boleh negatif / must not be negative"
 MSG_DATE = "bukan tanggal-waktu yang sah (RFC 3339) / not a valid date-time (RFC 3339)"
 MSG_ARRAY = "harus berupa daftar / must be an array"
@@ -313,6 +314,10 @@ class Checker:
     def number(self, parent: Mapping[str, Any] | None, key: str, path: str) -> float | None:
         value = parent.get(key) if parent else None
         if value is None:
+            return None
+        if isinstance(value, str) and not value.strip():
+            # Some publishers write "" for an amount they do not know (Moldova): missing, told.
+            self.notice(path, MSG_EMPTY)
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(path, MSG_NUMBER)
