@@ -28,10 +28,11 @@ def header() -> list[str]:
         _("Method"),
         _("Fiscal year"),
         _("Announced"),
-        _("Pagu (Rp)"),
-        _("HPS (Rp)"),
-        _("Contract (Rp)"),
-        _("Value (Rp)"),
+        _("Pagu"),
+        _("HPS"),
+        _("Contract"),
+        _("Value"),
+        _("Currency"),
         _("Registrants"),
         _("Bidders"),
         _("Winner"),
@@ -54,6 +55,7 @@ _FIELDS = (
     "hps",
     "contract_value",
     "value",
+    "currency",
     "n_registrants",
     "n_bidders",
     "winner",
@@ -61,6 +63,7 @@ _FIELDS = (
     "flags",
 )
 _ANNOUNCED = _FIELDS.index("announced_at")
+_CURRENCY = _FIELDS.index("currency")
 
 
 def rows(tenders: QuerySet[TenderRisk], limit: int | None) -> Iterator[list[Any]]:
@@ -72,6 +75,8 @@ def rows(tenders: QuerySet[TenderRisk], limit: int | None) -> Iterator[list[Any]
         row = list(values)
         announced = row[_ANNOUNCED]
         row[_ANNOUNCED] = timezone.localtime(announced).strftime("%Y-%m-%d") if announced else ""
+        # The amounts' currency, stated on every row (no currency given is taken as rupiah).
+        row[_CURRENCY] = row[_CURRENCY] or "IDR"
         row[-1] = " ".join(f"{f['code']}(+{f['points']})" for f in row[-1])
         yield row
 

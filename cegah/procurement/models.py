@@ -105,8 +105,12 @@ class TenderRisk(models.Model):
     hps = models.FloatField(null=True)
     award_value = models.FloatField(null=True)
     contract_value = models.FloatField(null=True)
-    # Contract, else award, else HPS, else pagu: what "value at risk" adds up.
+    # Contract, else award, else HPS, else pagu: what "value at risk" adds up (in rupiah only).
     value = models.FloatField(null=True)
+    # ISO 4217 code of the amounts (the tender's, else the contract's or award's); empty when the
+    # data gives none, taken to be rupiah. Amounts in another currency are shown with their code
+    # and never added into rupiah totals.
+    currency = models.CharField(max_length=3, blank=True)
     n_registrants = models.PositiveIntegerField(null=True)
     n_bidders = models.PositiveIntegerField(null=True)
     winner = models.CharField(max_length=300, blank=True)
@@ -141,6 +145,11 @@ class TenderRisk(models.Model):
         """Return the OCDS main procurement category (a code such as "works") in the reader's
         language; a value outside the codelist is shown as published."""
         return str(CATEGORY_LABELS.get(self.category, self.category))
+
+    @property
+    def in_rupiah(self) -> bool:
+        """Return whether the amounts are rupiah (or of no stated currency, taken as rupiah)."""
+        return self.currency in ("", "IDR")
 
     @property
     def offer_period_days(self) -> int | None:
@@ -187,8 +196,10 @@ class BuyerRisk(models.Model):
     tenders = models.PositiveIntegerField(default=0)
     flagged = models.PositiveIntegerField(default=0)
     at_risk = models.PositiveIntegerField(default=0)
+    # Rupiah only; tenders valued in another currency are counted in other_currency_tenders.
     value_total = models.FloatField(default=0)
     value_at_risk = models.FloatField(default=0)
+    other_currency_tenders = models.PositiveIntegerField(default=0)
     share_at_risk = models.FloatField(default=0)
     mean_score = models.FloatField(default=0)
     score = models.PositiveSmallIntegerField(default=0)

@@ -13,6 +13,9 @@ from cegah.procurement.access import Scope
 from cegah.procurement.models import BuyerRisk, TenderRisk, Zone
 from cegah.procurement.scoring import Policy
 
+# TenderRisk.currency values counted as rupiah (no currency given is taken as rupiah).
+RUPIAH_CODES = ("", "IDR")
+
 SORTS = {
     "score": ("-score", "-value", "id"),
     "value": ("-value", "-score", "id"),
@@ -58,6 +61,8 @@ class InstitutionRisk:
     score: int
     zone: str
     high_buyers: int
+    # Tenders valued in another currency than rupiah, left out of the values.
+    other_currency_tenders: int = 0
 
     @property
     def share_at_risk(self) -> float:
@@ -90,8 +95,10 @@ def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[
         "value_at_risk",
         "score",
         "zone",
+        "other_currency_tenders",
     ):
         a = acc[(row["organisation_id"], row["year"])]
+        a["other_currency"] += row["other_currency_tenders"]
         weight = row["value_total"] or 0.0
         a["buyers"] += 1
         a["tenders"] += row["tenders"]
@@ -121,6 +128,7 @@ def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[
                 score=score,
                 zone=policy.zone(score, int(a["tenders"])),
                 high_buyers=int(a["high"]),
+                other_currency_tenders=int(a["other_currency"]),
             )
         )
     rows.sort(
@@ -178,13 +186,15 @@ def monthly(
     qs = scope.tenders().filter(year=year, month__isnull=False)
     if buyer_id:
         qs = qs.filter(buyer_id=buyer_id)
+    # Values in other currencies are never added into the rupiah sums.
+    rupiah = Q(currency__in=RUPIAH_CODES)
     rows = {
         r["month"]: r
         for r in qs.values("month").annotate(
             n=Count("id"),
             risky=Count("id", filter=Q(score__gte=at_risk)),
-            v=Sum("value"),
-            vr=Sum("value", filter=Q(score__gte=at_risk)),
+            v=Sum("value", filter=rupiah),
+            vr=Sum("value", filter=rupiah & Q(score__gte=at_risk)),
         )
     }
     return [
@@ -197,6 +207,15 @@ def monthly(
         )
         for m in range(1, 13)
     ]
+
+
+def other_currency_tenders(scope: Scope, year: int | None) -> int:
+    """Return how many of the year's tenders are valued in a currency other than rupiah (they
+    are counted, but left out of the rupiah values)."""
+    qs = scope.tenders().exclude(currency__in=RUPIAH_CODES)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.count()
 
 
 def method_choices(scope: Scope) -> list[str]:

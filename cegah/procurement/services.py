@@ -118,6 +118,7 @@ b AS (
     SELECT b.ocid, [x.bid FOR x IN list_sort(list({{'position': b.position, 'bid': {{
         'tenderer': b.tenderer_ids[1], 'name': o.name, 'amount': b.amount,
         'corrected': b.amount_corrected, 'negotiated': b.amount_negotiated, 'status': b.status,
+        'currency': b.currency,
         'winner': coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false)
     }}}}))][:{MAX_BIDS}] AS bids
     FROM store.bid AS b
@@ -132,7 +133,7 @@ SELECT p.rid, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, 
        month(coalesce(p.announced_at, p.tender_start, p.award_date, p.signed) {_WIB}) AS month,
        epoch_us(p.announced_at), epoch_us(p.tender_start), epoch_us(p.tender_end),
        epoch_us(p.award_date), epoch_us(p.signed),
-       p.pagu, p.hps, p.award_value, p.contract_value, p.any_value,
+       p.pagu, p.hps, p.award_value, p.contract_value, p.any_value, p.value_currency,
        p.n_registrants, p.n_bidders, w.names, f.flags, b.bids
 FROM idp AS p
 LEFT JOIN f ON f.rid = p.rid
@@ -164,6 +165,7 @@ _COLUMNS = [
     "award_value",
     "contract_value",
     "value",
+    "currency",
     "n_registrants",
     "n_bidders",
     "winner",
@@ -177,8 +179,10 @@ class _BuyerYear:
     tenders: int = 0
     flagged: int = 0
     at_risk: int = 0
+    # Rupiah only: values in other currencies are counted apart, never added in.
     value_total: float = 0.0
     value_at_risk: float = 0.0
+    other_currency: int = 0
     score_sum: int = 0
 
 
@@ -295,6 +299,7 @@ def score_store(
                     at_risk=acc.at_risk,
                     value_total=acc.value_total,
                     value_at_risk=acc.value_at_risk,
+                    other_currency_tenders=acc.other_currency,
                     share_at_risk=share,
                     mean_score=acc.score_sum / acc.tenders if acc.tenders else 0.0,
                     score=score,
@@ -357,15 +362,19 @@ def _tender(
     flags.sort(key=lambda f: (-f["points"], f["code"]))
     score = policy.tender_score(flags)
     value = _clean_number(t["value"])
+    # A value without a currency is taken to be rupiah (SPSE's always are).
+    currency = (t["currency"] or "").strip().upper()[:3]
+    rupiah = value if currency in ("", RUPIAH) else None
     if t["year"] is not None and buyer is not None:
         acc = years[(buyer.pk, int(t["year"]))]
         acc.tenders += 1
         acc.flagged += 1 if flags else 0
-        acc.value_total += value or 0
+        acc.value_total += rupiah or 0
+        acc.other_currency += 1 if value is not None and rupiah is None else 0
         acc.score_sum += score
         if score >= policy.at_risk:
             acc.at_risk += 1
-            acc.value_at_risk += value or 0
+            acc.value_at_risk += rupiah or 0
     return {
         "ocid": t["ocid"],
         "buyer_id": buyer.pk if buyer else None,
@@ -389,6 +398,7 @@ def _tender(
         "award_value": _clean_number(t["award_value"]),
         "contract_value": _clean_number(t["contract_value"]),
         "value": value,
+        "currency": currency,
         "n_registrants": t["n_registrants"],
         "n_bidders": t["n_bidders"],
         "winner": (t["winner"] or "")[:300],
@@ -398,6 +408,9 @@ def _tender(
         "bids": [_clean_bid(b) for b in (t["bids"] or [])],
         "codes": " " + " ".join(f["code"] for f in flags) + " " if flags else "",
     }
+
+
+RUPIAH = "IDR"
 
 
 def _clean_bid(bid: dict[str, Any]) -> dict[str, Any]:

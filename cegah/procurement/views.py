@@ -398,6 +398,8 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
         {
             **b,
             "best": b.get("negotiated") or b.get("corrected") or b.get("amount"),
+            # Scorings before currencies were kept: the tender's.
+            "currency": b.get("currency") or tender.currency,
             "status_label": str(
                 BID_STATUS_LABELS.get(b.get("status") or "", b.get("status") or "")
             ),
@@ -432,6 +434,7 @@ def trends(request: HttpRequest, slug: str) -> HttpResponse:
         "year": year,
         "years": queries.years(scope),
         "months": months,
+        "other_currency": queries.other_currency_tenders(scope, year),
         "chart": charts.monthly_svg(months),
         "policy": policy,
     }

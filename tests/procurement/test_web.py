@@ -1076,3 +1076,35 @@ def test_an_upload_with_empty_amounts_is_imported_and_its_notices_shown(
     page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
     assert "51 dari 51 proses pengadaan diimpor, 0 ditolak." in page
     assert "catatan, tetap diimpor" in page and "kosong, dibaca sebagai tidak ada" in page
+
+
+@needs_data(DATA / "real_examples")
+def test_amounts_in_other_currencies_keep_their_code_and_stay_out_of_rupiah_totals(
+    world: World, client_for
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    with Store(services.store_path()) as store:
+        store.import_ocds(DATA / "real_examples" / "ukraine.jsonl")
+    services.score_store()
+    tender = TenderRisk.objects.get(ocid="ocds-be6bcu-UA-2016-06-02-000468-c")
+    assert (tender.currency, tender.value) == ("UAH", 2910.0)
+    client = client_for(world.kpk_analyst)
+    page = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    assert "UAH 2.910" in page and "Rp 2.910" not in page
+    assert "Nilai dalam UAH" in page
+    assert tender.buyer is not None
+    risk = BuyerRisk.objects.get(buyer=tender.buyer)
+    assert (risk.value_total, risk.value_at_risk, risk.other_currency_tenders) == (0, 0, 1)
+    listing = client.get(f"/pbj/kpk-uji/tenders/?q={tender.ocid}").content.decode()
+    assert "UAH 2.910" in listing
+    ranking = client.get(f"/pbj/kpk-uji/?year={risk.year}&q=UA-EDR-20201870").content.decode()
+    assert "1 tender bernilai mata uang lain tidak dihitung." in ranking
+    csv_text = b"".join(
+        client.get(f"/pbj/kpk-uji/tenders/export.csv?q={tender.ocid}").streaming_content
+    ).decode("utf-8-sig")
+    header, row = csv_text.splitlines()[:2]
+    assert "Mata uang" in header and ",2910.0,UAH," in row
+    # The rupiah tenders' totals are untouched by it.
+    rupiah = sum(TenderRisk.objects.filter(buyer__buyer_id=OWN).values_list("value", flat=True))
+    assert BuyerRisk.objects.get(buyer__buyer_id=OWN).value_total == rupiah

@@ -81,16 +81,19 @@ def prepare(run: Run) -> None:
         f"""
         CREATE TEMP TABLE idp AS
         WITH c AS (
-            SELECT ocid, {_sum("amount")} AS contract_value, min(date_signed) AS signed
+            SELECT ocid, {_sum("amount")} AS contract_value, min(date_signed) AS signed,
+                   min(currency) AS contract_currency
             FROM store.contract GROUP BY ocid
         ),
         a AS (
-            SELECT ocid, {_sum("amount")} AS award_value, min(date) AS award_date
+            SELECT ocid, {_sum("amount")} AS award_value, min(date) AS award_date,
+                   min(currency) AS award_currency
             FROM store.award WHERE status = 'active' GROUP BY ocid
         )
         SELECT p.rowid AS rid, s.*, c.contract_value, c.signed, a.award_value, a.award_date,
                coalesce(c.contract_value, a.award_value) AS final_value,
                coalesce(c.contract_value, a.award_value, s.hps, s.pagu) AS any_value,
+               coalesce(s.currency, c.contract_currency, a.award_currency) AS value_currency,
                CASE WHEN list_contains(s.additional_categories, 'consultingServices')
                     THEN 'consulting' ELSE s.category END AS ceiling_category
         FROM store.process AS s JOIN proc AS p ON p.ocid = s.ocid
@@ -301,6 +304,7 @@ def id09(run: Run, o: Options) -> None:
             FROM (
                 SELECT *, {_date_sql("coalesce(signed, award_date, announced_at)")} AS day
                 FROM idp WHERE list_contains($methods, method_details)
+                    AND coalesce(value_currency, 'IDR') = 'IDR'  -- the ceilings are in rupiah
             ) AS i
             JOIN (
                 SELECT ocid, any_value(supplier_ids[1]) AS supplier FROM store.award

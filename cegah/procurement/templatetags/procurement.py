@@ -17,6 +17,19 @@ def rupiah(value: float | None) -> str:
 
 
 @register.filter
+def money(value: float | None, currency: str | None = "") -> str:
+    """Format an amount in its currency: rupiah as "Rp 1.234.567", another currency with its
+    ISO code ("UAH 2.910,50"), so that it is never read as rupiah; "—" if unknown. No currency
+    given means rupiah."""
+    if value is None:
+        return "—"
+    code = (currency or "").upper()
+    if code in ("", "IDR"):
+        return rupiah(value)
+    return f"{code} {floatformat(value, '-2g')}"
+
+
+@register.filter
 def pct(value: float | None, digits: int = 0) -> str:
     """Format a share (0–1) as a percentage, "—" if unknown."""
     if value is None:
