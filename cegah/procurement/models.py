@@ -94,8 +94,11 @@ class TenderRisk(models.Model):
     method_details = models.CharField(max_length=100, blank=True)
     category = models.CharField(max_length=40, blank=True)
     procuring_entity = models.CharField(max_length=300, blank=True)
-    year = models.PositiveSmallIntegerField(null=True)
+    year = models.PositiveSmallIntegerField(null=True)  # fiscal year
+    # Calendar month of the announcement (else the first date known), and its calendar year
+    # against the fiscal year: -1 for next year's package announced in December, 0 within it.
     month = models.PositiveSmallIntegerField(null=True)
+    month_year_offset = models.SmallIntegerField(default=0)
     announced_at = models.DateTimeField(null=True)
     tender_start = models.DateTimeField(null=True)
     tender_end = models.DateTimeField(null=True)

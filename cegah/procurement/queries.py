@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.dates import MONTHS
 
 from cegah.orgs.models import Organisation
 from cegah.procurement.access import Scope
@@ -178,35 +179,66 @@ class Month:
     value: float
     value_at_risk: float
 
+    @property
+    def name(self) -> str:
+        """Return the month's name in the active language ("Desember")."""
+        return str(MONTHS[self.month])
 
-def monthly(
-    scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None
-) -> list[Month]:
-    """Return the 12 months of ``year``: tenders, tenders at risk, value and value at risk."""
+
+@dataclass
+class Monthly:
+    """A fiscal year month by month, with the tenders dated outside it kept apart: a package
+    of next year's budget announced in December is not December's (nor a year-end rush)."""
+
+    months: list[Month]
+    before: Month  # dated before the fiscal year (month 0)
+    after: Month  # dated after it (month 13)
+
+    @property
+    def total(self) -> Month:
+        every = [*self.months, self.before, self.after]
+        return Month(
+            month=0,
+            tenders=sum(m.tenders for m in every),
+            at_risk=sum(m.at_risk for m in every),
+            value=sum(m.value for m in every),
+            value_at_risk=sum(m.value_at_risk for m in every),
+        )
+
+
+def monthly(scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None) -> Monthly:
+    """Return ``year`` month by month (1–12), and the tenders of the fiscal year dated before
+    or after it: tenders, tenders at risk, rupiah value and value at risk."""
     qs = scope.tenders().filter(year=year, month__isnull=False)
     if buyer_id:
         qs = qs.filter(buyer_id=buyer_id)
     # Values in other currencies are never added into the rupiah sums.
     rupiah = Q(currency__in=RUPIAH_CODES)
     rows = {
-        r["month"]: r
-        for r in qs.values("month").annotate(
+        (r["month_year_offset"], r["month"]): r
+        for r in qs.values("month_year_offset", "month").annotate(
             n=Count("id"),
             risky=Count("id", filter=Q(score__gte=at_risk)),
             v=Sum("value", filter=rupiah),
             vr=Sum("value", filter=rupiah & Q(score__gte=at_risk)),
         )
     }
-    return [
-        Month(
-            month=m,
-            tenders=rows[m]["n"] if m in rows else 0,
-            at_risk=rows[m]["risky"] if m in rows else 0,
-            value=(rows[m]["v"] or 0.0) if m in rows else 0.0,
-            value_at_risk=(rows[m]["vr"] or 0.0) if m in rows else 0.0,
+
+    def month(number: int, keys: list[tuple[int, int]]) -> Month:
+        found = [rows[k] for k in keys if k in rows]
+        return Month(
+            month=number,
+            tenders=sum(r["n"] for r in found),
+            at_risk=sum(r["risky"] for r in found),
+            value=sum(r["v"] or 0.0 for r in found),
+            value_at_risk=sum(r["vr"] or 0.0 for r in found),
         )
-        for m in range(1, 13)
-    ]
+
+    return Monthly(
+        months=[month(m, [(0, m)]) for m in range(1, 13)],
+        before=month(0, [k for k in rows if k[0] < 0]),
+        after=month(13, [k for k in rows if k[0] > 0]),
+    )
 
 
 def other_currency_tenders(scope: Scope, year: int | None) -> int:

@@ -131,6 +131,10 @@ SELECT p.rid, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, 
        coalesce(p.fiscal_year, year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
            AS year,
        month(coalesce(p.announced_at, p.tender_start, p.award_date, p.signed) {_WIB}) AS month,
+       year(coalesce(p.announced_at, p.tender_start, p.award_date, p.signed) {_WIB})
+           - coalesce(p.fiscal_year,
+                      year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
+           AS month_year_offset,
        epoch_us(p.announced_at), epoch_us(p.tender_start), epoch_us(p.tender_end),
        epoch_us(p.award_date), epoch_us(p.signed),
        p.pagu, p.hps, p.award_value, p.contract_value, p.any_value, p.value_currency,
@@ -155,6 +159,7 @@ _COLUMNS = [
     "procuring_entity",
     "year",
     "month",
+    "month_year_offset",
     "announced_at",
     "tender_start",
     "tender_end",
@@ -388,6 +393,7 @@ def _tender(
         "procuring_entity": (t["procuring_entity"] or "")[:300],
         "year": t["year"],
         "month": t["month"],
+        "month_year_offset": t["month_year_offset"] or 0,
         "announced_at": _instant(t["announced_at"]),
         "tender_start": _instant(t["tender_start"]),
         "tender_end": _instant(t["tender_end"]),

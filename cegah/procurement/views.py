@@ -150,7 +150,7 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
         "year": year,
         "top": top,
         "policy": policy,
-        "chart": charts.monthly_svg(queries.monthly(scope, year, policy.at_risk, buyer.pk)),
+        "chart": charts.monthly_svg(queries.monthly(scope, year, policy.at_risk, buyer.pk).months),
         "map_form": MapBuyerForm(
             initial={"organisation": buyer.organisation.slug if buyer.organisation else ""}
         )
@@ -428,14 +428,14 @@ def trends(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     year = _year(request, scope)
     policy, _meta = _policy()
-    months = queries.monthly(scope, year, policy.at_risk)
+    monthly = queries.monthly(scope, year, policy.at_risk)
     context = {
         "org": scope.organisation,
         "year": year,
         "years": queries.years(scope),
-        "months": months,
+        "monthly": monthly,
         "other_currency": queries.other_currency_tenders(scope, year),
-        "chart": charts.monthly_svg(months),
+        "chart": charts.monthly_svg(monthly.months),
         "policy": policy,
     }
     return render(request, "procurement/trends.html", context)

@@ -512,7 +512,16 @@ def test_bandung_indonesian_flags_agree_between_routes(tmp_path: Path) -> None:
     extra = flags["raw"] - flags["ocds"]
     assert {c for _, _, c in extra} == {"ID06"}
     assert all("ekatalog" in i for _, i, _ in extra)
-    assert flags["ocds"] <= flags["raw"]
+    # And only the raw exports give the fiscal year (tahun_anggaran): the OCDS mapping dates
+    # next year's packages announced in December 2024 in 2024, so they look like a rush.
+    missing = flags["ocds"] - flags["raw"]
+    assert {c for _, _, c in missing} == {"ID06"} and len(missing) == 13
+    with Store(tmp_path / "raw.duckdb") as store:
+        early = store.con.execute(
+            """SELECT list(ocid) FROM process WHERE fiscal_year = 2025
+            AND year(announced_at AT TIME ZONE 'Asia/Jakarta') = 2024"""
+        ).fetchone()
+    assert early is not None and {i for _, i, _ in missing} <= set(early[0])
     assert len({c for _, _, c in flags["raw"]}) >= 12
 
 
@@ -694,3 +703,20 @@ def test_empty_strings_for_numbers_are_missing_values_with_a_notice(tmp_path: Pa
         1,
         [(1, True), (2, False)],
     )
+
+
+@needs_data(BANDUNG)
+def test_id06_is_the_rush_of_the_processs_own_fiscal_year(tmp_path: Path) -> None:
+    # 16 packages of fiscal year 2025 were announced on 27-31 December 2024 (tendered early, for
+    # work to start in January): not a rush to spend 2024's budget, nor 2025's.
+    with Store(tmp_path / "s.duckdb") as store:
+        import_spse(store, BANDUNG / "raw")
+    early = """SELECT list(ocid) FROM process WHERE fiscal_year = 2025
+        AND year(announced_at AT TIME ZONE 'Asia/Jakarta') = 2024"""
+    with Store(tmp_path / "s.duckdb") as store:
+        [(announced_early,)] = store.con.execute(early).fetchall()
+    assert len(announced_early) == 16 and "ocds-idspse-93-n10035581000" in announced_early
+    settings = load_settings(SETTINGS / "cardinal_settings_id.ini")
+    with compute_store(tmp_path / "s.duckdb", settings, indonesian=True) as result:
+        id06 = {i for g, i, c, _ in result.flags() if c == "ID06" and g == "OCID"}
+    assert id06 and not id06 & set(announced_early)

@@ -1108,3 +1108,35 @@ def test_amounts_in_other_currencies_keep_their_code_and_stay_out_of_rupiah_tota
     # The rupiah tenders' totals are untouched by it.
     rupiah = sum(TenderRisk.objects.filter(buyer__buyer_id=OWN).values_list("value", flat=True))
     assert BuyerRisk.objects.get(buyer__buyer_id=OWN).value_total == rupiah
+
+
+@pytest.fixture
+def bandung(world: World) -> World:
+    """The world, plus the real Kab. Bandung 2025 exports imported and scored."""
+    from cegah.procurement.engine.spse import import_spse
+    from cegah.procurement.engine.store import Store
+
+    with Store(services.store_path()) as store:
+        import_spse(store, DATA / "spse_kab_bandung_2025" / "raw")
+    services.score_store()
+    return world
+
+
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_trends_keep_next_years_packages_announced_in_december_apart(
+    bandung: World, client_for
+) -> None:
+    early = TenderRisk.objects.get(ocid="ocds-idspse-93-n10035581000")
+    assert (early.year, early.month, early.month_year_offset) == (2025, 12, -1)
+    assert "ID06" not in early.codes
+    december = TenderRisk.objects.filter(year=2025, month=12, month_year_offset=0).count()
+    page = client_for(bandung.kpk_analyst).get("/pbj/kpk-uji/trends/?year=2025")
+    body = page.content.decode()
+    rows = {m.month: m.tenders for m in page.context["monthly"].months}
+    assert rows[12] == december
+    # 16 in the store; 3 (Seleksi) were cancelled, and cancelled tenders are not scored.
+    assert page.context["monthly"].before.tenders == 13
+    assert '<th scope="row">Diumumkan sebelum 2025</th><td class="num">13</td>' in body
+    assert f'<th scope="row">Desember</th><td class="num">{december}</td>' in body
+    total = TenderRisk.objects.filter(year=2025, month__isnull=False).count()
+    assert f'<th scope="row">Total</th><td class="num">{total}</td>' in body

@@ -188,19 +188,27 @@ def id05(run: Run, o: Options) -> None:
 
 
 def id06(run: Run, o: Options) -> None:
-    """Fourth-quarter rush: processes announced in Q4 (value = month); buyers whose Q4 share of
-    value reaches ``q4_share`` (value = share)."""
+    """Fourth-quarter rush: processes announced in the fourth quarter of their own fiscal year
+    (value = month); buyers whose share of value so announced reaches ``q4_share`` (value =
+    share).
+
+    A package of next year's budget announced in December (tendered early, so that work can
+    start in January) is not a rush to spend this year's: only a process whose fiscal year is
+    unknown or equals the announcement's year counts.
+    """
     share = o.number("q4_share", 0.5)
     minimum = o.number("minimum_processes", 5)
     run.set_meta("ID06", "q4_share", share)
     run.set_meta("ID06", "minimum_processes", minimum)
-    month = f"month({_date_sql('announced_at')})"
-    run.flag_process("ID06", f"SELECT rid, {month} FROM idp WHERE {month} >= 10")
+    day = _date_sql("announced_at")
+    month = f"month({day})"
+    q4 = f"{month} >= 10 AND (fiscal_year IS NULL OR year({day}) = fiscal_year)"
+    run.flag_process("ID06", f"SELECT rid, {month} FROM idp WHERE {q4}")
     run.flag(
         f"""
         SELECT 'Buyer', buyer_id, 'ID06', q4 / total, rid FROM (
             SELECT buyer_id, min(rid) AS rid, count(*) AS n, {_sum("any_value")} AS total,
-                   coalesce({_sum("any_value", f"{month} >= 10")}, 0) AS q4
+                   coalesce({_sum("any_value", q4)}, 0) AS q4
             FROM idp WHERE buyer_id IS NOT NULL AND announced_at IS NOT NULL
             GROUP BY buyer_id
         ) WHERE n >= $m AND total > 0 AND q4 / total >= $share
