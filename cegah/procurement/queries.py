@@ -224,7 +224,7 @@ def monthly(scope: Scope, year: int | None, at_risk: int, buyer_id: int | None =
         )
     }
 
-    def month(number: int, keys: list[tuple[int, int]]) -> Month:
+    def month(number: int, keys: list[tuple[int, int | None]]) -> Month:
         found = [rows[k] for k in keys if k in rows]
         return Month(
             month=number,
