@@ -51,6 +51,13 @@ DEFAULT_TENDER_POINTS: dict[str, int] = {
     "ID12": 3,
     "ID13": 3,
 }
+# Flags that report one and the same fact: when several fire on a process, the score counts
+# the strongest only, and the others are shown with no points of their own. R003 (Cardinal's
+# short submission period) and ID05 (short period for the method) apply the same per-method
+# minima in the packaged settings (data/indicators.ini): one short period is one finding. ID01
+# and R018 are not merged: ID01 adds a fact of its own, registrants who did not bid.
+SAME_FACT: tuple[tuple[str, ...], ...] = (("ID05", "R003"),)
+
 # Points per buyer-level flag (computed over every imported year of the buyer).
 DEFAULT_BUYER_POINTS: dict[str, int] = {"ID07": 10, "ID08": 10, "ID10": 10, "R038": 10, "ID06": 5}
 DEFAULT_ZONES: dict[str, int] = {"at_risk": 20, "high": 40, "medium": 20, "minimum_tenders": 5}
@@ -145,8 +152,23 @@ class Policy:
         return "low"
 
     def tender_score(self, flags: list[dict[str, Any]]) -> int:
-        """Return the score of a process given its flags (``{"code", "value"}``)."""
-        return min(100, sum(self.tender_points.get(f["code"], 0) for f in flags))
+        """Return the score of a process given its flags (``{"code", "value"}``); flags of one
+        fact (``SAME_FACT``) count once, with the points of the strongest."""
+        return min(100, sum(f["points"] for f in self.tender_flags(flags)))
+
+    def tender_flags(self, flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Return ``flags`` with their ``points``, strongest first. Of flags that report the
+        same fact (``SAME_FACT``) only the strongest keeps its points; the others get 0 and
+        ``same_as``, the code they were counted with."""
+        scored = [{**f, "points": self.tender_points.get(f["code"], 0)} for f in flags]
+        scored.sort(key=lambda f: (-f["points"], f["code"]))
+        for group in SAME_FACT:
+            present = [f for f in scored if f["code"] in group]
+            for other in present[1:]:
+                other["points"] = 0
+                other["same_as"] = present[0]["code"]
+        scored.sort(key=lambda f: (-f["points"], f["code"]))
+        return scored
 
     def buyer_score(self, share_at_risk: float, flags: list[dict[str, Any]]) -> int:
         """Return a buyer's score from its share of value at risk (0–1) and its buyer flags."""

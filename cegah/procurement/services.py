@@ -356,16 +356,10 @@ def _tender(
 ) -> dict[str, Any]:
     """Return one TenderRisk row (by field attname) from a row of _TENDER_SQL, and add it to
     its buyer-year totals (a process without a buyer counts in none)."""
-    flags = [
-        {
-            "code": f["code"],
-            "value": _clean_number(f["value"]),
-            "points": policy.tender_points.get(f["code"], 0),
-        }
-        for f in (t["flags"] or [])
-    ]
-    flags.sort(key=lambda f: (-f["points"], f["code"]))
-    score = policy.tender_score(flags)
+    flags = policy.tender_flags(
+        [{"code": f["code"], "value": _clean_number(f["value"])} for f in (t["flags"] or [])]
+    )
+    score = min(100, sum(f["points"] for f in flags))
     value = _clean_number(t["value"])
     # A value without a currency is taken to be rupiah (SPSE's always are).
     currency = (t["currency"] or "").strip().upper()[:3]

@@ -216,6 +216,7 @@ def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
                     days=t.offer_period_days,
                 ),
                 "points": f["points"],
+                "same_as": f.get("same_as"),
             }
             for f in t.flags
         ]
@@ -384,6 +385,7 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
                 days=tender.offer_period_days,
             ),
             "points": f["points"],
+            "same_as": f.get("same_as"),
             "value": f["value"],
         }
         for f in tender.flags

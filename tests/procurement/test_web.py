@@ -78,7 +78,8 @@ def test_r003_explanation_quotes_the_period_and_the_minimum_for_the_method() -> 
 def test_scoring_keeps_the_r003_thresholds_it_used(world: World) -> None:
     run = services.current_run()
     assert run is not None
-    assert run.meta["R003"] == {"threshold": 15, "Tender Cepat": 3}  # data/indicators.ini
+    # data/indicators.ini: the minima ID05 applies (Tender and Seleksi 5, Tender Cepat 3)
+    assert run.meta["R003"] == {"threshold": 15, "Tender": 5, "Seleksi": 5, "Tender Cepat": 3}
 
 
 # --- Scoring ------------------------------------------------------------------------------------
@@ -1140,3 +1141,42 @@ def test_trends_keep_next_years_packages_announced_in_december_apart(
     assert f'<th scope="row">Desember</th><td class="num">{december}</td>' in body
     total = TenderRisk.objects.filter(year=2025, month__isnull=False).count()
     assert f'<th scope="row">Total</th><td class="num">{total}</td>' in body
+
+
+# --- One short period, one finding -------------------------------------------------------------
+
+
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_r003_flags_no_tender_of_legal_length_in_the_webs_scoring(bandung: World) -> None:
+    # With Cardinal's 15 days, 46 of Kab. Bandung's 77 Tender and Seleksi were flagged for
+    # periods of 5.7-9.6 days, which the law allows.
+    flagged = TenderRisk.objects.filter(
+        source="spse", method_details__in=["Tender", "Seleksi"], codes__contains=" R003 "
+    )
+    assert all(t.offer_period_days is not None and t.offer_period_days < 5 for t in flagged)
+    legal = TenderRisk.objects.filter(
+        source="spse", method_details__in=["Tender", "Seleksi"], tender_end__isnull=False
+    )
+    assert len([t for t in legal if (t.offer_period_days or 0) >= 5]) > 40
+
+
+def test_a_short_period_flagged_by_r003_and_id05_counts_once(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    short = release(960, "ID-SATKER-PENDEK")
+    short["tender"]["tenderPeriod"]["endDate"] = "2025-03-06T09:00:00+07:00"  # 3 days
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "short.jsonl", [short]))
+    services.score_store()
+    tender = TenderRisk.objects.get(ocid="ocds-test-960")
+    flags = {f["code"]: f for f in tender.flags}
+    assert flags["ID05"]["points"] == 15 and flags["R003"]["points"] == 0
+    assert flags["R003"]["same_as"] == "ID05"
+    assert tender.score == sum(f["points"] for f in tender.flags)
+    assert tender.score == Policy().tender_score(tender.flags)
+    page = client_for(world.kpk_analyst).get(f"/pbj/kpk-uji/tenders/{tender.pk}/")
+    assert "(+0, fakta yang sama dengan ID05, dihitung sekali)" in page.content.decode()
+    # Without ID05 among the flags, R003 keeps its own points.
+    assert Policy().tender_score([{"code": "R003"}, {"code": "R018"}]) == 20
