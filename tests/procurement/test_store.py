@@ -720,3 +720,31 @@ def test_id06_is_the_rush_of_the_processs_own_fiscal_year(tmp_path: Path) -> Non
     with compute_store(tmp_path / "s.duckdb", settings, indonesian=True) as result:
         id06 = {i for g, i, c, _ in result.flags() if c == "ID06" and g == "OCID"}
     assert id06 and not id06 & set(announced_early)
+
+
+@needs_data(BANDUNG)
+def test_id11_compares_the_winner_with_offers_known_to_have_passed_evaluation(
+    tmp_path: Path,
+) -> None:
+    # Tender 10029557000: CV. ARTHA JAYA offered less than the winner, but SPSE gives its offer
+    # no corrected price (nor any outcome): it most likely failed evaluation. Once its price was
+    # corrected, it was evaluated: then the dearer winner is a sign.
+    ocid = "ocds-idspse-93-t10029557000"
+    settings = load_settings(SETTINGS / "cardinal_settings_id.ini")
+
+    def id11(folder: Path, name: str) -> dict[str, float]:
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            import_spse(store, folder)
+        with compute_store(tmp_path / f"{name}.duckdb", settings, indonesian=True) as result:
+            return {i: v for g, i, c, v in result.flags() if c == "ID11"}
+
+    assert ocid not in id11(BANDUNG / "raw", "as-published")
+    folder = _bandung_copy(tmp_path, "corrected")
+    lines = (folder / PARTICIPANTS).read_text().splitlines()
+    for n, line in enumerate(lines):
+        row = json.loads(line)
+        if row["kd_tender"] == 10029557000 and row["nama_penyedia"] == "CV. ARTHA JAYA":
+            row["nilai_terkoreksi"] = row["nilai_penawaran"]
+            lines[n] = json.dumps(row)
+    (folder / PARTICIPANTS).write_text("\n".join(lines) + "\n")
+    assert id11(folder, "corrected")[ocid] == pytest.approx(578926901.06 / 532918048.5 - 1)

@@ -358,7 +358,11 @@ def id11(run: Run, o: Options) -> None:
     """The winner's offer is not the lowest: value = (winner - lowest other) / lowest other.
 
     Offers compare at their corrected value when known. Only price-based awards count (award
-    criteria in ``price_criteria``, or unknown), and disqualified offers are left out.
+    criteria in ``price_criteria``, or unknown). The other offers count only when known to
+    have passed evaluation: ``valid``, or given a corrected value (SPSE corrects the prices of
+    the offers it evaluates). SPSE publishes no outcome for losing offers, which stay
+    ``pending``: one without a corrected value most likely failed evaluation before its price
+    was looked at, and a winner dearer than it is no sign of anything.
     """
     criteria = o.names(
         "price_criteria",
@@ -372,7 +376,8 @@ def id11(run: Run, o: Options) -> None:
         ),
         offers AS (
             SELECT b.ocid, coalesce(b.amount_corrected, b.amount) AS amount,
-                   coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false) AS won
+                   coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false) AS won,
+                   b.status = 'valid' OR b.amount_corrected IS NOT NULL AS passed
             FROM store.bid AS b
             LEFT JOIN (SELECT ocid, list(id) AS ids FROM winners GROUP BY ocid) AS w USING (ocid)
             WHERE b.submitted AND coalesce(b.status, '') <> 'disqualified'
@@ -380,7 +385,7 @@ def id11(run: Run, o: Options) -> None:
         ),
         cmp AS (
             SELECT ocid, min(amount) FILTER (WHERE won) AS winner,
-                   min(amount) FILTER (WHERE NOT won) AS lowest
+                   min(amount) FILTER (WHERE NOT won AND passed) AS lowest
             FROM offers GROUP BY ocid
         )
         SELECT i.rid, (cmp.winner - cmp.lowest) / cmp.lowest FROM cmp JOIN idp AS i USING (ocid)
