@@ -103,8 +103,15 @@ _WIB = "AT TIME ZONE 'Asia/Jakarta'"
 # cannot spill to disk, and ran out of memory on a store of 2,000,000 processes.
 _TENDER_SQL = f"""
 WITH f AS (
-    SELECT ord AS rid, list_sort(list({{'code': code, 'value': value}})) AS flags
-    FROM flag WHERE grp = 'OCID' GROUP BY ord
+    SELECT fl.ord AS rid, list_sort(list({{'code': fl.code, 'value': fl.value,
+        'facts': CASE WHEN fl.code = 'ID09' AND g.rid IS NOT NULL THEN {{
+            'supplier': coalesce(o.name, g.supplier), 'ceiling': g.ceiling, 'total': g.total
+        }} END
+    }})) AS flags
+    FROM flag AS fl
+    LEFT JOIN id09_group AS g ON g.rid = fl.ord AND fl.code = 'ID09'
+    LEFT JOIN store.organisation AS o ON o.id = g.supplier
+    WHERE fl.grp = 'OCID' GROUP BY fl.ord
 ),
 winners AS (
     SELECT s.ocid, list_distinct(list(s.id)) AS ids,
@@ -119,6 +126,7 @@ b AS (
         'tenderer': b.tenderer_ids[1], 'name': o.name, 'amount': b.amount,
         'corrected': b.amount_corrected, 'negotiated': b.amount_negotiated, 'status': b.status,
         'currency': b.currency,
+        'date': strftime(b.date AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'),
         'winner': coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false)
     }}}}))][:{MAX_BIDS}] AS bids
     FROM store.bid AS b
@@ -177,6 +185,29 @@ _COLUMNS = [
     "flags",
     "bids",
 ]
+
+
+_BUYER_FLAGS_SQL = """
+SELECT fl.id, fl.code, fl.value, coalesce(o.name, t.supplier), t.awards, t.total
+FROM flag AS fl
+LEFT JOIN id08_top AS t ON t.buyer_id = fl.id AND fl.code = 'ID08'
+LEFT JOIN store.organisation AS o ON o.id = t.supplier
+WHERE fl.grp = 'Buyer' ORDER BY fl.id, fl.code
+"""
+
+# The tables in which ID08 and ID09 leave the facts their explanations quote; empty when those
+# indicators did not run (a settings file without them).
+_DETAIL_TABLES = (
+    "CREATE TABLE IF NOT EXISTS id08_top (buyer_id VARCHAR, supplier VARCHAR, awards BIGINT,"
+    " total HUGEINT, rid BIGINT)",
+    "CREATE TABLE IF NOT EXISTS id09_group (rid BIGINT, supplier VARCHAR, ceiling DOUBLE,"
+    " purchases BIGINT, total DOUBLE)",
+)
+
+
+def _ensure_detail_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in _DETAIL_TABLES:
+        con.execute(statement)
 
 
 @dataclass
@@ -252,17 +283,19 @@ def score_store(
                 " WHERE buyer_id IS NOT NULL AND buyer_id <> '' GROUP BY buyer_id"
             ).fetchall()
         }
+        _ensure_detail_tables(con)
         buyer_flags: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for buyer_id, code, value in con.execute(
-            "SELECT id, code, value FROM flag WHERE grp = 'Buyer' ORDER BY id, code"
+        for buyer_id, code, value, supplier, awards, total in con.execute(
+            _BUYER_FLAGS_SQL
         ).fetchall():
-            buyer_flags[buyer_id].append(
-                {
-                    "code": code,
-                    "value": _clean_number(value),
-                    "points": policy.buyer_points.get(code, 0),
-                }
-            )
+            flag = {
+                "code": code,
+                "value": _clean_number(value),
+                "points": policy.buyer_points.get(code, 0),
+            }
+            if supplier is not None:  # ID08: the repeat winner, named in its explanation
+                flag["facts"] = {"supplier": supplier, "awards": awards, "total": total}
+            buyer_flags[buyer_id].append(flag)
         buyers = _upsert_buyers(names)
         TenderRisk.objects.all().delete()
         BuyerRisk.objects.all().delete()
@@ -357,7 +390,11 @@ def _tender(
     """Return one TenderRisk row (by field attname) from a row of _TENDER_SQL, and add it to
     its buyer-year totals (a process without a buyer counts in none)."""
     flags = policy.tender_flags(
-        [{"code": f["code"], "value": _clean_number(f["value"])} for f in (t["flags"] or [])]
+        [
+            {"code": f["code"], "value": _clean_number(f["value"])}
+            | ({"facts": _clean_facts(f["facts"])} if f.get("facts") else {})
+            for f in (t["flags"] or [])
+        ]
     )
     score = min(100, sum(f["points"] for f in flags))
     value = _clean_number(t["value"])
@@ -411,6 +448,16 @@ def _tender(
 
 
 RUPIAH = "IDR"
+
+
+def _clean_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """Return a flag's facts with JSON-friendly numbers (DuckDB gives Decimals for sums)."""
+    return {
+        key: float(value)
+        if isinstance(value, (int, float)) or hasattr(value, "as_tuple")
+        else value
+        for key, value in facts.items()
+    }
 
 
 def _clean_bid(bid: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ tables the scoring service writes; DuckDB is never opened by a web request.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -52,8 +53,8 @@ from cegah.procurement.forms import (
     UploadForm,
     tender_filter,
 )
-from cegah.procurement.models import BID_STATUS_LABELS, TenderExport
-from cegah.procurement.scoring import Policy, explain
+from cegah.procurement.models import BID_STATUS_LABELS, TenderExport, TenderRisk
+from cegah.procurement.scoring import Policy, buyer_facts, explain, tender_facts
 
 MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
 
@@ -65,6 +66,37 @@ def _policy() -> tuple[Policy, dict[str, Any]]:
     # Runs scored before R003's thresholds were kept with them quote today's settings.
     meta = run.meta if "R003" in run.meta else {**services.explained_thresholds(), **run.meta}
     return Policy.from_dict(run.policy), meta
+
+
+def _tender_flags(tender: TenderRisk, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a tender's flags with their title and reason, quoting the tender's facts."""
+    return [
+        {
+            **explain(
+                f["code"],
+                f["value"],
+                meta,
+                method_details=tender.method_details,
+                days=tender.offer_period_days,
+                facts=tender_facts(tender, f),
+            ),
+            "points": f["points"],
+            "same_as": f.get("same_as"),
+            "value": f["value"],
+        }
+        for f in tender.flags
+    ]
+
+
+def _buyer_flags(flags: list[dict[str, Any]], meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a satker's flags with their title and reason."""
+    return [
+        {
+            **explain(f["code"], f["value"], meta, buyer=True, facts=buyer_facts(f)),
+            "points": f["points"],
+        }
+        for f in flags
+    ]
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -136,10 +168,7 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
     risks = list(buyer.risks.order_by("-year"))
     for risk in risks:
         risk.share_points = round(100 * risk.share_at_risk)  # type: ignore[attr-defined]
-        risk.explained = [  # type: ignore[attr-defined]
-            {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
-            for f in risk.flags
-        ]
+        risk.explained = _buyer_flags(risk.flags, meta)  # type: ignore[attr-defined]
     year = risks[0].year if risks else None
     top = scope.tenders().filter(buyer=buyer, year=year).order_by("-score", "-value")[:20]
     context = {
@@ -206,20 +235,7 @@ def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(tenders, 50).get_page(request.GET.get("page"))
     _policy_obj, meta = _policy()
     for t in page:
-        t.explained = [  # type: ignore[attr-defined]
-            {
-                **explain(
-                    f["code"],
-                    f["value"],
-                    meta,
-                    method_details=t.method_details,
-                    days=t.offer_period_days,
-                ),
-                "points": f["points"],
-                "same_as": f.get("same_as"),
-            }
-            for f in t.flags
-        ]
+        t.explained = _tender_flags(t, meta)  # type: ignore[attr-defined]
     buyer = None
     if data.get("buyer"):
         buyer = scope.buyers().filter(pk=data["buyer"]).first()
@@ -375,26 +391,9 @@ def _csv_download(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResp
 def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpResponse:
     scope, tender = access_tender(request.user, slug, tender_id)
     policy, meta = _policy()
-    flags = [
-        {
-            **explain(
-                f["code"],
-                f["value"],
-                meta,
-                method_details=tender.method_details,
-                days=tender.offer_period_days,
-            ),
-            "points": f["points"],
-            "same_as": f.get("same_as"),
-            "value": f["value"],
-        }
-        for f in tender.flags
-    ]
+    flags = _tender_flags(tender, meta)
     buyer_risk = tender.buyer.risks.filter(year=tender.year or 0).first() if tender.buyer else None
-    buyer_flags = [
-        {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
-        for f in (buyer_risk.flags if buyer_risk else [])
-    ]
+    buyer_flags = _buyer_flags(buyer_risk.flags if buyer_risk else [], meta)
     hps = tender.hps or 0
     bids = [
         {
@@ -402,6 +401,7 @@ def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpRespon
             "best": b.get("negotiated") or b.get("corrected") or b.get("amount"),
             # Scorings before currencies were kept: the tender's.
             "currency": b.get("currency") or tender.currency,
+            "date": dt.datetime.fromisoformat(b["date"]) if b.get("date") else None,
             "status_label": str(
                 BID_STATUS_LABELS.get(b.get("status") or "", b.get("status") or "")
             ),

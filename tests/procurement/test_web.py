@@ -1180,3 +1180,102 @@ def test_a_short_period_flagged_by_r003_and_id05_counts_once(
     assert "(+0, fakta yang sama dengan ID05, dihitung sekali)" in page.content.decode()
     # Without ID05 among the flags, R003 keeps its own points.
     assert Policy().tender_score([{"code": "R003"}, {"code": "R018"}]) == 20
+
+
+# --- Reasons quote the facts that triggered them -------------------------------------------------
+
+FACTS = "ID-SATKER-FAKTA"
+
+
+def _direct(n: int, amount: float, signed: str) -> dict:
+    r = release(n, FACTS, bidders=1, hps=amount)
+    r["tender"].update(procurementMethod="direct", procurementMethodDetails="Pengadaan Langsung")
+    r["tender"]["mainProcurementCategory"] = "goods"
+    r["awards"] = [
+        {
+            "id": f"{n}-a",
+            "status": "active",
+            "date": signed,
+            "value": {"amount": amount, "currency": "IDR"},
+            "suppliers": [{"id": "ID-SIKAP-S9", "name": "CV Sembilan"}],
+        }
+    ]
+    r["contracts"] = [{"id": f"{n}-c", "dateSigned": signed, "value": {"amount": amount}}]
+    return r
+
+
+def _fact_releases() -> list[dict]:
+    slow = release(970, FACTS, bidders=1)  # announced 3 March, awarded 20 May: 78 days
+    slow["awards"][0]["date"] = "2025-05-20T09:00:00+07:00"
+    rigged = release(971, FACTS, bidders=3)
+    end = rigged["tender"]["tenderPeriod"]["endDate"]
+    w, x, y = (b["tenderers"][0]["id"] for b in rigged["bids"]["details"])
+    for bid, amount in zip(rigged["bids"]["details"], (950e6, 900e6, 900e6), strict=True):
+        bid["value"]["amount"] = amount
+    rigged["bids"]["details"][0]["date"] = "2025-03-21T10:00:00+07:00"  # a day late
+    rigged["awards"][0]["suppliers"] = [{"id": w, "name": "PT Pemenang"}]
+    rigged["awards"][0]["value"]["amount"] = 950e6
+    assert end < rigged["bids"]["details"][0]["date"] and x != y
+    split = [
+        _direct(972, 190_000_000, "2025-06-02T10:00:00+07:00"),
+        _direct(973, 195_000_000, "2025-06-12T10:00:00+07:00"),
+        _direct(974, 20_000_000, "2025-08-01T10:00:00+07:00"),
+        _direct(975, 20_000_000, "2025-09-01T10:00:00+07:00"),
+        _direct(976, 20_000_000, "2025-10-01T10:00:00+07:00"),
+    ]
+    return [slow, rigged, *split]
+
+
+def test_reasons_quote_the_numbers_that_triggered_them(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "facts.jsonl", _fact_releases()))
+    services.score_store()
+    client = client_for(world.kpk_analyst)
+
+    def reasons(ocid: str) -> str:
+        tender = TenderRisk.objects.get(ocid=ocid)
+        return client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+
+    slow = reasons("ocds-test-970")
+    assert "Dari pengumuman sampai penetapan pemenang 78 hari: skor ICW 5 dari 5" in slow
+    assert "Nilai kontrak, Rp 990.000.000, sebesar 99,0% dari HPS (Rp 1.000.000.000)" in slow
+    rigged = reasons("ocds-test-971")
+    assert (
+        "Penawar yang berbeda memasukkan harga yang persis sama, Rp 900.000.000: "
+        "PT Penyedia ID-SIKAP-9711, PT Penyedia ID-SIKAP-9712." in rigged
+    )
+    assert (
+        "Penawaran pemenang, Rp 950.000.000, 6% di atas penawaran lain terendah yang lolos"
+        " evaluasi (sah, atau harganya sudah dikoreksi), Rp 900.000.000" in rigged
+    )
+    assert (
+        "Penawaran pemenang bertanggal 21 Mar 2025 10:00, setelah batas akhir penawaran"
+        " 20 Mar 2025 09:00." in rigged
+    )
+    assert '<th scope="col">Dimasukkan</th>' in rigged and "21 Mar 2025 10:00" in rigged
+    split = reasons("ocds-test-972")
+    assert (
+        "2 pengadaan langsung dari CV Sembilan dalam 30 hari, masing-masing tepat di bawah"
+        " batas Pengadaan Langsung Rp 200.000.000 (mulai 80% darinya), bersama-sama"
+        " Rp 385.000.000." in split
+    )
+    buyer = Buyer.objects.get(buyer_id=FACTS)
+    page = client.get(f"/pbj/kpk-uji/satker/{buyer.pk}/").content.decode()
+    assert "CV Sembilan memenangkan 5 dari 7 paket pembeli ini, 71% (ditandai mulai 50%)" in page
+    assert "HHI 0,37 (ditandai mulai 0,25)" in page  # as Indonesian writes numbers: not 0.37
+
+
+def test_numbers_in_reasons_follow_the_language() -> None:
+    meta = {"ID07": {"threshold": 0.25}, "R038": {"Buyer_upper_fence": 0.3869}}
+    with translation.override("id"):
+        hhi = explain("ID07", 0.4, meta, buyer=True)["reason"]
+        r038 = explain("R038", 0.5, meta, buyer=True)["reason"]
+    with translation.override("en"):
+        english = explain("ID07", 0.4, meta, buyer=True)["reason"]
+    assert "HHI 0,40 (ditandai mulai 0,25)" in hhi
+    assert "HHI 0.40 (flagged from 0.25)" in english
+    assert "50% penawaran" in r038 and "ditandai mulai 39%" in r038

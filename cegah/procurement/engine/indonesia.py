@@ -262,17 +262,27 @@ def id08(run: Run, o: Options) -> None:
     minimum = o.number("minimum_awards", 5)
     run.set_meta("ID08", "threshold", threshold)
     run.set_meta("ID08", "minimum_awards", minimum)
-    run.flag(
+    # Each flagged buyer's most frequent supplier (the first by id on a tie), with its awards
+    # and the buyer's, kept in ``id08_top`` for the explanation to name them.
+    run.execute(
         f"""
+        CREATE TABLE id08_top AS
         WITH per AS (
             SELECT buyer_id, supplier, count(*) AS n, min(rid) AS rid
             FROM ({_awards_by_buyer()}) GROUP BY ALL
+        ),
+        tot AS (
+            SELECT buyer_id, max(n) AS top, sum(n) AS total, min(rid) AS rid FROM per
+            GROUP BY buyer_id HAVING sum(n) >= $m AND max(n) / sum(n) >= $t
         )
-        SELECT 'Buyer', buyer_id, 'ID08', max(n) / sum(n), min(rid) FROM per
-        GROUP BY buyer_id HAVING sum(n) >= $m AND max(n) / sum(n) >= $t
+        SELECT tot.buyer_id, min(per.supplier) AS supplier, tot.top AS awards, tot.total,
+               tot.rid
+        FROM tot JOIN per ON per.buyer_id = tot.buyer_id AND per.n = tot.top
+        GROUP BY ALL
         """,
         {"m": minimum, "t": threshold},
     )
+    run.flag("SELECT 'Buyer', buyer_id, 'ID08', awards / total, rid FROM id08_top")
 
 
 def _ceilings(o: Options) -> list[tuple[str, dt.date, float]]:
@@ -304,9 +314,11 @@ def id09(run: Run, o: Options) -> None:
     run.con.executemany(
         "INSERT INTO id09_ceiling VALUES (?, ?, ?)", [list(c) for c in _ceilings(o)]
     )
-    run.flag_process(
-        "ID09",
+    # The group of each flagged purchase (its supplier, the ceiling in force, the group's total
+    # value), kept in ``id09_group`` for the explanation to quote them.
+    run.execute(
         f"""
+        CREATE TABLE id09_group AS
         WITH buy AS (
             SELECT i.rid, i.buyer_id, w.supplier, i.any_value AS value, i.day, c.amount AS ceiling
             FROM (
@@ -323,7 +335,9 @@ def id09(run: Run, o: Options) -> None:
             WHERE i.buyer_id IS NOT NULL AND i.day IS NOT NULL
         ),
         near AS (SELECT * FROM buy WHERE value >= $band * ceiling AND value <= ceiling)
-        SELECT a.rid, 1 + count(*) FROM near AS a JOIN near AS b
+        SELECT a.rid, any_value(a.supplier) AS supplier, a.ceiling, 1 + count(*) AS purchases,
+               a.value + sum(b.value) AS total
+        FROM near AS a JOIN near AS b
             ON a.buyer_id = b.buyer_id AND a.supplier = b.supplier AND a.rid <> b.rid
            AND abs(date_diff('day', a.day, b.day)) <= $window
         GROUP BY a.rid, a.value, a.ceiling
@@ -331,6 +345,7 @@ def id09(run: Run, o: Options) -> None:
         """,
         {"methods": methods, "band": band, "window": window},
     )
+    run.flag_process("ID09", "SELECT rid, purchases FROM id09_group")
 
 
 def id10(run: Run, o: Options) -> None:
