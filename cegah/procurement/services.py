@@ -1061,6 +1061,10 @@ def request_export(scope: Scope, query: str, *, actor: User) -> TenderExport:
             % {"n": EXPORTS_AT_ONCE}
         )
     tenders = _export_tenders(scope, query)
+    if tenders is None:
+        raise ExportRefused(
+            _("The filters have a value that is not valid: correct them on the tender list.")
+        )
     with transaction.atomic():
         job = TenderExport.objects.create(
             organisation=scope.organisation,
@@ -1080,14 +1084,17 @@ def request_export(scope: Scope, query: str, *, actor: User) -> TenderExport:
     return job
 
 
-def _export_tenders(scope: Scope, query: str) -> QuerySet[TenderRisk]:
-    """Return the tenders of ``scope`` that the tender list shows for ``query``."""
+def _export_tenders(scope: Scope, query: str) -> QuerySet[TenderRisk] | None:
+    """Return the tenders of ``scope`` that the tender list shows for ``query``; None if a
+    filter of ``query`` is not valid (an export then holds nothing, never more than asked)."""
     from django.http import QueryDict
 
     from cegah.procurement.forms import tender_filter
     from cegah.procurement.queries import filter_tenders
 
-    _form, data = tender_filter(scope, QueryDict(query))
+    form, data = tender_filter(scope, QueryDict(query))
+    if form.errors:
+        return None
     return filter_tenders(scope, data)
 
 
@@ -1121,11 +1128,20 @@ def build_export(job_id: int) -> None:
         try:
             scope = access_scope(job.created_by, job.organisation.slug)
             target.parent.mkdir(parents=True, exist_ok=True)
+            tenders = _export_tenders(scope, job.query)
+            if tenders is None:
+                raise ExportRefused(
+                    _(
+                        "The filters have a value that is not valid: correct them on the tender list."
+                    )
+                )
             with part.open("wb") as out:
-                rows = exports.save_xlsx(_export_tenders(scope, job.query), out, progress)
+                rows = exports.save_xlsx(tenders, out, progress)
             part.rename(target)
         except Http404:
             error = _("You no longer analyse procurement in this organisation.")
+        except ExportRefused as exc:
+            error = str(exc)
         except Exception:
             logger.exception("procurement export %s failed", job_id)
             error = _(

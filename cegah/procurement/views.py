@@ -51,6 +51,7 @@ from cegah.procurement.forms import (
     RankingForm,
     TenderFilterForm,
     UploadForm,
+    filter_errors,
     tender_filter,
 )
 from cegah.procurement.models import BID_STATUS_LABELS, TenderExport, TenderRisk
@@ -231,6 +232,14 @@ def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, 
 def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     form, data = _tender_form(request, scope)
+    template = "procurement/_tender_rows.html" if request.htmx else "procurement/tender_list.html"  # type: ignore[attr-defined]
+    return render(request, template, _tender_list_context(request, scope, form, data))
+
+
+def _tender_list_context(
+    request: HttpRequest, scope: Scope, form: TenderFilterForm, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Return what the tender list shows: the valid filters applied, the others' errors."""
     tenders = queries.filter_tenders(scope, data)
     page = Paginator(tenders, 50).get_page(request.GET.get("page"))
     _policy_obj, meta = _policy()
@@ -239,15 +248,14 @@ def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     buyer = None
     if data.get("buyer"):
         buyer = scope.buyers().filter(pk=data["buyer"]).first()
-    context = {
+    return {
         "org": scope.organisation,
         "form": form,
+        "filter_errors": filter_errors(form),
         "page": page,
         "buyer": buyer,
         "query": _query_without_page(request),
     }
-    template = "procurement/_tender_rows.html" if request.htmx else "procurement/tender_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
 
 
 @login_required
@@ -256,7 +264,11 @@ def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase
     scope = access_scope(request.user, slug)
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    _form, data = _tender_form(request, scope)
+    form, data = _tender_form(request, scope)
+    if form.errors:
+        # Never the whole list because of one bad value: the list page, with the errors.
+        context = {**_tender_list_context(request, scope, form, data), "export_refused": True}
+        return render(request, "procurement/tender_list.html", context, status=400)
     tenders = queries.filter_tenders(scope, data)
     if fmt == "csv":
         rows = exports.rows(tenders, limit=None)

@@ -1279,3 +1279,38 @@ def test_numbers_in_reasons_follow_the_language() -> None:
     assert "HHI 0,40 (ditandai mulai 0,25)" in hhi
     assert "HHI 0.40 (flagged from 0.25)" in english
     assert "50% penawaran" in r038 and "ditandai mulai 39%" in r038
+
+
+# --- A bad filter value --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["min_score=-1", "min_score=abc", "min_score=101", "method=Foo"])
+def test_a_bad_filter_value_keeps_the_other_filters_and_exports_nothing(
+    world: World, client_for, bad: str
+) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    client = client_for(world.kpk_analyst)
+    query = f"buyer={own.pk}&year=2025&{bad}"
+    page = client.get(f"/pbj/kpk-uji/tenders/?{query}")
+    assert page.status_code == 200
+    assert page.context["page"].paginator.count == own.tenders.count() == 6  # not all 17
+    body = page.content.decode()
+    assert "tidak sah dan diabaikan" in body and "/tenders/export.csv" not in body
+    for fmt in ("csv", "xlsx"):
+        refused = client.get(f"/pbj/kpk-uji/tenders/export.{fmt}?{query}")
+        assert refused.status_code == 400 and refused["Content-Type"].startswith("text/html")
+        assert "Tidak ada yang diekspor" in refused.content.decode()
+    asked = client.post("/pbj/kpk-uji/exports/", {"query": query}, follow=True)
+    assert not TenderExport.objects.exists()
+    [message] = list(asked.context["messages"])
+    assert message.level_tag == "error"
+
+
+def test_an_unknown_year_is_named_and_the_rest_still_filters(world: World, client_for) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    page = client_for(world.kpk_analyst).get(
+        f"/pbj/kpk-uji/tenders/?buyer={own.pk}&year=1999", headers={"HX-Request": "true"}
+    )
+    body = page.content.decode()
+    assert page.context["page"].paginator.count == 6
+    assert "Tahun anggaran:" in body and 'role="alert"' in body  # in the swapped fragment
