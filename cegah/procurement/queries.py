@@ -80,9 +80,36 @@ class InstitutionRisk:
         return str(self.organisation.region_id)
 
 
-def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[InstitutionRisk]:
+def institution_ranking(
+    scope: Scope, year: int | None, policy: Policy, *, zone: str = "", q: str = ""
+) -> list[InstitutionRisk]:
     """Return one row per organisation with mapped buyers (plus unmapped ones, if in scope):
-    the value-weighted mean of its buyers' scores, zoned with the policy's cut-offs."""
+    the value-weighted mean of its buyers' scores, zoned with the policy's cut-offs.
+
+    ``zone`` keeps the institutions of that zone; ``q`` those whose name or short name contains
+    it (the unmapped buyers' row has neither).
+    """
+    rows = [r for r in _institutions(scope, year, policy) if not zone or r.zone == zone]
+    if q:
+        needle = q.casefold()
+        rows = [
+            r
+            for r in rows
+            if r.organisation is not None
+            and (needle in r.organisation.name.casefold() or needle in r.organisation.slug)
+        ]
+    return rows
+
+
+def institution_zone_counts(scope: Scope, year: int | None, policy: Policy) -> dict[str, int]:
+    """Return how many institutions are in each zone in ``year``."""
+    counts = {"high": 0, "medium": 0, "low": 0, "few": 0}
+    for row in _institutions(scope, year, policy):
+        counts[row.zone] += 1
+    return counts
+
+
+def _institutions(scope: Scope, year: int | None, policy: Policy) -> list[InstitutionRisk]:
     qs = scope.buyer_risks()
     if year is not None:
         qs = qs.filter(year=year)

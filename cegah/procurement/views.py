@@ -150,9 +150,14 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
         "policy": policy,
         "run": services.current_run(),
         "query": _query_without_page(request),
+        # Filtered to nothing is not "no data yet".
+        "filtered": bool(data.get("zone") or data.get("q")) and bool(queries.years(scope)),
     }
     if level == "institution":
-        context["institutions"] = queries.institution_ranking(scope, year, policy)
+        context["institutions"] = queries.institution_ranking(
+            scope, year, policy, zone=data.get("zone", ""), q=data.get("q", "")
+        )
+        context["zones"] = queries.institution_zone_counts(scope, year, policy)
     else:
         rows = queries.buyer_ranking(scope, year, zone=data.get("zone", ""), q=data.get("q", ""))
         context["page"] = Paginator(rows, 50).get_page(request.GET.get("page"))

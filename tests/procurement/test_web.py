@@ -1314,3 +1314,33 @@ def test_an_unknown_year_is_named_and_the_rest_still_filters(world: World, clien
     body = page.content.decode()
     assert page.context["page"].paginator.count == 6
     assert "Tahun anggaran:" in body and 'role="alert"' in body  # in the swapped fragment
+
+
+# --- The ranking's filters ---------------------------------------------------------------------
+
+
+def test_the_institution_ranking_follows_the_zone_and_name_filters(
+    world: World, personas: Personas, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    every = client.get("/pbj/kpk-uji/?level=institution&year=2025").context["institutions"]
+    zones = {r.organisation.slug if r.organisation else None: r.zone for r in every}
+    assert len(zones) == 3 and zones[personas.org.slug] == "high"
+    high = client.get("/pbj/kpk-uji/?level=institution&year=2025&zone=high")
+    assert [r.zone for r in high.context["institutions"]] == ["high"] * list(zones.values()).count(
+        "high"
+    )
+    assert high.context["zones"]["high"] == list(zones.values()).count("high")
+    named = client.get("/pbj/kpk-uji/?level=institution&year=2025&q=uji")
+    assert [r.organisation.slug for r in named.context["institutions"]] == [personas.org.slug]
+    nothing = client.get("/pbj/kpk-uji/?level=institution&year=2025&q=Mesuji")
+    assert nothing.context["institutions"] == []
+    body = nothing.content.decode()
+    assert "Tidak ada instansi yang cocok dengan filter ini." in body
+    assert "Belum ada data pengadaan yang dinilai" not in body
+
+
+def test_a_satker_search_without_match_says_so(world: World, client_for) -> None:
+    body = client_for(world.kpk_analyst).get("/pbj/kpk-uji/?year=2025&q=Mesuji").content.decode()
+    assert "Tidak ada satker yang cocok dengan filter ini." in body
+    assert "Belum ada data pengadaan yang dinilai" not in body
