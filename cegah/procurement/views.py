@@ -175,7 +175,15 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
     for risk in risks:
         risk.share_points = round(100 * risk.share_at_risk)  # type: ignore[attr-defined]
         risk.explained = _buyer_flags(risk.flags, meta)  # type: ignore[attr-defined]
-    year = risks[0].year if risks else None
+    # The year asked for (the ranking and tender pages link with theirs), else the newest.
+    years = [r.year for r in risks]
+    try:
+        wanted: int | None = int(request.GET.get("year", ""))
+    except ValueError:
+        wanted = None
+    year = wanted if wanted in years else (years[0] if years else None)
+    # The chosen year first; the others follow, newest first.
+    risks.sort(key=lambda r: (r.year != year, -r.year))
     top = scope.tenders().filter(buyer=buyer, year=year).order_by("-score", "-value")[:20]
     context = {
         "org": scope.organisation,
@@ -183,6 +191,7 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
         "buyer": buyer,
         "risks": risks,
         "year": year,
+        "years": years,
         "top": top,
         "policy": policy,
         "chart": charts.monthly_svg(queries.monthly(scope, year, policy.at_risk, buyer.pk).months),

@@ -1344,3 +1344,43 @@ def test_a_satker_search_without_match_says_so(world: World, client_for) -> None
     body = client_for(world.kpk_analyst).get("/pbj/kpk-uji/?year=2025&q=Mesuji").content.decode()
     assert "Tidak ada satker yang cocok dengan filter ini." in body
     assert "Belum ada data pengadaan yang dinilai" not in body
+
+
+# --- The satker page and its year --------------------------------------------------------------
+
+
+def test_the_satker_page_shows_the_year_it_is_opened_for(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    import json
+
+    from cegah.procurement.engine.store import Store
+
+    older = [
+        json.loads(
+            json.dumps(release(980 + i, OWN, title=f"Jalan lama {i} ruas desa")).replace(
+                "2025-", "2023-"
+            )
+        )
+        for i in range(5)
+    ]
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "2023.jsonl", older))
+    services.score_store()
+    own = Buyer.objects.get(buyer_id=OWN)
+    assert set(own.risks.values_list("year", flat=True)) == {2023, 2025}
+    client = client_for(world.kpk_analyst)
+    ranking = client.get("/pbj/kpk-uji/?year=2023").content.decode()
+    assert f"/pbj/kpk-uji/satker/{own.pk}/?year=2023" in ranking
+    page = client.get(f"/pbj/kpk-uji/satker/{own.pk}/?year=2023")
+    assert page.context["year"] == 2023 and page.context["risks"][0].year == 2023
+    assert {t.year for t in page.context["top"]} == {2023}
+    body = page.content.decode()
+    assert "Tender per bulan pada 2023" in body and "Jalan lama 0" in body
+    assert f"?buyer={own.pk}&amp;year=2023" in body
+    newest = client.get(f"/pbj/kpk-uji/satker/{own.pk}/")
+    assert newest.context["year"] == 2025
+    assert client.get(f"/pbj/kpk-uji/satker/{own.pk}/?year=1999").context["year"] == 2025
+    tender = TenderRisk.objects.get(ocid="ocds-test-980")
+    detail = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    assert f"/pbj/kpk-uji/satker/{own.pk}/?year=2023" in detail
