@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import compute, compute_store
 from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions, duckdb, interrupt_all
+from .oserrors import describe
 from .settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ def run_import(args: argparse.Namespace) -> int:
                     report = store.import_ocds(path, strict=args.strict, progress=progress)
             except OSError as exc:
                 bar.close()
-                sys.stderr.write(f"error: {path}: tidak dapat dibaca / cannot be read: {exc}\n")
+                sys.stderr.write(f"error: {path}: {describe(exc)}\n")
                 failed = True
                 continue
             bar.close()
