@@ -65,6 +65,9 @@ class ScoringRun(models.Model):
     tenders = models.PositiveIntegerField(default=0)
     buyers = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0)
+    # The highest TenderRisk id ever given out: a tender new to a scoring gets an id above it,
+    # so that the id of a tender no longer in the data is never given to another one.
+    tender_id_high = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-computed_at", "-id"]
@@ -74,7 +77,11 @@ class ScoringRun(models.Model):
 
 
 class TenderRisk(models.Model):
-    """One contracting process with its facts, its score and the flags that fired."""
+    """One contracting process with its facts, its score and the flags that fired.
+
+    Its id stays the same for its ocid from one scoring to the next (``services.score_store``):
+    tender pages are linked from memos and messages, and must not move when data is added.
+    """
 
     ocid = models.CharField(max_length=200, unique=True)
     # None when the data names no buyer (no buyer id, identifier or buyer party): such processes

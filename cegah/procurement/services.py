@@ -134,7 +134,7 @@ b AS (
     LEFT JOIN winners AS w ON w.ocid = b.ocid
     WHERE b.submitted GROUP BY b.ocid
 )
-SELECT p.rid, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
+SELECT p.rid, ti.id, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
        p.method_details, p.category, p.procuring_entity_name,
        coalesce(p.fiscal_year, year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
            AS year,
@@ -148,6 +148,7 @@ SELECT p.rid, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, 
        p.pagu, p.hps, p.award_value, p.contract_value, p.any_value, p.value_currency,
        p.n_registrants, p.n_bidders, w.names, f.flags, b.bids
 FROM idp AS p
+JOIN tender_id AS ti ON ti.ocid = p.ocid
 LEFT JOIN f ON f.rid = p.rid
 LEFT JOIN winners AS w ON w.ocid = p.ocid
 LEFT JOIN b ON b.ocid = p.ocid
@@ -155,6 +156,7 @@ ORDER BY p.rid
 """  # noqa: S608
 
 _COLUMNS = [
+    "id",
     "ocid",
     "source",
     "buyer_id",
@@ -297,6 +299,7 @@ def score_store(
                 flag["facts"] = {"supplier": supplier, "awards": awards, "total": total}
             buyer_flags[buyer_id].append(flag)
         buyers = _upsert_buyers(names)
+        high = _assign_tender_ids(con)
         TenderRisk.objects.all().delete()
         BuyerRisk.objects.all().delete()
         # The one buyer without an id that earlier scorings made of every buyer-less process.
@@ -309,7 +312,8 @@ def score_store(
                 t = dict(zip(_COLUMNS, raw, strict=True))
                 batch.append(_tender(t, buyers.get(t["buyer_id"] or ""), policy, years))
             # Not bulk_create: it compiled SQL value by value, most of the scoring time.
-            tender_count += insert_rows(TenderRisk, batch, batch_size=BATCH)
+            tender_count += insert_rows(TenderRisk, batch, batch_size=BATCH, with_id=True)
+        _reset_tender_ids()
 
         by_pk = {b.pk: b for b in buyers.values()}
         risks = []
@@ -353,8 +357,69 @@ def score_store(
             tenders=tender_count,
             buyers=len(by_pk),
             seconds=round(time.monotonic() - started, 2),
+            tender_id_high=high,
         )
     return ScoreResult(run=run, tenders=tender_count, buyers=len(risks), zones=dict(zones))
+
+
+def _assign_tender_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Create ``tender_id`` (ocid, id) in DuckDB: each process keeps the id its ocid has in
+    ``TenderRisk`` now, and a process new to this scoring gets one above every id given out
+    before (``ScoringRun.tender_id_high``), so that links to a tender page keep working after a
+    rescoring and never lead to another tender. Returns the new highest id.
+
+    The ids go to DuckDB through a CSV file, a batch at a time: Python never holds them all.
+    """
+    import csv
+
+    previous = ScoringRun.objects.order_by("-tender_id_high").values_list(
+        "tender_id_high", flat=True
+    )
+    highest = max(
+        previous.first() or 0,
+        TenderRisk.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+    )
+    with tempfile.TemporaryDirectory(prefix="cegah-ids-") as tmp:
+        path = Path(tmp) / "ids.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            known = TenderRisk.objects.order_by().values_list("ocid", "id")
+            for pair in known.iterator(chunk_size=10 * BATCH):
+                writer.writerow(pair)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE known_id AS SELECT * FROM read_csv(?,"
+            " columns = {'ocid': 'VARCHAR', 'id': 'BIGINT'}, header = false, delim = ',',"
+            " quote = '\"', escape = '\"', auto_detect = false)",
+            [str(path)],
+        )
+    # row_number() without an order: any order will do, and an unordered window needs no sort.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tender_id AS
+        SELECT ocid, id FROM known_id SEMI JOIN idp USING (ocid)
+        UNION ALL
+        SELECT ocid, $high + row_number() OVER () FROM (
+            SELECT ocid FROM idp ANTI JOIN known_id USING (ocid)
+        )
+        """,
+        {"high": highest},
+    )
+    con.execute("DROP TABLE known_id")
+    top = con.execute("SELECT max(id) FROM tender_id").fetchone()
+    return max(highest, int(top[0]) if top and top[0] is not None else 0)
+
+
+def _reset_tender_ids() -> None:
+    """Move TenderRisk's id sequence past the ids written (PostgreSQL does not when ids are
+    given; SQLite's AUTOINCREMENT does)."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    statements = connection.ops.sequence_reset_sql(no_style(), [TenderRisk])
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 def _tender_rows(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
@@ -412,6 +477,7 @@ def _tender(
             acc.at_risk += 1
             acc.value_at_risk += rupiah or 0
     return {
+        "id": t["id"],
         "ocid": t["ocid"],
         "buyer_id": buyer.pk if buyer else None,
         "organisation_id": buyer.organisation_id if buyer else None,

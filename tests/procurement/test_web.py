@@ -1384,3 +1384,39 @@ def test_the_satker_page_shows_the_year_it_is_opened_for(
     tender = TenderRisk.objects.get(ocid="ocds-test-980")
     detail = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
     assert f"/pbj/kpk-uji/satker/{own.pk}/?year=2023" in detail
+
+
+# --- Tender links survive rescoring ------------------------------------------------------------
+
+
+def test_tender_links_stay_the_same_after_an_import_and_rescoring(
+    world: World, client_for, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    before = dict(TenderRisk.objects.values_list("ocid", "id"))
+    client = client_for(world.kpk_analyst)
+    link = f"/pbj/kpk-uji/tenders/{before['ocds-test-100']}/"
+    assert client.get(link).status_code == 200
+    data = write_releases(tmp_path / "more.jsonl", [release(990, "ID-SATKER-BARU", bidders=1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("more.jsonl", data.read_bytes())}
+        )
+    after = dict(TenderRisk.objects.values_list("ocid", "id"))
+    assert {o: after[o] for o in before} == before  # every tender kept its id
+    assert after["ocds-test-990"] > max(before.values())
+    page = client.get(link)
+    assert page.status_code == 200 and page.context["tender"].ocid == "ocds-test-100"
+    # A tender that leaves the data takes its id with it: no later tender is given it.
+    gone = after["ocds-test-990"]
+    with Store(services.store_path()) as store:
+        store.con.execute("DELETE FROM process WHERE ocid = 'ocds-test-990'")
+    services.score_store()
+    assert client.get(f"/pbj/kpk-uji/tenders/{gone}/").status_code == 404
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "next.jsonl", [release(991, OWN)]))
+    services.score_store()
+    assert TenderRisk.objects.get(ocid="ocds-test-991").id > gone
+    # Ids given by the database itself (none are, today) come after them all.
+    assert TenderRisk.objects.create(ocid="x", buyer=None).id > gone
