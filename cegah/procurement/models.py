@@ -288,6 +288,24 @@ class ImportJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
+    @property
+    def status_label(self) -> str:
+        """Return the status as the import list shows it: a finished job says what it
+        imported, so that a file of which nothing was imported does not read as a success."""
+        if self.status != self.Status.DONE:
+            return str(self.get_status_display())
+        result = self.result or {}
+        if result.get("status") == "unchanged":
+            return str(_("Done: imported before, nothing changed"))
+        if not result.get("imported"):
+            return str(_("Done: nothing imported"))
+        if result.get("refused"):
+            return str(
+                _("Done: %(imported)s of %(records)s imported")
+                % {"imported": result["imported"], "records": result.get("records", "?")}
+            )
+        return str(self.get_status_display())
+
 
 class TenderExport(models.Model):
     """An XLSX of a filtered tender list, built in the background (too large to build while the

@@ -882,7 +882,11 @@ def run_import(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.PENDING)
         raise
     except Exception as exc:
-        logger.exception("procurement import %s failed", job_id)
+        if isinstance(exc, UploadRejected):
+            # The file's fault, told to the user on the job's page: no traceback to log.
+            logger.warning("procurement import %s refused: %s", job_id, exc)
+        else:
+            logger.exception("procurement import %s failed", job_id)
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
         )
@@ -997,7 +1001,7 @@ def _unzip(archive: Path, target: Path) -> list[tuple[str, Path]]:
                     continue
                 total += info.file_size
                 if total > SPSE_ZIP_LIMIT:
-                    raise ValueError(
+                    raise UploadRejected(
                         f"ZIP berisi lebih dari {SPSE_ZIP_LIMIT >> 20} MiB; pisahkan per LPSE dan"
                         f" tahun. / The ZIP holds more than {SPSE_ZIP_LIMIT >> 20} MiB; split it"
                         " by LPSE and year."
@@ -1008,14 +1012,14 @@ def _unzip(archive: Path, target: Path) -> list[tuple[str, Path]]:
                     folders[directory].mkdir()
                 path = folders[directory] / member.name
                 if path.exists():
-                    raise ValueError(
+                    raise UploadRejected(
                         f"ZIP memuat {info.filename} dua kali. / The ZIP holds {info.filename}"
                         " twice."
                     )
                 with zf.open(info) as src, path.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
     except zipfile.BadZipFile as exc:
-        raise ValueError("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
+        raise UploadRejected("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
     # No export file at all: the import of the empty folder says which names it expects.
     return [("" if d == "." else d, f) for d, f in folders.items()] or [("", target)]
 

@@ -1420,3 +1420,98 @@ def test_tender_links_stay_the_same_after_an_import_and_rescoring(
     assert TenderRisk.objects.get(ocid="ocds-test-991").id > gone
     # Ids given by the database itself (none are, today) come after them all.
     assert TenderRisk.objects.create(ocid="x", buyer=None).id > gone
+
+
+# --- Labels, statuses, phones ------------------------------------------------------------------
+
+
+def test_flag_codes_come_with_their_titles_on_the_ranking_and_the_satker_page(
+    world: World, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    risk = BuyerRisk.objects.exclude(flags=[]).first()
+    assert risk is not None
+    code = risk.flags[0]["code"]
+    from cegah.procurement.templatetags.procurement import flag_title
+
+    ranking = client.get(f"/pbj/kpk-uji/?year={risk.year}").content.decode()
+    with translation.override("id"):
+        title = flag_title(code, "buyer")
+    assert title != code and f'<span class="flagcode">{code}</span> {title}</li>' in ranking
+    own = Buyer.objects.get(buyer_id=OWN)
+    page = client.get(f"/pbj/kpk-uji/satker/{own.pk}/").content.decode()
+    assert '<span class="flagcode">ID01</span> Penawaran tunggal meski banyak pendaftar' in page
+
+
+def test_tables_become_cards_on_a_phone_with_score_and_zone_first(world: World, client_for) -> None:
+    from django.contrib.staticfiles import finders
+
+    client = client_for(world.kpk_analyst)
+    ranking = client.get("/pbj/kpk-uji/?year=2025").content.decode()
+    tenders = client.get("/pbj/kpk-uji/tenders/").content.decode()
+    for body in (ranking, tenders):
+        assert '<table class="pbj-cards">' in body and 'data-label="Skor"' in body
+        assert 'class="num score card-first"' in body
+    assert 'class="card-first" data-label="Zona"' in ranking
+    css = Path(finders.find("procurement/procurement.css") or "").read_text()
+    phone = css[css.index("@media (max-width: 40rem)") :]
+    assert "td.card-first { order: -2" in phone and ".reason { display: none; }" in phone
+    assert "<script" not in css
+
+
+def test_the_import_list_says_when_nothing_was_imported(world: World, client_for) -> None:
+    def job(name: str, result: dict) -> ImportJob:
+        return ImportJob.objects.create(
+            organisation=world.kpk,
+            kind="ocds",
+            original_name=name,
+            path="/nonexistent",
+            status=ImportJob.Status.DONE,
+            result=result,
+        )
+
+    job("kosong.jsonl", {"status": "nothing", "records": 3, "imported": 0, "refused": 3})
+    job("lagi.jsonl", {"status": "unchanged", "records": 0, "imported": 0, "refused": 0})
+    job("sebagian.jsonl", {"status": "imported", "records": 5, "imported": 4, "refused": 1})
+    job("baik.jsonl", {"status": "imported", "records": 5, "imported": 5, "refused": 0})
+    body = client_for(world.kpk_analyst).get("/pbj/kpk-uji/imports/").content.decode()
+    assert "<td>Selesai: tidak ada yang diimpor</td>" in body
+    assert "<td>Selesai: sudah pernah diimpor, tidak ada perubahan</td>" in body
+    assert "<td>Selesai: 4 dari 5 diimpor</td>" in body
+    assert "<td>Selesai</td>" in body
+
+
+def test_a_tender_without_method_details_shows_its_method(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    bare = release(995, OWN)
+    del bare["tender"]["procurementMethodDetails"]
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "bare.jsonl", [bare]))
+    services.score_store()
+    client = client_for(world.kpk_analyst)
+    listing = client.get("/pbj/kpk-uji/tenders/?q=ocds-test-995").content.decode()
+    assert 'data-label="Metode">terbuka</td>' in listing
+    csv_text = b"".join(
+        client.get("/pbj/kpk-uji/tenders/export.csv?q=ocds-test-995").streaming_content
+    ).decode("utf-8-sig")
+    assert ",terbuka,2025," in csv_text.splitlines()[1]
+
+
+def test_a_file_that_is_not_a_zip_is_a_warning_without_a_traceback(
+    world: World, client_for, django_capture_on_commit_callbacks, caplog
+) -> None:
+    import logging
+
+    client = client_for(world.kpk_analyst)
+    with caplog.at_level(logging.INFO, logger="cegah.procurement"):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                "/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.zip", b"not a zip")}
+            )
+    records = [r for r in caplog.records if r.name == "cegah.procurement"]
+    assert [(r.levelname, r.exc_info) for r in records] == [("WARNING", None)]
+    assert "not a valid ZIP" in records[0].getMessage()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED

@@ -35,3 +35,13 @@ def pct(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "—"
     return f"{floatformat(value * 100, digits)}%"
+
+
+@register.filter
+def flag_title(code: str, level: str = "tender") -> str:
+    """Return the title of a flag code in the active language ("ID07" → "Konsentrasi
+    penyedia"); ``level`` "buyer" for satker-level flags. An unknown code is returned as is."""
+    from cegah.procurement.scoring import BUYER_INDICATORS, TENDER_INDICATORS
+
+    indicator = (BUYER_INDICATORS if level == "buyer" else TENDER_INDICATORS).get(code)
+    return str(indicator.title) if indicator else code
