@@ -1506,11 +1506,11 @@ def test_a_file_that_is_not_a_zip_is_a_warning_without_a_traceback(
     import logging
 
     client = client_for(world.kpk_analyst)
-    with caplog.at_level(logging.INFO, logger="cegah.procurement"):
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                "/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.zip", b"not a zip")}
-            )
+    with (
+        caplog.at_level(logging.INFO, logger="cegah.procurement"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post("/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.zip", b"not a zip")})
     records = [r for r in caplog.records if r.name == "cegah.procurement"]
     assert [(r.levelname, r.exc_info) for r in records] == [("WARNING", None)]
     assert "not a valid ZIP" in records[0].getMessage()
