@@ -118,10 +118,29 @@ def _dispatch(argv: list[str]) -> int:
         from cegah.procurement.engine.cli import main as engine
 
         return engine(argv[1:])
+    if argv[:2] == ["procurement", "score"] and _ini_after_settings(argv[2:]):
+        # Django would take it for its settings module and fail on an import error.
+        sys.stderr.write(
+            "error: --settings adalah opsi Django; berkas pengaturan indikator diberikan dengan"
+            " --indicators FILE.ini / --settings is Django's option; give the indicator"
+            " settings with --indicators FILE.ini\n"
+        )
+        return 2
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["cegah", *argv])
     return 0
+
+
+def _ini_after_settings(args: list[str]) -> bool:
+    """Return whether ``args`` pass an INI file to ``--settings``."""
+    for i, arg in enumerate(args):
+        value = arg.removeprefix("--settings=") if arg.startswith("--settings=") else None
+        if arg == "--settings" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None and value.lower().endswith(".ini"):
+            return True
+    return False
 
 
 if __name__ == "__main__":

@@ -30,15 +30,23 @@ _PLAIN = (
 
 
 def insert_rows(
-    model: type[models.Model], rows: Iterable[Mapping[str, Any]], *, batch_size: int = 2000
+    model: type[models.Model],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    batch_size: int = 2000,
+    with_id: bool = False,
 ) -> int:
     """Insert ``rows`` (dicts keyed by field attname; missing fields take their default).
 
+    ``with_id``: the rows carry their primary key ``id`` too (a job that rebuilds a table but
+    keeps each row's key, which links point at); the caller resets the key's sequence.
     Returns the number of rows inserted. Raises KeyError for a key that is not a field.
     """
     db = router.db_for_write(model)
     connection = connections[db]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname != "id"]
+    fields = [
+        f for f in model._meta.concrete_fields if with_id or not f.primary_key or f.attname != "id"
+    ]
     known = {f.attname for f in fields}
     plain = [isinstance(f, _PLAIN) and not f.choices for f in fields]
     quote = connection.ops.quote_name

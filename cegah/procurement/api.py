@@ -36,6 +36,8 @@ class InstitutionRiskOut(Schema):
     share_at_risk: float
     score: int
     zone: str
+    # Values are rupiah; tenders valued in another currency are counted here, not in them.
+    other_currency_tenders: int
 
 
 class BuyerRiskOut(Schema):
@@ -53,6 +55,7 @@ class BuyerRiskOut(Schema):
     score: int
     zone: str
     flags: list[str]
+    other_currency_tenders: int
 
 
 class PageOut(Schema):
@@ -95,6 +98,7 @@ def institutions(request: HttpRequest, year: int | None = None) -> list[dict[str
             "share_at_risk": round(r.share_at_risk, 4),
             "score": r.score,
             "zone": r.zone,
+            "other_currency_tenders": r.other_currency_tenders,
         }
         for r in queries.institution_ranking(scope, year, _policy())
     ]
@@ -130,6 +134,7 @@ def buyers(
                 "score": r.score,
                 "zone": r.zone,
                 "flags": [f["code"] for f in r.flags],
+                "other_currency_tenders": r.other_currency_tenders,
             }
             for r in rows
         ],

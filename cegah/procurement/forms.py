@@ -51,7 +51,7 @@ class TenderFilterForm(forms.Form):
         ],
         required=False,
     )
-    buyer = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    buyer = forms.IntegerField(label=_("Satker"), widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, years: list[int], methods: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,14 +64,32 @@ class TenderFilterForm(forms.Form):
 
 
 def tender_filter(scope: Scope, params: QueryDict) -> tuple[TenderFilterForm, dict[str, Any]]:
-    """Return the tender list's filter form for ``params`` and its valid filters (none if the
-    form is invalid), as the list, its exports and prepared exports read them."""
+    """Return the tender list's filter form for ``params`` and its valid filters, as the list,
+    its exports and prepared exports read them.
+
+    A value that is not valid (``min_score=-1``, an unknown method or year) is left out and
+    its error is on the form; the other filters still apply. Exports must refuse a form with
+    errors (``form.errors``): an export without a filter asked for holds tenders not asked for.
+    """
     from cegah.procurement import queries
 
     form = TenderFilterForm(
         params or None, years=queries.years(scope), methods=queries.method_choices(scope)
     )
-    return form, (form.cleaned_data if form.is_valid() else {})
+    if not form.is_bound:
+        return form, {}
+    form.is_valid()
+    # cleaned_data holds only the fields that are valid.
+    return form, dict(form.cleaned_data)
+
+
+def filter_errors(form: forms.Form) -> list[str]:
+    """Return each error of a filter form as "Label: message", hidden fields included."""
+    return [
+        f"{form.fields[name].label or name}: {message}" if name in form.fields else str(message)
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
 
 
 class UploadForm(forms.Form):

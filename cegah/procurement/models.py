@@ -65,6 +65,9 @@ class ScoringRun(models.Model):
     tenders = models.PositiveIntegerField(default=0)
     buyers = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0)
+    # The highest TenderRisk id ever given out: a tender new to a scoring gets an id above it,
+    # so that the id of a tender no longer in the data is never given to another one.
+    tender_id_high = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-computed_at", "-id"]
@@ -74,10 +77,18 @@ class ScoringRun(models.Model):
 
 
 class TenderRisk(models.Model):
-    """One contracting process with its facts, its score and the flags that fired."""
+    """One contracting process with its facts, its score and the flags that fired.
+
+    Its id stays the same for its ocid from one scoring to the next (``services.score_store``):
+    tender pages are linked from memos and messages, and must not move when data is added.
+    """
 
     ocid = models.CharField(max_length=200, unique=True)
-    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="tenders")
+    # None when the data names no buyer (no buyer id, identifier or buyer party): such processes
+    # are scored but belong to no satker (grouping them would make one fake satker of them all).
+    buyer = models.ForeignKey(
+        Buyer, null=True, blank=True, on_delete=models.CASCADE, related_name="tenders"
+    )
     # Copied from the buyer's mapping (kept in step by services.map_buyer), so list pages filter
     # 200,000 rows on one indexed column.
     organisation = models.ForeignKey(
@@ -90,8 +101,11 @@ class TenderRisk(models.Model):
     method_details = models.CharField(max_length=100, blank=True)
     category = models.CharField(max_length=40, blank=True)
     procuring_entity = models.CharField(max_length=300, blank=True)
-    year = models.PositiveSmallIntegerField(null=True)
+    year = models.PositiveSmallIntegerField(null=True)  # fiscal year
+    # Calendar month of the announcement (else the first date known), and its calendar year
+    # against the fiscal year: -1 for next year's package announced in December, 0 within it.
     month = models.PositiveSmallIntegerField(null=True)
+    month_year_offset = models.SmallIntegerField(default=0)
     announced_at = models.DateTimeField(null=True)
     tender_start = models.DateTimeField(null=True)
     tender_end = models.DateTimeField(null=True)
@@ -101,8 +115,12 @@ class TenderRisk(models.Model):
     hps = models.FloatField(null=True)
     award_value = models.FloatField(null=True)
     contract_value = models.FloatField(null=True)
-    # Contract, else award, else HPS, else pagu: what "value at risk" adds up.
+    # Contract, else award, else HPS, else pagu: what "value at risk" adds up (in rupiah only).
     value = models.FloatField(null=True)
+    # ISO 4217 code of the amounts (the tender's, else the contract's or award's); empty when the
+    # data gives none, taken to be rupiah. Amounts in another currency are shown with their code
+    # and never added into rupiah totals.
+    currency = models.CharField(max_length=3, blank=True)
     n_registrants = models.PositiveIntegerField(null=True)
     n_bidders = models.PositiveIntegerField(null=True)
     winner = models.CharField(max_length=300, blank=True)
@@ -137,6 +155,11 @@ class TenderRisk(models.Model):
         """Return the OCDS main procurement category (a code such as "works") in the reader's
         language; a value outside the codelist is shown as published."""
         return str(CATEGORY_LABELS.get(self.category, self.category))
+
+    @property
+    def in_rupiah(self) -> bool:
+        """Return whether the amounts are rupiah (or of no stated currency, taken as rupiah)."""
+        return self.currency in ("", "IDR")
 
     @property
     def offer_period_days(self) -> int | None:
@@ -183,8 +206,10 @@ class BuyerRisk(models.Model):
     tenders = models.PositiveIntegerField(default=0)
     flagged = models.PositiveIntegerField(default=0)
     at_risk = models.PositiveIntegerField(default=0)
+    # Rupiah only; tenders valued in another currency are counted in other_currency_tenders.
     value_total = models.FloatField(default=0)
     value_at_risk = models.FloatField(default=0)
+    other_currency_tenders = models.PositiveIntegerField(default=0)
     share_at_risk = models.FloatField(default=0)
     mean_score = models.FloatField(default=0)
     score = models.PositiveSmallIntegerField(default=0)
@@ -262,6 +287,24 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def status_label(self) -> str:
+        """Return the status as the import list shows it: a finished job says what it
+        imported, so that a file of which nothing was imported does not read as a success."""
+        if self.status != self.Status.DONE:
+            return str(self.get_status_display())
+        result = self.result or {}
+        if result.get("status") == "unchanged":
+            return str(_("Done: imported before, nothing changed"))
+        if not result.get("imported"):
+            return str(_("Done: nothing imported"))
+        if result.get("refused"):
+            return str(
+                _("Done: %(imported)s of %(records)s imported")
+                % {"imported": result["imported"], "records": result.get("records", "?")}
+            )
+        return str(self.get_status_display())
 
 
 class TenderExport(models.Model):

@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.dates import MONTHS
 
 from cegah.orgs.models import Organisation
 from cegah.procurement.access import Scope
 from cegah.procurement.models import BuyerRisk, TenderRisk, Zone
 from cegah.procurement.scoring import Policy
+
+# TenderRisk.currency values counted as rupiah (no currency given is taken as rupiah).
+RUPIAH_CODES = ("", "IDR")
 
 SORTS = {
     "score": ("-score", "-value", "id"),
@@ -58,6 +62,8 @@ class InstitutionRisk:
     score: int
     zone: str
     high_buyers: int
+    # Tenders valued in another currency than rupiah, left out of the values.
+    other_currency_tenders: int = 0
 
     @property
     def share_at_risk(self) -> float:
@@ -74,9 +80,36 @@ class InstitutionRisk:
         return str(self.organisation.region_id)
 
 
-def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[InstitutionRisk]:
+def institution_ranking(
+    scope: Scope, year: int | None, policy: Policy, *, zone: str = "", q: str = ""
+) -> list[InstitutionRisk]:
     """Return one row per organisation with mapped buyers (plus unmapped ones, if in scope):
-    the value-weighted mean of its buyers' scores, zoned with the policy's cut-offs."""
+    the value-weighted mean of its buyers' scores, zoned with the policy's cut-offs.
+
+    ``zone`` keeps the institutions of that zone; ``q`` those whose name or short name contains
+    it (the unmapped buyers' row has neither).
+    """
+    rows = [r for r in _institutions(scope, year, policy) if not zone or r.zone == zone]
+    if q:
+        needle = q.casefold()
+        rows = [
+            r
+            for r in rows
+            if r.organisation is not None
+            and (needle in r.organisation.name.casefold() or needle in r.organisation.slug)
+        ]
+    return rows
+
+
+def institution_zone_counts(scope: Scope, year: int | None, policy: Policy) -> dict[str, int]:
+    """Return how many institutions are in each zone in ``year``."""
+    counts = {"high": 0, "medium": 0, "low": 0, "few": 0}
+    for row in _institutions(scope, year, policy):
+        counts[row.zone] += 1
+    return counts
+
+
+def _institutions(scope: Scope, year: int | None, policy: Policy) -> list[InstitutionRisk]:
     qs = scope.buyer_risks()
     if year is not None:
         qs = qs.filter(year=year)
@@ -90,8 +123,10 @@ def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[
         "value_at_risk",
         "score",
         "zone",
+        "other_currency_tenders",
     ):
         a = acc[(row["organisation_id"], row["year"])]
+        a["other_currency"] += row["other_currency_tenders"]
         weight = row["value_total"] or 0.0
         a["buyers"] += 1
         a["tenders"] += row["tenders"]
@@ -121,6 +156,7 @@ def institution_ranking(scope: Scope, year: int | None, policy: Policy) -> list[
                 score=score,
                 zone=policy.zone(score, int(a["tenders"])),
                 high_buyers=int(a["high"]),
+                other_currency_tenders=int(a["other_currency"]),
             )
         )
     rows.sort(
@@ -170,33 +206,75 @@ class Month:
     value: float
     value_at_risk: float
 
+    @property
+    def name(self) -> str:
+        """Return the month's name in the active language ("Desember")."""
+        return str(MONTHS[self.month])
 
-def monthly(
-    scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None
-) -> list[Month]:
-    """Return the 12 months of ``year``: tenders, tenders at risk, value and value at risk."""
+
+@dataclass
+class Monthly:
+    """A fiscal year month by month, with the tenders dated outside it kept apart: a package
+    of next year's budget announced in December is not December's (nor a year-end rush)."""
+
+    months: list[Month]
+    before: Month  # dated before the fiscal year (month 0)
+    after: Month  # dated after it (month 13)
+
+    @property
+    def total(self) -> Month:
+        every = [*self.months, self.before, self.after]
+        return Month(
+            month=0,
+            tenders=sum(m.tenders for m in every),
+            at_risk=sum(m.at_risk for m in every),
+            value=sum(m.value for m in every),
+            value_at_risk=sum(m.value_at_risk for m in every),
+        )
+
+
+def monthly(scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None) -> Monthly:
+    """Return ``year`` month by month (1–12), and the tenders of the fiscal year dated before
+    or after it: tenders, tenders at risk, rupiah value and value at risk."""
     qs = scope.tenders().filter(year=year, month__isnull=False)
     if buyer_id:
         qs = qs.filter(buyer_id=buyer_id)
+    # Values in other currencies are never added into the rupiah sums.
+    rupiah = Q(currency__in=RUPIAH_CODES)
     rows = {
-        r["month"]: r
-        for r in qs.values("month").annotate(
+        (r["month_year_offset"], r["month"]): r
+        for r in qs.values("month_year_offset", "month").annotate(
             n=Count("id"),
             risky=Count("id", filter=Q(score__gte=at_risk)),
-            v=Sum("value"),
-            vr=Sum("value", filter=Q(score__gte=at_risk)),
+            v=Sum("value", filter=rupiah),
+            vr=Sum("value", filter=rupiah & Q(score__gte=at_risk)),
         )
     }
-    return [
-        Month(
-            month=m,
-            tenders=rows[m]["n"] if m in rows else 0,
-            at_risk=rows[m]["risky"] if m in rows else 0,
-            value=(rows[m]["v"] or 0.0) if m in rows else 0.0,
-            value_at_risk=(rows[m]["vr"] or 0.0) if m in rows else 0.0,
+
+    def month(number: int, keys: list[tuple[int, int | None]]) -> Month:
+        found = [rows[k] for k in keys if k in rows]
+        return Month(
+            month=number,
+            tenders=sum(r["n"] for r in found),
+            at_risk=sum(r["risky"] for r in found),
+            value=sum(r["v"] or 0.0 for r in found),
+            value_at_risk=sum(r["vr"] or 0.0 for r in found),
         )
-        for m in range(1, 13)
-    ]
+
+    return Monthly(
+        months=[month(m, [(0, m)]) for m in range(1, 13)],
+        before=month(0, [k for k in rows if k[0] < 0]),
+        after=month(13, [k for k in rows if k[0] > 0]),
+    )
+
+
+def other_currency_tenders(scope: Scope, year: int | None) -> int:
+    """Return how many of the year's tenders are valued in a currency other than rupiah (they
+    are counted, but left out of the rupiah values)."""
+    qs = scope.tenders().exclude(currency__in=RUPIAH_CODES)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.count()
 
 
 def method_choices(scope: Scope) -> list[str]:

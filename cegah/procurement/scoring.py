@@ -21,10 +21,14 @@ file (``cegah procurement score --policy FILE``) with sections ``[tender_points]
 from __future__ import annotations
 
 import configparser
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dates import MONTHS
+from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +55,13 @@ DEFAULT_TENDER_POINTS: dict[str, int] = {
     "ID12": 3,
     "ID13": 3,
 }
+# Flags that report one and the same fact: when several fire on a process, the score counts
+# the strongest only, and the others are shown with no points of their own. R003 (Cardinal's
+# short submission period) and ID05 (short period for the method) apply the same per-method
+# minima in the packaged settings (data/indicators.ini): one short period is one finding. ID01
+# and R018 are not merged: ID01 adds a fact of its own, registrants who did not bid.
+SAME_FACT: tuple[tuple[str, ...], ...] = (("ID05", "R003"),)
+
 # Points per buyer-level flag (computed over every imported year of the buyer).
 DEFAULT_BUYER_POINTS: dict[str, int] = {"ID07": 10, "ID08": 10, "ID10": 10, "R038": 10, "ID06": 5}
 DEFAULT_ZONES: dict[str, int] = {"at_risk": 20, "high": 40, "medium": 20, "minimum_tenders": 5}
@@ -145,8 +156,23 @@ class Policy:
         return "low"
 
     def tender_score(self, flags: list[dict[str, Any]]) -> int:
-        """Return the score of a process given its flags (``{"code", "value"}``)."""
-        return min(100, sum(self.tender_points.get(f["code"], 0) for f in flags))
+        """Return the score of a process given its flags (``{"code", "value"}``); flags of one
+        fact (``SAME_FACT``) count once, with the points of the strongest."""
+        return min(100, sum(f["points"] for f in self.tender_flags(flags)))
+
+    def tender_flags(self, flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Return ``flags`` with their ``points``, strongest first. Of flags that report the
+        same fact (``SAME_FACT``) only the strongest keeps its points; the others get 0 and
+        ``same_as``, the code they were counted with."""
+        scored = [{**f, "points": self.tender_points.get(f["code"], 0)} for f in flags]
+        scored.sort(key=lambda f: (-f["points"], f["code"]))
+        for group in SAME_FACT:
+            present = [f for f in scored if f["code"] in group]
+            for other in present[1:]:
+                other["points"] = 0
+                other["same_as"] = present[0]["code"]
+        scored.sort(key=lambda f: (-f["points"], f["code"]))
+        return scored
 
     def buyer_score(self, share_at_risk: float, flags: list[dict[str, Any]]) -> int:
         """Return a buyer's score from its share of value at risk (0–1) and its buyer flags."""
@@ -189,16 +215,17 @@ TENDER_INDICATORS: dict[str, Indicator] = {
             "ID03",
             _("Slow award (ICW)"),
             _(
-                "Announcement to award took long: ICW score %(value)s of 5 (flagged from "
-                "%(minimum_score)s)."
+                "Announcement to award took %(days)s days: ICW score %(value)s of 5 (flagged "
+                "from %(minimum_score)s)."
             ),
         ),
         Indicator(
             "ID04",
             _("Contract against HPS (ICW)"),
             _(
-                "The contract value against the HPS scores %(value)s of 5 on ICW's scale (flagged "
-                "from %(minimum_score)s): very close to the HPS, above it, or far below it."
+                "The contract value, %(final_value)s, is %(of_hps)s of the HPS (%(hps)s): ICW "
+                "score %(value)s of 5 (flagged from %(minimum_score)s), given to contracts very "
+                "close to the HPS, above it, or far below it."
             ),
         ),
         Indicator(
@@ -212,23 +239,27 @@ TENDER_INDICATORS: dict[str, Indicator] = {
         Indicator(
             "ID06",
             _("Fourth-quarter rush"),
-            _("Announced in month %(value)s, in the year-end rush to absorb the budget."),
+            _(
+                "Announced in %(month)s, the fourth quarter of its fiscal year: the year-end "
+                "rush to absorb the budget."
+            ),
         ),
         Indicator(
             "ID09",
             _("Possible split purchase"),
             _(
-                "%(value)s direct purchases from the same supplier within %(window_days)s days, "
-                "each just under the Pengadaan Langsung ceiling (from %(band_percent)s of it), "
-                "together above it."
+                "%(value)s direct purchases from %(supplier)s within %(window_days)s days, each "
+                "just under the Pengadaan Langsung ceiling of %(ceiling)s (from %(band_percent)s "
+                "of it), together %(total)s."
             ),
         ),
         Indicator(
             "ID11",
             _("Winner not the lowest offer"),
             _(
-                "The winner's offer is %(percent)s above the lowest valid offer, in a price-based "
-                "evaluation."
+                "The winner's offer, %(winner_offer)s, is %(percent)s above the lowest other "
+                "offer that passed evaluation (valid, or with its price corrected), "
+                "%(lowest_offer)s, in a price-based evaluation."
             ),
         ),
         Indicator(
@@ -261,12 +292,15 @@ TENDER_INDICATORS: dict[str, Indicator] = {
         Indicator(
             "R028",
             _("Identical bid prices (Cardinal)"),
-            _("Different bidders submitted exactly the same price."),
+            _("Different bidders submitted exactly the same price, %(price)s: %(bidders)s."),
         ),
         Indicator(
             "R030",
             _("Late bid won (Cardinal)"),
-            _("The winning bid is dated after the submission deadline."),
+            _(
+                "The winning bid is dated %(bid_date)s, after the submission deadline of "
+                "%(deadline)s."
+            ),
         ),
         Indicator(
             "R035",
@@ -310,8 +344,8 @@ BUYER_INDICATORS: dict[str, Indicator] = {
             "ID08",
             _("Repeat winner"),
             _(
-                "One supplier won %(percent)s of the buyer's awards (flagged from "
-                "%(threshold_percent)s)."
+                "%(supplier)s won %(awards)s of the buyer's %(total)s awards, %(percent)s "
+                "(flagged from %(threshold_percent)s)."
             ),
         ),
         Indicator(
@@ -325,25 +359,47 @@ BUYER_INDICATORS: dict[str, Indicator] = {
         Indicator(
             "R038",
             _("Excessive disqualified bids (Cardinal)"),
-            _("%(percent)s of the bids submitted to this buyer were disqualified."),
+            _(
+                "%(percent)s of the bids submitted to this buyer were disqualified (flagged from "
+                "%(Buyer_upper_fence_percent)s, the upper fence over all buyers)."
+            ),
         ),
     )
 }
 
 
 class _Context(dict[str, str]):
-    """A threshold missing from Meta (an older run) shows as "?" rather than failing."""
+    """A threshold or fact missing (an older run, data without it) shows as "?" rather than
+    failing."""
 
     def __missing__(self, key: str) -> str:
         return "?"
 
 
-def _percent(value: float) -> str:
-    return f"{value * 100:.0f}%"
+def _percent(value: float, digits: int = 0) -> str:
+    return f"{_number(value * 100, digits)}%"
 
 
-def _number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+def _number(value: float, digits: int | None = None) -> str:
+    """Format a number as the active language writes it ("0,40" in Indonesian), with
+    ``digits`` decimals (by default none for whole numbers, else two). Rounded here: Django's
+    number_format cuts the decimals off."""
+    if digits is None:
+        digits = 0 if float(value).is_integer() else 2
+    rounded = round(float(value), digits)
+    return str(number_format(rounded, digits, use_l10n=True, force_grouping=True))
+
+
+def _money(value: float | None, currency: str | None = "") -> str:
+    from cegah.procurement.templatetags.procurement import money
+
+    return money(value, currency)
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return "?"
+    return str(date_format(timezone.localtime(value), "j M Y H:i"))
 
 
 def context(
@@ -352,9 +408,11 @@ def context(
     meta: Mapping[str, Any],
     method_details: str = "",
     days: int | None = None,
+    facts: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Return the values an explanation quotes: the flag's value and its thresholds, and for
-    R003 the tender's offer period in whole ``days``."""
+    """Return the values an explanation quotes: the flag's value and its thresholds, for R003
+    the tender's offer period in whole ``days``, and the ``facts`` of the tender or buyer
+    (see ``tender_facts`` and ``buyer_facts``)."""
     ctx: dict[str, str] = {}
     if value is not None:
         ctx["value"] = _number(value)
@@ -369,6 +427,9 @@ def context(
         ctx["minimum_days"] = ctx.get(method_details) or ctx.get("threshold", "?")
         if days is not None:
             ctx["days"] = str(days)
+    elif code == "ID06" and value is not None and 1 <= value <= 12:
+        ctx["month"] = str(MONTHS[int(value)])
+    ctx.update(facts or {})
     return ctx
 
 
@@ -380,12 +441,92 @@ def explain(
     buyer: bool = False,
     method_details: str = "",
     days: int | None = None,
+    facts: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Return ``{"code", "title", "reason"}`` for a flag, in the active language (``days``: the
-    tender's offer period, which R003's reason quotes)."""
+    tender's offer period, which R003's reason quotes; ``facts``: see ``context``)."""
     catalogue = BUYER_INDICATORS if buyer else TENDER_INDICATORS
     indicator = catalogue.get(code)
     if indicator is None:
         return {"code": code, "title": code, "reason": ""}
-    reason = str(indicator.reason) % _Context(context(code, value, meta, method_details, days))
-    return {"code": code, "title": str(indicator.title), "reason": reason}
+    ctx = _Context(context(code, value, meta, method_details, days, facts))
+    return {"code": code, "title": str(indicator.title), "reason": str(indicator.reason) % ctx}
+
+
+def _best(bid: Mapping[str, Any]) -> float | None:
+    """Return an offer as ID11 compares it: corrected if known, else as offered."""
+    amount = bid.get("corrected")
+    return amount if amount is not None else bid.get("amount")
+
+
+def tender_facts(tender: Any, flag: Mapping[str, Any]) -> dict[str, str]:
+    """Return the facts of ``tender`` (a TenderRisk) that the reason of ``flag`` quotes, formatted
+    for the active language: days, amounts, names, dates. Facts the stored data lacks are left
+    out (the reason shows "?")."""
+    code = flag["code"]
+    currency = tender.currency
+    out: dict[str, str] = {}
+    stored = flag.get("facts") or {}
+    bids = list(tender.bids or [])
+    if code == "ID03" and tender.announced_at and tender.award_date:
+        start = timezone.localtime(tender.announced_at).date()
+        out["days"] = str((timezone.localtime(tender.award_date).date() - start).days)
+    elif code == "ID04":
+        final = tender.contract_value if tender.contract_value is not None else tender.award_value
+        if final is not None and tender.hps:
+            out["final_value"] = _money(final, currency)
+            out["hps"] = _money(tender.hps, currency)
+            out["of_hps"] = _percent(final / tender.hps, 1)
+    elif code == "ID09":
+        out["supplier"] = str(stored.get("supplier") or tender.winner or "?")
+        if stored.get("ceiling") is not None:
+            out["ceiling"] = _money(stored["ceiling"], currency)
+        if stored.get("total") is not None:
+            out["total"] = _money(stored["total"], currency)
+    elif code == "ID11":
+        winners = [_best(b) for b in bids if b.get("winner") and _best(b)]
+        others = [
+            _best(b)
+            for b in bids
+            if not b.get("winner")
+            and b.get("status") != "disqualified"
+            and (b.get("status") == "valid" or b.get("corrected") is not None)
+            and _best(b)
+        ]
+        if winners:
+            out["winner_offer"] = _money(min(w for w in winners if w is not None), currency)
+        if others:
+            out["lowest_offer"] = _money(min(o for o in others if o is not None), currency)
+    elif code == "R028":
+        by_price: dict[tuple[float, str], list[str]] = {}
+        for b in bids:
+            if b.get("amount") is not None:
+                key = (b["amount"], b.get("currency") or currency)
+                by_price.setdefault(key, []).append(str(b.get("name") or b.get("tenderer") or "?"))
+        same = [(key, names) for key, names in by_price.items() if len(set(names)) > 1]
+        if same:
+            (amount, code_currency), names = same[0]
+            out["price"] = _money(amount, code_currency)
+            out["bidders"] = ", ".join(dict.fromkeys(names))
+    elif code == "R030":
+        out["deadline"] = _when(tender.tender_end)
+        late = [
+            dt.datetime.fromisoformat(b["date"]) for b in bids if b.get("winner") and b.get("date")
+        ]
+        late = [d for d in late if tender.tender_end is None or d > tender.tender_end]
+        if late:
+            out["bid_date"] = _when(max(late))
+    return out
+
+
+def buyer_facts(flag: Mapping[str, Any]) -> dict[str, str]:
+    """Return the facts that the reason of a buyer-level ``flag`` quotes (ID08's supplier and
+    counts), formatted for the active language."""
+    stored = flag.get("facts") or {}
+    out: dict[str, str] = {}
+    if flag["code"] == "ID08" and stored:
+        out["supplier"] = str(stored.get("supplier") or "?")
+        for key in ("awards", "total"):
+            if stored.get(key) is not None:
+                out[key] = _number(stored[key])
+    return out

@@ -103,8 +103,15 @@ _WIB = "AT TIME ZONE 'Asia/Jakarta'"
 # cannot spill to disk, and ran out of memory on a store of 2,000,000 processes.
 _TENDER_SQL = f"""
 WITH f AS (
-    SELECT ord AS rid, list_sort(list({{'code': code, 'value': value}})) AS flags
-    FROM flag WHERE grp = 'OCID' GROUP BY ord
+    SELECT fl.ord AS rid, list_sort(list({{'code': fl.code, 'value': fl.value,
+        'facts': CASE WHEN fl.code = 'ID09' AND g.rid IS NOT NULL THEN {{
+            'supplier': coalesce(o.name, g.supplier), 'ceiling': g.ceiling, 'total': g.total
+        }} END
+    }})) AS flags
+    FROM flag AS fl
+    LEFT JOIN id09_group AS g ON g.rid = fl.ord AND fl.code = 'ID09'
+    LEFT JOIN store.organisation AS o ON o.id = g.supplier
+    WHERE fl.grp = 'OCID' GROUP BY fl.ord
 ),
 winners AS (
     SELECT s.ocid, list_distinct(list(s.id)) AS ids,
@@ -118,6 +125,8 @@ b AS (
     SELECT b.ocid, [x.bid FOR x IN list_sort(list({{'position': b.position, 'bid': {{
         'tenderer': b.tenderer_ids[1], 'name': o.name, 'amount': b.amount,
         'corrected': b.amount_corrected, 'negotiated': b.amount_negotiated, 'status': b.status,
+        'currency': b.currency,
+        'date': strftime(b.date AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'),
         'winner': coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false)
     }}}}))][:{MAX_BIDS}] AS bids
     FROM store.bid AS b
@@ -125,16 +134,21 @@ b AS (
     LEFT JOIN winners AS w ON w.ocid = b.ocid
     WHERE b.submitted GROUP BY b.ocid
 )
-SELECT p.rid, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
+SELECT p.rid, ti.id, p.ocid, p.source, p.buyer_id, p.buyer_name, p.title, p.tender_id, p.method,
        p.method_details, p.category, p.procuring_entity_name,
        coalesce(p.fiscal_year, year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
            AS year,
        month(coalesce(p.announced_at, p.tender_start, p.award_date, p.signed) {_WIB}) AS month,
+       year(coalesce(p.announced_at, p.tender_start, p.award_date, p.signed) {_WIB})
+           - coalesce(p.fiscal_year,
+                      year(coalesce(p.announced_at, p.tender_start, p.signed) {_WIB}))
+           AS month_year_offset,
        epoch_us(p.announced_at), epoch_us(p.tender_start), epoch_us(p.tender_end),
        epoch_us(p.award_date), epoch_us(p.signed),
-       p.pagu, p.hps, p.award_value, p.contract_value, p.any_value,
+       p.pagu, p.hps, p.award_value, p.contract_value, p.any_value, p.value_currency,
        p.n_registrants, p.n_bidders, w.names, f.flags, b.bids
 FROM idp AS p
+JOIN tender_id AS ti ON ti.ocid = p.ocid
 LEFT JOIN f ON f.rid = p.rid
 LEFT JOIN winners AS w ON w.ocid = p.ocid
 LEFT JOIN b ON b.ocid = p.ocid
@@ -142,6 +156,7 @@ ORDER BY p.rid
 """  # noqa: S608
 
 _COLUMNS = [
+    "id",
     "ocid",
     "source",
     "buyer_id",
@@ -154,6 +169,7 @@ _COLUMNS = [
     "procuring_entity",
     "year",
     "month",
+    "month_year_offset",
     "announced_at",
     "tender_start",
     "tender_end",
@@ -164,6 +180,7 @@ _COLUMNS = [
     "award_value",
     "contract_value",
     "value",
+    "currency",
     "n_registrants",
     "n_bidders",
     "winner",
@@ -172,13 +189,38 @@ _COLUMNS = [
 ]
 
 
+_BUYER_FLAGS_SQL = """
+SELECT fl.id, fl.code, fl.value, coalesce(o.name, t.supplier), t.awards, t.total
+FROM flag AS fl
+LEFT JOIN id08_top AS t ON t.buyer_id = fl.id AND fl.code = 'ID08'
+LEFT JOIN store.organisation AS o ON o.id = t.supplier
+WHERE fl.grp = 'Buyer' ORDER BY fl.id, fl.code
+"""
+
+# The tables in which ID08 and ID09 leave the facts their explanations quote; empty when those
+# indicators did not run (a settings file without them).
+_DETAIL_TABLES = (
+    "CREATE TABLE IF NOT EXISTS id08_top (buyer_id VARCHAR, supplier VARCHAR, awards BIGINT,"
+    " total HUGEINT, rid BIGINT)",
+    "CREATE TABLE IF NOT EXISTS id09_group (rid BIGINT, supplier VARCHAR, ceiling DOUBLE,"
+    " purchases BIGINT, total DOUBLE)",
+)
+
+
+def _ensure_detail_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in _DETAIL_TABLES:
+        con.execute(statement)
+
+
 @dataclass
 class _BuyerYear:
     tenders: int = 0
     flagged: int = 0
     at_risk: int = 0
+    # Rupiah only: values in other currencies are counted apart, never added in.
     value_total: float = 0.0
     value_at_risk: float = 0.0
+    other_currency: int = 0
     score_sum: int = 0
 
 
@@ -235,35 +277,43 @@ def score_store(
         # writes one transaction at a time anyway).
         list(Buyer.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         con = result.con
+        # Processes without a buyer id belong to no buyer (never one fake buyer for them all).
         names = {
-            str(i or ""): str(n or "")
+            str(i): str(n or "")
             for i, n in con.execute(
-                "SELECT buyer_id, arg_max(buyer_name, rid) FROM idp GROUP BY buyer_id"
+                "SELECT buyer_id, arg_max(buyer_name, rid) FROM idp"
+                " WHERE buyer_id IS NOT NULL AND buyer_id <> '' GROUP BY buyer_id"
             ).fetchall()
         }
+        _ensure_detail_tables(con)
         buyer_flags: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for buyer_id, code, value in con.execute(
-            "SELECT id, code, value FROM flag WHERE grp = 'Buyer' ORDER BY id, code"
+        for buyer_id, code, value, supplier, awards, total in con.execute(
+            _BUYER_FLAGS_SQL
         ).fetchall():
-            buyer_flags[buyer_id].append(
-                {
-                    "code": code,
-                    "value": _clean_number(value),
-                    "points": policy.buyer_points.get(code, 0),
-                }
-            )
+            flag = {
+                "code": code,
+                "value": _clean_number(value),
+                "points": policy.buyer_points.get(code, 0),
+            }
+            if supplier is not None:  # ID08: the repeat winner, named in its explanation
+                flag["facts"] = {"supplier": supplier, "awards": awards, "total": total}
+            buyer_flags[buyer_id].append(flag)
         buyers = _upsert_buyers(names)
+        high = _assign_tender_ids(con)
         TenderRisk.objects.all().delete()
         BuyerRisk.objects.all().delete()
+        # The one buyer without an id that earlier scorings made of every buyer-less process.
+        Buyer.objects.filter(buyer_id="").delete()
         years: dict[tuple[int, int], _BuyerYear] = defaultdict(_BuyerYear)
         tender_count = 0
         for rows in _tender_rows(con):
             batch = []
             for raw in rows:
                 t = dict(zip(_COLUMNS, raw, strict=True))
-                batch.append(_tender(t, buyers[t["buyer_id"] or ""], policy, years))
+                batch.append(_tender(t, buyers.get(t["buyer_id"] or ""), policy, years))
             # Not bulk_create: it compiled SQL value by value, most of the scoring time.
-            tender_count += insert_rows(TenderRisk, batch, batch_size=BATCH)
+            tender_count += insert_rows(TenderRisk, batch, batch_size=BATCH, with_id=True)
+        _reset_tender_ids()
 
         by_pk = {b.pk: b for b in buyers.values()}
         risks = []
@@ -291,6 +341,7 @@ def score_store(
                     at_risk=acc.at_risk,
                     value_total=acc.value_total,
                     value_at_risk=acc.value_at_risk,
+                    other_currency_tenders=acc.other_currency,
                     share_at_risk=share,
                     mean_score=acc.score_sum / acc.tenders if acc.tenders else 0.0,
                     score=score,
@@ -306,8 +357,69 @@ def score_store(
             tenders=tender_count,
             buyers=len(by_pk),
             seconds=round(time.monotonic() - started, 2),
+            tender_id_high=high,
         )
     return ScoreResult(run=run, tenders=tender_count, buyers=len(risks), zones=dict(zones))
+
+
+def _assign_tender_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Create ``tender_id`` (ocid, id) in DuckDB: each process keeps the id its ocid has in
+    ``TenderRisk`` now, and a process new to this scoring gets one above every id given out
+    before (``ScoringRun.tender_id_high``), so that links to a tender page keep working after a
+    rescoring and never lead to another tender. Returns the new highest id.
+
+    The ids go to DuckDB through a CSV file, a batch at a time: Python never holds them all.
+    """
+    import csv
+
+    previous = ScoringRun.objects.order_by("-tender_id_high").values_list(
+        "tender_id_high", flat=True
+    )
+    highest = max(
+        previous.first() or 0,
+        TenderRisk.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+    )
+    with tempfile.TemporaryDirectory(prefix="cegah-ids-") as tmp:
+        path = Path(tmp) / "ids.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            known = TenderRisk.objects.order_by().values_list("ocid", "id")
+            for pair in known.iterator(chunk_size=10 * BATCH):
+                writer.writerow(pair)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE known_id AS SELECT * FROM read_csv(?,"
+            " columns = {'ocid': 'VARCHAR', 'id': 'BIGINT'}, header = false, delim = ',',"
+            " quote = '\"', escape = '\"', auto_detect = false)",
+            [str(path)],
+        )
+    # row_number() without an order: any order will do, and an unordered window needs no sort.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tender_id AS
+        SELECT ocid, id FROM known_id SEMI JOIN idp USING (ocid)
+        UNION ALL
+        SELECT ocid, $high + row_number() OVER () FROM (
+            SELECT ocid FROM idp ANTI JOIN known_id USING (ocid)
+        )
+        """,
+        {"high": highest},
+    )
+    con.execute("DROP TABLE known_id")
+    top = con.execute("SELECT max(id) FROM tender_id").fetchone()
+    return max(highest, int(top[0]) if top and top[0] is not None else 0)
+
+
+def _reset_tender_ids() -> None:
+    """Move TenderRisk's id sequence past the ids written (PostgreSQL does not when ids are
+    given; SQLite's AUTOINCREMENT does)."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    statements = connection.ops.sequence_reset_sql(no_style(), [TenderRisk])
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 def _tender_rows(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
@@ -335,34 +447,40 @@ def _tender_rows(con: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...
 
 
 def _tender(
-    t: dict[str, Any], buyer: Buyer, policy: Policy, years: dict[tuple[int, int], _BuyerYear]
+    t: dict[str, Any],
+    buyer: Buyer | None,
+    policy: Policy,
+    years: dict[tuple[int, int], _BuyerYear],
 ) -> dict[str, Any]:
     """Return one TenderRisk row (by field attname) from a row of _TENDER_SQL, and add it to
-    its buyer-year totals."""
-    flags = [
-        {
-            "code": f["code"],
-            "value": _clean_number(f["value"]),
-            "points": policy.tender_points.get(f["code"], 0),
-        }
-        for f in (t["flags"] or [])
-    ]
-    flags.sort(key=lambda f: (-f["points"], f["code"]))
-    score = policy.tender_score(flags)
+    its buyer-year totals (a process without a buyer counts in none)."""
+    flags = policy.tender_flags(
+        [
+            {"code": f["code"], "value": _clean_number(f["value"])}
+            | ({"facts": _clean_facts(f["facts"])} if f.get("facts") else {})
+            for f in (t["flags"] or [])
+        ]
+    )
+    score = min(100, sum(f["points"] for f in flags))
     value = _clean_number(t["value"])
-    if t["year"] is not None:
+    # A value without a currency is taken to be rupiah (SPSE's always are).
+    currency = (t["currency"] or "").strip().upper()[:3]
+    rupiah = value if currency in ("", RUPIAH) else None
+    if t["year"] is not None and buyer is not None:
         acc = years[(buyer.pk, int(t["year"]))]
         acc.tenders += 1
         acc.flagged += 1 if flags else 0
-        acc.value_total += value or 0
+        acc.value_total += rupiah or 0
+        acc.other_currency += 1 if value is not None and rupiah is None else 0
         acc.score_sum += score
         if score >= policy.at_risk:
             acc.at_risk += 1
-            acc.value_at_risk += value or 0
+            acc.value_at_risk += rupiah or 0
     return {
+        "id": t["id"],
         "ocid": t["ocid"],
-        "buyer_id": buyer.pk,
-        "organisation_id": buyer.organisation_id,
+        "buyer_id": buyer.pk if buyer else None,
+        "organisation_id": buyer.organisation_id if buyer else None,
         "source": t["source"] or "",
         "title": (t["title"] or "")[:500],
         "tender_id": (t["tender_id"] or "")[:100],
@@ -372,6 +490,7 @@ def _tender(
         "procuring_entity": (t["procuring_entity"] or "")[:300],
         "year": t["year"],
         "month": t["month"],
+        "month_year_offset": t["month_year_offset"] or 0,
         "announced_at": _instant(t["announced_at"]),
         "tender_start": _instant(t["tender_start"]),
         "tender_end": _instant(t["tender_end"]),
@@ -382,6 +501,7 @@ def _tender(
         "award_value": _clean_number(t["award_value"]),
         "contract_value": _clean_number(t["contract_value"]),
         "value": value,
+        "currency": currency,
         "n_registrants": t["n_registrants"],
         "n_bidders": t["n_bidders"],
         "winner": (t["winner"] or "")[:300],
@@ -390,6 +510,19 @@ def _tender(
         "flags": flags,
         "bids": [_clean_bid(b) for b in (t["bids"] or [])],
         "codes": " " + " ".join(f["code"] for f in flags) + " " if flags else "",
+    }
+
+
+RUPIAH = "IDR"
+
+
+def _clean_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """Return a flag's facts with JSON-friendly numbers (DuckDB gives Decimals for sums)."""
+    return {
+        key: float(value)
+        if isinstance(value, (int, float)) or hasattr(value, "as_tuple")
+        else value
+        for key, value in facts.items()
     }
 
 
@@ -749,7 +882,11 @@ def run_import(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.PENDING)
         raise
     except Exception as exc:
-        logger.exception("procurement import %s failed", job_id)
+        if isinstance(exc, UploadRejected):
+            # The file's fault, told to the user on the job's page: no traceback to log.
+            logger.warning("procurement import %s refused: %s", job_id, exc)
+        else:
+            logger.exception("procurement import %s failed", job_id)
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
         )
@@ -864,7 +1001,7 @@ def _unzip(archive: Path, target: Path) -> list[tuple[str, Path]]:
                     continue
                 total += info.file_size
                 if total > SPSE_ZIP_LIMIT:
-                    raise ValueError(
+                    raise UploadRejected(
                         f"ZIP berisi lebih dari {SPSE_ZIP_LIMIT >> 20} MiB; pisahkan per LPSE dan"
                         f" tahun. / The ZIP holds more than {SPSE_ZIP_LIMIT >> 20} MiB; split it"
                         " by LPSE and year."
@@ -875,14 +1012,14 @@ def _unzip(archive: Path, target: Path) -> list[tuple[str, Path]]:
                     folders[directory].mkdir()
                 path = folders[directory] / member.name
                 if path.exists():
-                    raise ValueError(
+                    raise UploadRejected(
                         f"ZIP memuat {info.filename} dua kali. / The ZIP holds {info.filename}"
                         " twice."
                     )
                 with zf.open(info) as src, path.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
     except zipfile.BadZipFile as exc:
-        raise ValueError("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
+        raise UploadRejected("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
     # No export file at all: the import of the empty folder says which names it expects.
     return [("" if d == "." else d, f) for d, f in folders.items()] or [("", target)]
 
@@ -925,13 +1062,20 @@ def _import_result(reports: list[tuple[str, ImportReport]]) -> dict[str, Any]:
             if report.source == "spse" and issue.path != report.path:
                 name = "/".join(part for part in (where, Path(issue.path).name) if part)
             issues.append(
-                {"file": name, "line": issue.line, "field": issue.field, "message": issue.message}
+                {
+                    "file": name,
+                    "line": issue.line,
+                    "field": issue.field,
+                    "message": issue.message,
+                    "notice": issue.notice,
+                }
             )
     return {
         "status": status,
         "records": sum(r.records for _w, r in reports),
         "imported": sum(r.imported for _w, r in reports),
-        "refused": sum(r.refused_records for _w, r in reports),
+        "refused": sum(r.refused for _w, r in reports),
+        "issue_count": count,
         "issues": issues,
         "unlisted": count - len(issues),
     }
@@ -987,6 +1131,10 @@ def request_export(scope: Scope, query: str, *, actor: User) -> TenderExport:
             % {"n": EXPORTS_AT_ONCE}
         )
     tenders = _export_tenders(scope, query)
+    if tenders is None:
+        raise ExportRefused(
+            _("The filters have a value that is not valid: correct them on the tender list.")
+        )
     with transaction.atomic():
         job = TenderExport.objects.create(
             organisation=scope.organisation,
@@ -1006,14 +1154,17 @@ def request_export(scope: Scope, query: str, *, actor: User) -> TenderExport:
     return job
 
 
-def _export_tenders(scope: Scope, query: str) -> QuerySet[TenderRisk]:
-    """Return the tenders of ``scope`` that the tender list shows for ``query``."""
+def _export_tenders(scope: Scope, query: str) -> QuerySet[TenderRisk] | None:
+    """Return the tenders of ``scope`` that the tender list shows for ``query``; None if a
+    filter of ``query`` is not valid (an export then holds nothing, never more than asked)."""
     from django.http import QueryDict
 
     from cegah.procurement.forms import tender_filter
     from cegah.procurement.queries import filter_tenders
 
-    _form, data = tender_filter(scope, QueryDict(query))
+    form, data = tender_filter(scope, QueryDict(query))
+    if form.errors:
+        return None
     return filter_tenders(scope, data)
 
 
@@ -1047,11 +1198,20 @@ def build_export(job_id: int) -> None:
         try:
             scope = access_scope(job.created_by, job.organisation.slug)
             target.parent.mkdir(parents=True, exist_ok=True)
+            tenders = _export_tenders(scope, job.query)
+            if tenders is None:
+                raise ExportRefused(
+                    _(
+                        "The filters have a value that is not valid: correct them on the tender list."
+                    )
+                )
             with part.open("wb") as out:
-                rows = exports.save_xlsx(_export_tenders(scope, job.query), out, progress)
+                rows = exports.save_xlsx(tenders, out, progress)
             part.rename(target)
         except Http404:
             error = _("You no longer analyse procurement in this organisation.")
+        except ExportRefused as exc:
+            error = str(exc)
         except Exception:
             logger.exception("procurement export %s failed", job_id)
             error = _(

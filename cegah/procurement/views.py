@@ -7,6 +7,7 @@ tables the scoring service writes; DuckDB is never opened by a web request.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -50,10 +51,11 @@ from cegah.procurement.forms import (
     RankingForm,
     TenderFilterForm,
     UploadForm,
+    filter_errors,
     tender_filter,
 )
-from cegah.procurement.models import BID_STATUS_LABELS, TenderExport
-from cegah.procurement.scoring import Policy, explain
+from cegah.procurement.models import BID_STATUS_LABELS, TenderExport, TenderRisk
+from cegah.procurement.scoring import Policy, buyer_facts, explain, tender_facts
 
 MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
 
@@ -65,6 +67,37 @@ def _policy() -> tuple[Policy, dict[str, Any]]:
     # Runs scored before R003's thresholds were kept with them quote today's settings.
     meta = run.meta if "R003" in run.meta else {**services.explained_thresholds(), **run.meta}
     return Policy.from_dict(run.policy), meta
+
+
+def _tender_flags(tender: TenderRisk, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a tender's flags with their title and reason, quoting the tender's facts."""
+    return [
+        {
+            **explain(
+                f["code"],
+                f["value"],
+                meta,
+                method_details=tender.method_details,
+                days=tender.offer_period_days,
+                facts=tender_facts(tender, f),
+            ),
+            "points": f["points"],
+            "same_as": f.get("same_as"),
+            "value": f["value"],
+        }
+        for f in tender.flags
+    ]
+
+
+def _buyer_flags(flags: list[dict[str, Any]], meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a satker's flags with their title and reason."""
+    return [
+        {
+            **explain(f["code"], f["value"], meta, buyer=True, facts=buyer_facts(f)),
+            "points": f["points"],
+        }
+        for f in flags
+    ]
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -117,9 +150,14 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
         "policy": policy,
         "run": services.current_run(),
         "query": _query_without_page(request),
+        # Filtered to nothing is not "no data yet".
+        "filtered": bool(data.get("zone") or data.get("q")) and bool(queries.years(scope)),
     }
     if level == "institution":
-        context["institutions"] = queries.institution_ranking(scope, year, policy)
+        context["institutions"] = queries.institution_ranking(
+            scope, year, policy, zone=data.get("zone", ""), q=data.get("q", "")
+        )
+        context["zones"] = queries.institution_zone_counts(scope, year, policy)
     else:
         rows = queries.buyer_ranking(scope, year, zone=data.get("zone", ""), q=data.get("q", ""))
         context["page"] = Paginator(rows, 50).get_page(request.GET.get("page"))
@@ -136,11 +174,16 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
     risks = list(buyer.risks.order_by("-year"))
     for risk in risks:
         risk.share_points = round(100 * risk.share_at_risk)  # type: ignore[attr-defined]
-        risk.explained = [  # type: ignore[attr-defined]
-            {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
-            for f in risk.flags
-        ]
-    year = risks[0].year if risks else None
+        risk.explained = _buyer_flags(risk.flags, meta)  # type: ignore[attr-defined]
+    # The year asked for (the ranking and tender pages link with theirs), else the newest.
+    years = [r.year for r in risks]
+    try:
+        wanted: int | None = int(request.GET.get("year", ""))
+    except ValueError:
+        wanted = None
+    year = wanted if wanted in years else (years[0] if years else None)
+    # The chosen year first; the others follow, newest first.
+    risks.sort(key=lambda r: (r.year != year, -r.year))
     top = scope.tenders().filter(buyer=buyer, year=year).order_by("-score", "-value")[:20]
     context = {
         "org": scope.organisation,
@@ -148,9 +191,10 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
         "buyer": buyer,
         "risks": risks,
         "year": year,
+        "years": years,
         "top": top,
         "policy": policy,
-        "chart": charts.monthly_svg(queries.monthly(scope, year, policy.at_risk, buyer.pk)),
+        "chart": charts.monthly_svg(queries.monthly(scope, year, policy.at_risk, buyer.pk).months),
         "map_form": MapBuyerForm(
             initial={"organisation": buyer.organisation.slug if buyer.organisation else ""}
         )
@@ -202,35 +246,30 @@ def _tender_form(request: HttpRequest, scope: Scope) -> tuple[TenderFilterForm, 
 def tender_list(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     form, data = _tender_form(request, scope)
+    template = "procurement/_tender_rows.html" if request.htmx else "procurement/tender_list.html"  # type: ignore[attr-defined]
+    return render(request, template, _tender_list_context(request, scope, form, data))
+
+
+def _tender_list_context(
+    request: HttpRequest, scope: Scope, form: TenderFilterForm, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Return what the tender list shows: the valid filters applied, the others' errors."""
     tenders = queries.filter_tenders(scope, data)
     page = Paginator(tenders, 50).get_page(request.GET.get("page"))
     _policy_obj, meta = _policy()
     for t in page:
-        t.explained = [  # type: ignore[attr-defined]
-            {
-                **explain(
-                    f["code"],
-                    f["value"],
-                    meta,
-                    method_details=t.method_details,
-                    days=t.offer_period_days,
-                ),
-                "points": f["points"],
-            }
-            for f in t.flags
-        ]
+        t.explained = _tender_flags(t, meta)  # type: ignore[attr-defined]
     buyer = None
     if data.get("buyer"):
         buyer = scope.buyers().filter(pk=data["buyer"]).first()
-    context = {
+    return {
         "org": scope.organisation,
         "form": form,
+        "filter_errors": filter_errors(form),
         "page": page,
         "buyer": buyer,
         "query": _query_without_page(request),
     }
-    template = "procurement/_tender_rows.html" if request.htmx else "procurement/tender_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
 
 
 @login_required
@@ -239,7 +278,11 @@ def tender_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase
     scope = access_scope(request.user, slug)
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    _form, data = _tender_form(request, scope)
+    form, data = _tender_form(request, scope)
+    if form.errors:
+        # Never the whole list because of one bad value: the list page, with the errors.
+        context = {**_tender_list_context(request, scope, form, data), "export_refused": True}
+        return render(request, "procurement/tender_list.html", context, status=400)
     tenders = queries.filter_tenders(scope, data)
     if fmt == "csv":
         rows = exports.rows(tenders, limit=None)
@@ -374,30 +417,17 @@ def _csv_download(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResp
 def tender_detail(request: HttpRequest, slug: str, tender_id: int) -> HttpResponse:
     scope, tender = access_tender(request.user, slug, tender_id)
     policy, meta = _policy()
-    flags = [
-        {
-            **explain(
-                f["code"],
-                f["value"],
-                meta,
-                method_details=tender.method_details,
-                days=tender.offer_period_days,
-            ),
-            "points": f["points"],
-            "value": f["value"],
-        }
-        for f in tender.flags
-    ]
-    buyer_risk = tender.buyer.risks.filter(year=tender.year or 0).first()
-    buyer_flags = [
-        {**explain(f["code"], f["value"], meta, buyer=True), "points": f["points"]}
-        for f in (buyer_risk.flags if buyer_risk else [])
-    ]
+    flags = _tender_flags(tender, meta)
+    buyer_risk = tender.buyer.risks.filter(year=tender.year or 0).first() if tender.buyer else None
+    buyer_flags = _buyer_flags(buyer_risk.flags if buyer_risk else [], meta)
     hps = tender.hps or 0
     bids = [
         {
             **b,
             "best": b.get("negotiated") or b.get("corrected") or b.get("amount"),
+            # Scorings before currencies were kept: the tender's.
+            "currency": b.get("currency") or tender.currency,
+            "date": dt.datetime.fromisoformat(b["date"]) if b.get("date") else None,
             "status_label": str(
                 BID_STATUS_LABELS.get(b.get("status") or "", b.get("status") or "")
             ),
@@ -426,13 +456,14 @@ def trends(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     year = _year(request, scope)
     policy, _meta = _policy()
-    months = queries.monthly(scope, year, policy.at_risk)
+    monthly = queries.monthly(scope, year, policy.at_risk)
     context = {
         "org": scope.organisation,
         "year": year,
         "years": queries.years(scope),
-        "months": months,
-        "chart": charts.monthly_svg(months),
+        "monthly": monthly,
+        "other_currency": queries.other_currency_tenders(scope, year),
+        "chart": charts.monthly_svg(monthly.months),
         "policy": policy,
     }
     return render(request, "procurement/trends.html", context)

@@ -84,8 +84,12 @@ def releases() -> list[dict[str, Any]]:
         },
     )
     dearer = release("winner-not-lowest", awardCriteria="priceOnly")
-    dearer["bids"] = {"details": [offer("W", 100.0, "valid"), offer("L", 90.0)]}
+    dearer["bids"] = {"details": [offer("W", 100.0, "valid"), offer("L", 90.0, "valid")]}
     dearer["awards"] = [award("W")]
+    # A lower offer with no evaluation outcome may have failed evaluation: no sign.
+    unknown = release("lower-offer-pending", buyer="B4", awardCriteria="priceOnly")
+    unknown["bids"] = {"details": [offer("W", 100.0, "valid"), offer("L", 90.0)]}
+    unknown["awards"] = [award("W")]
     rated = release("rated", awardCriteria="ratedCriteria")
     rated["bids"] = {"details": [offer("W", 100.0, "valid"), offer("L", 90.0)]}
     rated["awards"] = [award("W")]
@@ -103,7 +107,7 @@ def releases() -> list[dict[str, Any]]:
         direct("apart", 195_000_000, "2025-09-30T10:00:00+07:00"),
         direct("small", 50_000_000, "2025-06-05T10:00:00+07:00"),
     ]
-    return [single, near, above, slow, short, december, dearer, rated, terse, *b2, *split]
+    return [single, near, above, slow, short, december, dearer, unknown, rated, terse, *b2, *split]
 
 
 @pytest.fixture

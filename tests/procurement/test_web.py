@@ -78,7 +78,8 @@ def test_r003_explanation_quotes_the_period_and_the_minimum_for_the_method() -> 
 def test_scoring_keeps_the_r003_thresholds_it_used(world: World) -> None:
     run = services.current_run()
     assert run is not None
-    assert run.meta["R003"] == {"threshold": 15, "Tender Cepat": 3}  # data/indicators.ini
+    # data/indicators.ini: the minima ID05 applies (Tender and Seleksi 5, Tender Cepat 3)
+    assert run.meta["R003"] == {"threshold": 15, "Tender": 5, "Seleksi": 5, "Tender Cepat": 3}
 
 
 # --- Scoring ------------------------------------------------------------------------------------
@@ -639,6 +640,50 @@ def test_an_spse_zip_of_several_lpse_imports_each_folder(
     assert TenderRisk.objects.filter(source="spse").count() > 3084
 
 
+def _bandung_zip(broken_line: int | None = None) -> SimpleUploadedFile:
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for source in sorted((DATA / "spse_kab_bandung_2025" / "raw").glob("*.jsonl")):
+            lines = source.read_text().splitlines()
+            if broken_line and source.name.startswith("42_"):
+                lines[broken_line - 1] = "{broken"
+            zf.writestr(source.name, "\n".join(lines) + "\n")
+    return SimpleUploadedFile(
+        "bandung.zip" if broken_line is None else "rusak.zip", archive.getvalue()
+    )
+
+
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_a_zip_with_a_corrupt_participant_line_keeps_complete_tenders_and_adds_up(
+    world: World, client_for, django_capture_on_commit_callbacks
+) -> None:
+    client = client_for(world.kpk_analyst)
+    ocid = "ocds-idspse-93-t10040319000"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": _bandung_zip()})
+    assert TenderRisk.objects.get(ocid=ocid).n_registrants == 46
+    # Named, not a raw SIKaP code, although e-Katalog names the same supplier by code only.
+    [winner] = TenderRisk.objects.filter(
+        title="Pembangunan Interior Ruang Kerja Kabag Operasional Polres Bandung", winner__gt=""
+    ).values_list("winner", flat=True)
+    assert winner == "CV. KURNIAWAN PUTRA"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": _bandung_zip(broken_line=8)})
+    job = ImportJob.objects.latest("pk")
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert TenderRisk.objects.get(ocid=ocid).n_registrants == 46  # not 45
+    result = job.result
+    assert (result["records"], result["imported"], result["refused"]) == (3084, 2992, 92)
+    assert result["issue_count"] == 93
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "2992 dari 3084 proses pengadaan diimpor, 92 ditolak." in page
+    assert "93 masalah ditemukan dalam berkas." in page
+    assert "<code>42_1070_SPSE-PesertaTender.jsonl</code> baris 8: " in page
+    assert "baris 8 42_1070_SPSE-PesertaTender.jsonl tidak dapat dipakai" in page
+
+
 def test_an_spse_zip_larger_than_the_limit_is_refused_with_advice(
     world: World,
     client_for,
@@ -863,10 +908,9 @@ def test_a_mapping_file_with_problems_changes_nothing_and_names_them(
         in client.post("/pbj/kpk-uji/buyers/map/", {"mapping": unclosed}).content.decode()
     )
     latin = SimpleUploadedFile("m.csv", "buyer_id,organisation\nSatker é,x".encode("latin-1"))
-    assert (
-        "bukan teks UTF-8"
-        in client.post("/pbj/kpk-uji/buyers/map/", {"mapping": latin}).content.decode()
-    )
+    body = client.post("/pbj/kpk-uji/buyers/map/", {"mapping": latin}).content.decode()
+    # A problem of the whole file has no line: no stray colon before it.
+    assert "<li>Berkas bukan teks UTF-8" in body
 
 
 def test_only_kpk_may_list_and_map_buyers(world: World, personas: Personas, client_for) -> None:
@@ -985,3 +1029,488 @@ def test_a_refused_mapping_says_why(
     assert message.level_tag == "error"
     assert "rescor" in str(message) or "dinilai ulang" in str(message)
     assert Buyer.objects.get(buyer_id=LOOSE).organisation is None
+
+
+# --- Buyers the data does not name ---------------------------------------------------------------
+
+
+@needs_data(DATA / "real_examples")
+def test_buyers_known_by_identifier_are_satker_of_their_own_and_buyerless_tenders_of_none(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    nobody = release(950, "unused", bidders=1)
+    del nobody["buyer"]
+    nobody["parties"] = nobody["parties"][1:]
+    with Store(services.store_path()) as store:
+        store.import_ocds(DATA / "real_examples" / "ukraine.jsonl")
+        store.import_ocds(write_releases(tmp_path / "nobody.jsonl", [nobody]))
+    services.score_store()
+    ukrainian = Buyer.objects.filter(buyer_id__startswith="UA-EDR-")
+    # Ten of the eleven releases are scored (one tender was cancelled), each its own satker.
+    assert ukrainian.count() == 10 and not Buyer.objects.filter(buyer_id="").exists()
+    orphan = TenderRisk.objects.get(ocid="ocds-test-950")
+    assert orphan.buyer is None and orphan.organisation is None
+    assert not BuyerRisk.objects.filter(buyer__buyer_id="").exists()
+    client = client_for(world.kpk_analyst)
+    page = client.get(f"/pbj/kpk-uji/tenders/{orphan.pk}/").content.decode()
+    assert "tidak menyebut pembeli" in page
+    listing = client.get("/pbj/kpk-uji/tenders/?q=ocds-test-950").content.decode()
+    assert "tanpa pembeli dalam data" in listing
+    winner = TenderRisk.objects.get(ocid="ocds-be6bcu-UA-2016-06-02-000468-c").winner
+    assert winner == 'ЧП "ОКСИМЕД"'
+
+
+@needs_data(DATA / "real_examples")
+def test_an_upload_with_empty_amounts_is_imported_and_its_notices_shown(
+    world: World, client_for, django_capture_on_commit_callbacks
+) -> None:
+    client = client_for(world.kpk_analyst)
+    data = (DATA / "real_examples" / "moldova.jsonl").read_bytes()
+    upload = SimpleUploadedFile("moldova.jsonl.gz", gzip.compress(data))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    job = ImportJob.objects.get()
+    assert (job.result["imported"], job.result["refused"]) == (51, 0)
+    page = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "51 dari 51 proses pengadaan diimpor, 0 ditolak." in page
+    assert "catatan, tetap diimpor" in page and "kosong, dibaca sebagai tidak ada" in page
+
+
+@needs_data(DATA / "real_examples")
+def test_amounts_in_other_currencies_keep_their_code_and_stay_out_of_rupiah_totals(
+    world: World, client_for
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    with Store(services.store_path()) as store:
+        store.import_ocds(DATA / "real_examples" / "ukraine.jsonl")
+    services.score_store()
+    tender = TenderRisk.objects.get(ocid="ocds-be6bcu-UA-2016-06-02-000468-c")
+    assert (tender.currency, tender.value) == ("UAH", 2910.0)
+    client = client_for(world.kpk_analyst)
+    page = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    assert "UAH 2.910" in page and "Rp 2.910" not in page
+    assert "Nilai dalam UAH" in page
+    assert tender.buyer is not None
+    risk = BuyerRisk.objects.get(buyer=tender.buyer)
+    assert (risk.value_total, risk.value_at_risk, risk.other_currency_tenders) == (0, 0, 1)
+    listing = client.get(f"/pbj/kpk-uji/tenders/?q={tender.ocid}").content.decode()
+    assert "UAH 2.910" in listing
+    ranking = client.get(f"/pbj/kpk-uji/?year={risk.year}&q=UA-EDR-20201870").content.decode()
+    assert "1 tender bernilai mata uang lain tidak dihitung." in ranking
+    csv_text = b"".join(
+        client.get(f"/pbj/kpk-uji/tenders/export.csv?q={tender.ocid}").streaming_content
+    ).decode("utf-8-sig")
+    header, row = csv_text.splitlines()[:2]
+    assert "Mata uang" in header and ",2910.0,UAH," in row
+    # The rupiah tenders' totals are untouched by it.
+    rupiah = sum(TenderRisk.objects.filter(buyer__buyer_id=OWN).values_list("value", flat=True))
+    assert BuyerRisk.objects.get(buyer__buyer_id=OWN).value_total == rupiah
+
+
+@pytest.fixture
+def bandung(world: World) -> World:
+    """The world, plus the real Kab. Bandung 2025 exports imported and scored."""
+    from cegah.procurement.engine.spse import import_spse
+    from cegah.procurement.engine.store import Store
+
+    with Store(services.store_path()) as store:
+        import_spse(store, DATA / "spse_kab_bandung_2025" / "raw")
+    services.score_store()
+    return world
+
+
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_trends_keep_next_years_packages_announced_in_december_apart(
+    bandung: World, client_for
+) -> None:
+    early = TenderRisk.objects.get(ocid="ocds-idspse-93-n10035581000")
+    assert (early.year, early.month, early.month_year_offset) == (2025, 12, -1)
+    assert "ID06" not in early.codes
+    december = TenderRisk.objects.filter(year=2025, month=12, month_year_offset=0).count()
+    page = client_for(bandung.kpk_analyst).get("/pbj/kpk-uji/trends/?year=2025")
+    body = page.content.decode()
+    rows = {m.month: m.tenders for m in page.context["monthly"].months}
+    assert rows[12] == december
+    # 16 in the store; 3 (Seleksi) were cancelled, and cancelled tenders are not scored.
+    assert page.context["monthly"].before.tenders == 13
+    assert '<th scope="row">Diumumkan sebelum 2025</th><td class="num">13</td>' in body
+    assert f'<th scope="row">Desember</th><td class="num">{december}</td>' in body
+    total = TenderRisk.objects.filter(year=2025, month__isnull=False).count()
+    assert f'<th scope="row">Total</th><td class="num">{total}</td>' in body
+
+
+# --- One short period, one finding -------------------------------------------------------------
+
+
+@needs_data(DATA / "spse_kab_bandung_2025")
+def test_r003_flags_no_tender_of_legal_length_in_the_webs_scoring(bandung: World) -> None:
+    # With Cardinal's 15 days, 46 of Kab. Bandung's 77 Tender and Seleksi were flagged for
+    # periods of 5.7-9.6 days, which the law allows.
+    flagged = TenderRisk.objects.filter(
+        source="spse", method_details__in=["Tender", "Seleksi"], codes__contains=" R003 "
+    )
+    assert all(t.offer_period_days is not None and t.offer_period_days < 5 for t in flagged)
+    legal = TenderRisk.objects.filter(
+        source="spse", method_details__in=["Tender", "Seleksi"], tender_end__isnull=False
+    )
+    assert len([t for t in legal if (t.offer_period_days or 0) >= 5]) > 40
+
+
+def test_a_short_period_flagged_by_r003_and_id05_counts_once(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    short = release(960, "ID-SATKER-PENDEK")
+    short["tender"]["tenderPeriod"]["endDate"] = "2025-03-06T09:00:00+07:00"  # 3 days
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "short.jsonl", [short]))
+    services.score_store()
+    tender = TenderRisk.objects.get(ocid="ocds-test-960")
+    flags = {f["code"]: f for f in tender.flags}
+    assert flags["ID05"]["points"] == 15 and flags["R003"]["points"] == 0
+    assert flags["R003"]["same_as"] == "ID05"
+    assert tender.score == sum(f["points"] for f in tender.flags)
+    assert tender.score == Policy().tender_score(tender.flags)
+    page = client_for(world.kpk_analyst).get(f"/pbj/kpk-uji/tenders/{tender.pk}/")
+    assert "(+0, fakta yang sama dengan ID05, dihitung sekali)" in page.content.decode()
+    # Without ID05 among the flags, R003 keeps its own points.
+    assert Policy().tender_score([{"code": "R003"}, {"code": "R018"}]) == 20
+
+
+# --- Reasons quote the facts that triggered them -------------------------------------------------
+
+FACTS = "ID-SATKER-FAKTA"
+
+
+def _direct(n: int, amount: float, signed: str) -> dict:
+    r = release(n, FACTS, bidders=1, hps=amount)
+    r["tender"].update(procurementMethod="direct", procurementMethodDetails="Pengadaan Langsung")
+    r["tender"]["mainProcurementCategory"] = "goods"
+    r["awards"] = [
+        {
+            "id": f"{n}-a",
+            "status": "active",
+            "date": signed,
+            "value": {"amount": amount, "currency": "IDR"},
+            "suppliers": [{"id": "ID-SIKAP-S9", "name": "CV Sembilan"}],
+        }
+    ]
+    r["contracts"] = [{"id": f"{n}-c", "dateSigned": signed, "value": {"amount": amount}}]
+    return r
+
+
+def _fact_releases() -> list[dict]:
+    slow = release(970, FACTS, bidders=1)  # announced 3 March, awarded 20 May: 78 days
+    slow["awards"][0]["date"] = "2025-05-20T09:00:00+07:00"
+    rigged = release(971, FACTS, bidders=3)
+    end = rigged["tender"]["tenderPeriod"]["endDate"]
+    w, x, y = (b["tenderers"][0]["id"] for b in rigged["bids"]["details"])
+    for bid, amount in zip(rigged["bids"]["details"], (950e6, 900e6, 900e6), strict=True):
+        bid["value"]["amount"] = amount
+    rigged["bids"]["details"][0]["date"] = "2025-03-21T10:00:00+07:00"  # a day late
+    rigged["awards"][0]["suppliers"] = [{"id": w, "name": "PT Pemenang"}]
+    rigged["awards"][0]["value"]["amount"] = 950e6
+    assert end < rigged["bids"]["details"][0]["date"] and x != y
+    split = [
+        _direct(972, 190_000_000, "2025-06-02T10:00:00+07:00"),
+        _direct(973, 195_000_000, "2025-06-12T10:00:00+07:00"),
+        _direct(974, 20_000_000, "2025-08-01T10:00:00+07:00"),
+        _direct(975, 20_000_000, "2025-09-01T10:00:00+07:00"),
+        _direct(976, 20_000_000, "2025-10-01T10:00:00+07:00"),
+    ]
+    return [slow, rigged, *split]
+
+
+def test_reasons_quote_the_numbers_that_triggered_them(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "facts.jsonl", _fact_releases()))
+    services.score_store()
+    client = client_for(world.kpk_analyst)
+
+    def reasons(ocid: str) -> str:
+        tender = TenderRisk.objects.get(ocid=ocid)
+        return client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+
+    slow = reasons("ocds-test-970")
+    assert "Dari pengumuman sampai penetapan pemenang 78 hari: skor ICW 5 dari 5" in slow
+    assert "Nilai kontrak, Rp 990.000.000, sebesar 99,0% dari HPS (Rp 1.000.000.000)" in slow
+    rigged = reasons("ocds-test-971")
+    assert (
+        "Penawar yang berbeda memasukkan harga yang persis sama, Rp 900.000.000: "
+        "PT Penyedia ID-SIKAP-9711, PT Penyedia ID-SIKAP-9712." in rigged
+    )
+    assert (
+        "Penawaran pemenang, Rp 950.000.000, 6% di atas penawaran lain terendah yang lolos"
+        " evaluasi (sah, atau harganya sudah dikoreksi), Rp 900.000.000" in rigged
+    )
+    assert (
+        "Penawaran pemenang bertanggal 21 Mar 2025 10:00, setelah batas akhir penawaran"
+        " 20 Mar 2025 09:00." in rigged
+    )
+    assert '<th scope="col">Dimasukkan</th>' in rigged and "21 Mar 2025 10:00" in rigged
+    split = reasons("ocds-test-972")
+    assert (
+        "2 pengadaan langsung dari CV Sembilan dalam 30 hari, masing-masing tepat di bawah"
+        " batas Pengadaan Langsung Rp 200.000.000 (mulai 80% darinya), bersama-sama"
+        " Rp 385.000.000." in split
+    )
+    buyer = Buyer.objects.get(buyer_id=FACTS)
+    page = client.get(f"/pbj/kpk-uji/satker/{buyer.pk}/").content.decode()
+    assert "CV Sembilan memenangkan 5 dari 7 paket pembeli ini, 71% (ditandai mulai 50%)" in page
+    assert "HHI 0,37 (ditandai mulai 0,25)" in page  # as Indonesian writes numbers: not 0.37
+
+
+def test_numbers_in_reasons_follow_the_language() -> None:
+    meta = {"ID07": {"threshold": 0.25}, "R038": {"Buyer_upper_fence": 0.3869}}
+    with translation.override("id"):
+        hhi = explain("ID07", 0.4, meta, buyer=True)["reason"]
+        r038 = explain("R038", 0.5, meta, buyer=True)["reason"]
+    with translation.override("en"):
+        english = explain("ID07", 0.4, meta, buyer=True)["reason"]
+    assert "HHI 0,40 (ditandai mulai 0,25)" in hhi
+    assert "HHI 0.40 (flagged from 0.25)" in english
+    assert "50% penawaran" in r038 and "ditandai mulai 39%" in r038
+
+
+# --- A bad filter value --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["min_score=-1", "min_score=abc", "min_score=101", "method=Foo"])
+def test_a_bad_filter_value_keeps_the_other_filters_and_exports_nothing(
+    world: World, client_for, bad: str
+) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    client = client_for(world.kpk_analyst)
+    query = f"buyer={own.pk}&year=2025&{bad}"
+    page = client.get(f"/pbj/kpk-uji/tenders/?{query}")
+    assert page.status_code == 200
+    assert page.context["page"].paginator.count == own.tenders.count() == 6  # not all 17
+    body = page.content.decode()
+    assert "tidak sah dan diabaikan" in body and "/tenders/export.csv" not in body
+    for fmt in ("csv", "xlsx"):
+        refused = client.get(f"/pbj/kpk-uji/tenders/export.{fmt}?{query}")
+        assert refused.status_code == 400 and refused["Content-Type"].startswith("text/html")
+        assert "Tidak ada yang diekspor" in refused.content.decode()
+    asked = client.post("/pbj/kpk-uji/exports/", {"query": query}, follow=True)
+    assert not TenderExport.objects.exists()
+    [message] = list(asked.context["messages"])
+    assert message.level_tag == "error"
+
+
+def test_an_unknown_year_is_named_and_the_rest_still_filters(world: World, client_for) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    page = client_for(world.kpk_analyst).get(
+        f"/pbj/kpk-uji/tenders/?buyer={own.pk}&year=1999", headers={"HX-Request": "true"}
+    )
+    body = page.content.decode()
+    assert page.context["page"].paginator.count == 6
+    assert "Tahun anggaran:" in body and 'role="alert"' in body  # in the swapped fragment
+
+
+# --- The ranking's filters ---------------------------------------------------------------------
+
+
+def test_the_institution_ranking_follows_the_zone_and_name_filters(
+    world: World, personas: Personas, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    every = client.get("/pbj/kpk-uji/?level=institution&year=2025").context["institutions"]
+    zones = {r.organisation.slug if r.organisation else None: r.zone for r in every}
+    assert len(zones) == 3 and zones[personas.org.slug] == "high"
+    high = client.get("/pbj/kpk-uji/?level=institution&year=2025&zone=high")
+    assert [r.zone for r in high.context["institutions"]] == ["high"] * list(zones.values()).count(
+        "high"
+    )
+    assert high.context["zones"]["high"] == list(zones.values()).count("high")
+    named = client.get("/pbj/kpk-uji/?level=institution&year=2025&q=uji")
+    assert [r.organisation.slug for r in named.context["institutions"]] == [personas.org.slug]
+    nothing = client.get("/pbj/kpk-uji/?level=institution&year=2025&q=Mesuji")
+    assert nothing.context["institutions"] == []
+    body = nothing.content.decode()
+    assert "Tidak ada instansi yang cocok dengan filter ini." in body
+    assert "Belum ada data pengadaan yang dinilai" not in body
+
+
+def test_a_satker_search_without_match_says_so(world: World, client_for) -> None:
+    body = client_for(world.kpk_analyst).get("/pbj/kpk-uji/?year=2025&q=Mesuji").content.decode()
+    assert "Tidak ada satker yang cocok dengan filter ini." in body
+    assert "Belum ada data pengadaan yang dinilai" not in body
+
+
+# --- The satker page and its year --------------------------------------------------------------
+
+
+def test_the_satker_page_shows_the_year_it_is_opened_for(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    import json
+
+    from cegah.procurement.engine.store import Store
+
+    older = [
+        json.loads(
+            json.dumps(release(980 + i, OWN, title=f"Jalan lama {i} ruas desa")).replace(
+                "2025-", "2023-"
+            )
+        )
+        for i in range(5)
+    ]
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "2023.jsonl", older))
+    services.score_store()
+    own = Buyer.objects.get(buyer_id=OWN)
+    assert set(own.risks.values_list("year", flat=True)) == {2023, 2025}
+    client = client_for(world.kpk_analyst)
+    ranking = client.get("/pbj/kpk-uji/?year=2023").content.decode()
+    assert f"/pbj/kpk-uji/satker/{own.pk}/?year=2023" in ranking
+    page = client.get(f"/pbj/kpk-uji/satker/{own.pk}/?year=2023")
+    assert page.context["year"] == 2023 and page.context["risks"][0].year == 2023
+    assert {t.year for t in page.context["top"]} == {2023}
+    body = page.content.decode()
+    assert "Tender per bulan pada 2023" in body and "Jalan lama 0" in body
+    assert f"?buyer={own.pk}&amp;year=2023" in body
+    newest = client.get(f"/pbj/kpk-uji/satker/{own.pk}/")
+    assert newest.context["year"] == 2025
+    assert client.get(f"/pbj/kpk-uji/satker/{own.pk}/?year=1999").context["year"] == 2025
+    tender = TenderRisk.objects.get(ocid="ocds-test-980")
+    detail = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    assert f"/pbj/kpk-uji/satker/{own.pk}/?year=2023" in detail
+
+
+# --- Tender links survive rescoring ------------------------------------------------------------
+
+
+def test_tender_links_stay_the_same_after_an_import_and_rescoring(
+    world: World, client_for, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    before = dict(TenderRisk.objects.values_list("ocid", "id"))
+    client = client_for(world.kpk_analyst)
+    link = f"/pbj/kpk-uji/tenders/{before['ocds-test-100']}/"
+    assert client.get(link).status_code == 200
+    data = write_releases(tmp_path / "more.jsonl", [release(990, "ID-SATKER-BARU", bidders=1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("more.jsonl", data.read_bytes())}
+        )
+    after = dict(TenderRisk.objects.values_list("ocid", "id"))
+    assert {o: after[o] for o in before} == before  # every tender kept its id
+    assert after["ocds-test-990"] > max(before.values())
+    page = client.get(link)
+    assert page.status_code == 200 and page.context["tender"].ocid == "ocds-test-100"
+    # A tender that leaves the data takes its id with it: no later tender is given it.
+    gone = after["ocds-test-990"]
+    with Store(services.store_path()) as store:
+        store.con.execute("DELETE FROM process WHERE ocid = 'ocds-test-990'")
+    services.score_store()
+    assert client.get(f"/pbj/kpk-uji/tenders/{gone}/").status_code == 404
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "next.jsonl", [release(991, OWN)]))
+    services.score_store()
+    assert TenderRisk.objects.get(ocid="ocds-test-991").id > gone
+    # Ids given by the database itself (none are, today) come after them all.
+    assert TenderRisk.objects.create(ocid="x", buyer=None).id > gone
+
+
+# --- Labels, statuses, phones ------------------------------------------------------------------
+
+
+def test_flag_codes_come_with_their_titles_on_the_ranking_and_the_satker_page(
+    world: World, client_for
+) -> None:
+    client = client_for(world.kpk_analyst)
+    risk = BuyerRisk.objects.exclude(flags=[]).first()
+    assert risk is not None
+    code = risk.flags[0]["code"]
+    from cegah.procurement.templatetags.procurement import flag_title
+
+    ranking = client.get(f"/pbj/kpk-uji/?year={risk.year}").content.decode()
+    with translation.override("id"):
+        title = flag_title(code, "buyer")
+    assert title != code and f'<span class="flagcode">{code}</span> {title}</li>' in ranking
+    own = Buyer.objects.get(buyer_id=OWN)
+    page = client.get(f"/pbj/kpk-uji/satker/{own.pk}/").content.decode()
+    assert '<span class="flagcode">ID01</span> Penawaran tunggal meski banyak pendaftar' in page
+
+
+def test_tables_become_cards_on_a_phone_with_score_and_zone_first(world: World, client_for) -> None:
+    from django.contrib.staticfiles import finders
+
+    client = client_for(world.kpk_analyst)
+    ranking = client.get("/pbj/kpk-uji/?year=2025").content.decode()
+    tenders = client.get("/pbj/kpk-uji/tenders/").content.decode()
+    for body in (ranking, tenders):
+        assert '<table class="pbj-cards">' in body and 'data-label="Skor"' in body
+        assert 'class="num score card-first"' in body
+    assert 'class="card-first" data-label="Zona"' in ranking
+    css = Path(finders.find("procurement/procurement.css") or "").read_text()
+    phone = css[css.index("@media (max-width: 40rem)") :]
+    assert "td.card-first { order: -2" in phone and ".reason { display: none; }" in phone
+    assert "<script" not in css
+
+
+def test_the_import_list_says_when_nothing_was_imported(world: World, client_for) -> None:
+    def job(name: str, result: dict) -> ImportJob:
+        return ImportJob.objects.create(
+            organisation=world.kpk,
+            kind="ocds",
+            original_name=name,
+            path="/nonexistent",
+            status=ImportJob.Status.DONE,
+            result=result,
+        )
+
+    job("kosong.jsonl", {"status": "nothing", "records": 3, "imported": 0, "refused": 3})
+    job("lagi.jsonl", {"status": "unchanged", "records": 0, "imported": 0, "refused": 0})
+    job("sebagian.jsonl", {"status": "imported", "records": 5, "imported": 4, "refused": 1})
+    job("baik.jsonl", {"status": "imported", "records": 5, "imported": 5, "refused": 0})
+    body = client_for(world.kpk_analyst).get("/pbj/kpk-uji/imports/").content.decode()
+    assert "<td>Selesai: tidak ada yang diimpor</td>" in body
+    assert "<td>Selesai: sudah pernah diimpor, tidak ada perubahan</td>" in body
+    assert "<td>Selesai: 4 dari 5 diimpor</td>" in body
+    assert "<td>Selesai</td>" in body
+
+
+def test_a_tender_without_method_details_shows_its_method(
+    world: World, client_for, tmp_path: Path
+) -> None:
+    from cegah.procurement.engine.store import Store
+
+    bare = release(995, OWN)
+    del bare["tender"]["procurementMethodDetails"]
+    with Store(services.store_path()) as store:
+        store.import_ocds(write_releases(tmp_path / "bare.jsonl", [bare]))
+    services.score_store()
+    client = client_for(world.kpk_analyst)
+    listing = client.get("/pbj/kpk-uji/tenders/?q=ocds-test-995").content.decode()
+    assert 'data-label="Metode">terbuka</td>' in listing
+    csv_text = b"".join(
+        client.get("/pbj/kpk-uji/tenders/export.csv?q=ocds-test-995").streaming_content
+    ).decode("utf-8-sig")
+    assert ",terbuka,2025," in csv_text.splitlines()[1]
+
+
+def test_a_file_that_is_not_a_zip_is_a_warning_without_a_traceback(
+    world: World, client_for, django_capture_on_commit_callbacks, caplog
+) -> None:
+    import logging
+
+    client = client_for(world.kpk_analyst)
+    with (
+        caplog.at_level(logging.INFO, logger="cegah.procurement"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post("/pbj/kpk-uji/imports/", {"file": SimpleUploadedFile("a.zip", b"not a zip")})
+    records = [r for r in caplog.records if r.name == "cegah.procurement"]
+    assert [(r.levelname, r.exc_info) for r in records] == [("WARNING", None)]
+    assert "not a valid ZIP" in records[0].getMessage()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED

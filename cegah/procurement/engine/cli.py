@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import compute, compute_store
 from .database import DEFAULT_MEMORY_LIMIT, DatabaseOptions, duckdb, interrupt_all
+from .oserrors import describe
 from .settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -131,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _Interrupt() as interrupt:
         try:
             status = run_import(args) if args.command == "import" else run_indicators(args)
+        except BrokenPipeError:
+            # The reader went away (`… | head`): stop quietly, as a program killed by SIGPIPE,
+            # and keep Python from failing again when it flushes standard output at exit.
+            _silence_stdout()
+            return BROKEN_PIPE
         except BaseException:
             if not interrupt.happened:
                 raise
@@ -138,6 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("dibatalkan / interrupted\n")
         return 130
     return status
+
+
+# The status of a program killed by SIGPIPE (128 + 13), as a shell reports it.
+BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # standard output is not a file descriptor (tests capture it)
+    finally:
+        os.close(devnull)
 
 
 class _Interrupt:
@@ -209,10 +229,22 @@ def run_indicators(args: argparse.Namespace) -> int:
     options = DatabaseOptions(
         memory_limit=args.memory_limit, temp_directory=args.temp_directory, threads=args.threads
     )
-    if (args.file is None) == (args.store is None):
-        sys.stderr.write("error: give FILE or --store, not both / berikan FILE atau --store\n")
+    if args.file is None and args.store is None:
+        sys.stderr.write(
+            "error: berikan FILE (OCDS JSON lines) atau --store S.duckdb / give FILE (OCDS JSON"
+            " lines) or --store S.duckdb\n"
+        )
+        return 2
+    if args.file is not None and args.store is not None:
+        sys.stderr.write(
+            "error: berikan FILE atau --store, bukan keduanya / give FILE or --store, not both\n"
+        )
         return 2
     source = args.file or args.store
+    refused = _not_json_lines(source) if args.file else None
+    if refused:
+        sys.stderr.write(f"error: {source}: {refused}\n")
+        return 1
     try:
         if args.store:
             result = compute_store(
@@ -222,8 +254,10 @@ def run_indicators(args: argparse.Namespace) -> int:
             result = compute(
                 args.file, settings, map=args.map, indonesian=args.indonesian, database=options
             )
-    except FileNotFoundError:
-        sys.stderr.write(f"error: {source}: berkas tidak ada / no such file\n")
+    except FileNotFoundError as exc:
+        # A folder given to --store (FILE was checked above).
+        found: OSError = IsADirectoryError() if Path(source).is_dir() else exc
+        sys.stderr.write(f"error: {source}: {describe(found)}\n")
         return 1
     except duckdb.InterruptException:
         raise  # Ctrl-C (see _Interrupt), not a file that cannot be read
@@ -231,12 +265,87 @@ def run_indicators(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: {source}: tidak dapat dibaca / cannot be read: {exc}\n")
         return 1
     with result:
+        if not result.releases and args.file and args.file != "-":
+            # Nothing usable was read (a fast check: only then is the file looked at again).
+            problem = _no_releases(Path(args.file), options)
+            if problem:
+                sys.stderr.write(f"error: {source}: {problem}\n")
+                return 1
         result.write_json(sys.stdout, meta=not args.no_meta)
         sys.stdout.flush()
         if args.count:
             for group, count in result.counts().items():
                 sys.stderr.write(f"{group}: {count}\n")
     return 0
+
+
+_IMPORT_FIRST = (
+    "impor dulu: cegah procurement import {path} --store S.duckdb, lalu cegah procurement"
+    " indicators --store S.duckdb / import it first: cegah procurement import {path} --store"
+    " S.duckdb, then cegah procurement indicators --store S.duckdb"
+)
+
+
+def _not_json_lines(source: str) -> str | None:
+    """Return why ``source`` cannot be read as JSON lines, told by its name and kind only (no
+    reading: the JSON lines path stays as fast as it was), or None."""
+    if source == "-":
+        return None
+    path = Path(source)
+    if path.is_dir():
+        return (
+            "ini folder, bukan berkas JSON lines; folder ekspor SPSE diimpor ke penyimpanan"
+            " / is a folder, not a JSON lines file; SPSE export folders are imported into a"
+            " store: " + _IMPORT_FIRST.format(path=source)
+        )
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".json"):
+        return (
+            "paket rilis atau rekaman (.json), bukan JSON lines (satu rilis terkompilasi per"
+            " baris) / a release or record package (.json), not JSON lines (one compiled"
+            " release a line): " + _IMPORT_FIRST.format(path=source)
+        )
+    return None
+
+
+def _no_releases(path: Path, options: DatabaseOptions) -> str | None:
+    """Return what is wrong with a file in which no usable compiled release was found: no line
+    is a JSON object, or no object has an ocid; None if some have one (all cancelled, say)."""
+    from .database import close, connect, first_row, sql_string
+
+    con = connect(options)
+    try:
+        row = first_row(
+            con,
+            "SELECT count(*) FILTER (WHERE json_type(json) = 'OBJECT'),"
+            " count(json ->> 'ocid') FILTER (WHERE json_type(json) = 'OBJECT')"
+            f" FROM read_ndjson_objects({sql_string(path)}, ignore_errors = true,"
+            " maximum_object_size = 33554432)",
+        )
+    except duckdb.Error:
+        row = (0, 0)
+    finally:
+        close(con)
+    objects, with_ocid = (int(row[0]), int(row[1])) if row else (0, 0)
+    if not objects:
+        hint = ""
+        if path.suffix.lower() == ".zip":
+            hint = (
+                "; ekstrak ZIP ekspor SPSE lalu impor foldernya / unzip SPSE exports and import"
+                " the folder"
+            )
+        return (
+            "tidak ada baris yang berupa objek JSON: perlu OCDS JSON lines (satu rilis"
+            " terkompilasi per baris) / no line is a JSON object: OCDS JSON lines expected (one"
+            " compiled release a line)" + hint
+        )
+    if not with_ocid:
+        return (
+            f"tidak satu pun dari {objects:,} objek JSON punya ocid (sebuah paket?) / none of the"
+            f" {objects:,} JSON objects has an ocid (a package?): "
+            + _IMPORT_FIRST.format(path=path)
+        )
+    return None
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -282,7 +391,7 @@ def run_import(args: argparse.Namespace) -> int:
                     report = store.import_ocds(path, strict=args.strict, progress=progress)
             except OSError as exc:
                 bar.close()
-                sys.stderr.write(f"error: {path}: tidak dapat dibaca / cannot be read: {exc}\n")
+                sys.stderr.write(f"error: {path}: {describe(exc)}\n")
                 failed = True
                 continue
             bar.close()
@@ -299,7 +408,7 @@ def run_import(args: argparse.Namespace) -> int:
                     "status": r.status,
                     "records": r.records,
                     "imported": r.imported,
-                    "refused": r.refused_records,
+                    "refused": r.refused,
                     # all issues; "issues" lists the first store.MAX_LISTED_ISSUES of them
                     "issue_count": r.issue_count,
                     "issues": [
@@ -323,9 +432,11 @@ def _summarise(report: ImportReport, max_issues: int) -> None:
         "refused": "ditolak (--strict) / refused (--strict)",
         "nothing": "tidak ada rekaman yang dapat diimpor / no record could be imported",
     }[report.status]
+    # Processes (an OCDS file's records, an SPSE folder's announcements) and issues apart: a
+    # process can have several issues, and an SPSE folder's other files have lines of their own.
     sys.stderr.write(
-        f"{report.path}: {status}; {report.imported:,} of {report.records:,} records,"
-        f" {report.refused_records:,} refused\n"
+        f"{report.path}: {status}; {report.imported:,} of {report.records:,} processes imported,"
+        f" {report.refused:,} refused; {report.issue_count:,} issues\n"
     )
     for issue in report.issues[:max_issues]:
         sys.stderr.write(f"  {issue}\n")

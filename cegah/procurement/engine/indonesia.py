@@ -81,16 +81,19 @@ def prepare(run: Run) -> None:
         f"""
         CREATE TEMP TABLE idp AS
         WITH c AS (
-            SELECT ocid, {_sum("amount")} AS contract_value, min(date_signed) AS signed
+            SELECT ocid, {_sum("amount")} AS contract_value, min(date_signed) AS signed,
+                   min(currency) AS contract_currency
             FROM store.contract GROUP BY ocid
         ),
         a AS (
-            SELECT ocid, {_sum("amount")} AS award_value, min(date) AS award_date
+            SELECT ocid, {_sum("amount")} AS award_value, min(date) AS award_date,
+                   min(currency) AS award_currency
             FROM store.award WHERE status = 'active' GROUP BY ocid
         )
         SELECT p.rowid AS rid, s.*, c.contract_value, c.signed, a.award_value, a.award_date,
                coalesce(c.contract_value, a.award_value) AS final_value,
                coalesce(c.contract_value, a.award_value, s.hps, s.pagu) AS any_value,
+               coalesce(s.currency, c.contract_currency, a.award_currency) AS value_currency,
                CASE WHEN list_contains(s.additional_categories, 'consultingServices')
                     THEN 'consulting' ELSE s.category END AS ceiling_category
         FROM store.process AS s JOIN proc AS p ON p.ocid = s.ocid
@@ -185,19 +188,27 @@ def id05(run: Run, o: Options) -> None:
 
 
 def id06(run: Run, o: Options) -> None:
-    """Fourth-quarter rush: processes announced in Q4 (value = month); buyers whose Q4 share of
-    value reaches ``q4_share`` (value = share)."""
+    """Fourth-quarter rush: processes announced in the fourth quarter of their own fiscal year
+    (value = month); buyers whose share of value so announced reaches ``q4_share`` (value =
+    share).
+
+    A package of next year's budget announced in December (tendered early, so that work can
+    start in January) is not a rush to spend this year's: only a process whose fiscal year is
+    unknown or equals the announcement's year counts.
+    """
     share = o.number("q4_share", 0.5)
     minimum = o.number("minimum_processes", 5)
     run.set_meta("ID06", "q4_share", share)
     run.set_meta("ID06", "minimum_processes", minimum)
-    month = f"month({_date_sql('announced_at')})"
-    run.flag_process("ID06", f"SELECT rid, {month} FROM idp WHERE {month} >= 10")
+    day = _date_sql("announced_at")
+    month = f"month({day})"
+    q4 = f"{month} >= 10 AND (fiscal_year IS NULL OR year({day}) = fiscal_year)"
+    run.flag_process("ID06", f"SELECT rid, {month} FROM idp WHERE {q4}")
     run.flag(
         f"""
         SELECT 'Buyer', buyer_id, 'ID06', q4 / total, rid FROM (
             SELECT buyer_id, min(rid) AS rid, count(*) AS n, {_sum("any_value")} AS total,
-                   coalesce({_sum("any_value", f"{month} >= 10")}, 0) AS q4
+                   coalesce({_sum("any_value", q4)}, 0) AS q4
             FROM idp WHERE buyer_id IS NOT NULL AND announced_at IS NOT NULL
             GROUP BY buyer_id
         ) WHERE n >= $m AND total > 0 AND q4 / total >= $share
@@ -251,17 +262,27 @@ def id08(run: Run, o: Options) -> None:
     minimum = o.number("minimum_awards", 5)
     run.set_meta("ID08", "threshold", threshold)
     run.set_meta("ID08", "minimum_awards", minimum)
-    run.flag(
+    # Each flagged buyer's most frequent supplier (the first by id on a tie), with its awards
+    # and the buyer's, kept in ``id08_top`` for the explanation to name them.
+    run.execute(
         f"""
+        CREATE TABLE id08_top AS
         WITH per AS (
             SELECT buyer_id, supplier, count(*) AS n, min(rid) AS rid
             FROM ({_awards_by_buyer()}) GROUP BY ALL
+        ),
+        tot AS (
+            SELECT buyer_id, max(n) AS top, sum(n) AS total, min(rid) AS rid FROM per
+            GROUP BY buyer_id HAVING sum(n) >= $m AND max(n) / sum(n) >= $t
         )
-        SELECT 'Buyer', buyer_id, 'ID08', max(n) / sum(n), min(rid) FROM per
-        GROUP BY buyer_id HAVING sum(n) >= $m AND max(n) / sum(n) >= $t
+        SELECT tot.buyer_id, min(per.supplier) AS supplier, tot.top AS awards, tot.total,
+               tot.rid
+        FROM tot JOIN per ON per.buyer_id = tot.buyer_id AND per.n = tot.top
+        GROUP BY ALL
         """,
         {"m": minimum, "t": threshold},
     )
+    run.flag("SELECT 'Buyer', buyer_id, 'ID08', awards / total, rid FROM id08_top")
 
 
 def _ceilings(o: Options) -> list[tuple[str, dt.date, float]]:
@@ -293,14 +314,17 @@ def id09(run: Run, o: Options) -> None:
     run.con.executemany(
         "INSERT INTO id09_ceiling VALUES (?, ?, ?)", [list(c) for c in _ceilings(o)]
     )
-    run.flag_process(
-        "ID09",
+    # The group of each flagged purchase (its supplier, the ceiling in force, the group's total
+    # value), kept in ``id09_group`` for the explanation to quote them.
+    run.execute(
         f"""
+        CREATE TABLE id09_group AS
         WITH buy AS (
             SELECT i.rid, i.buyer_id, w.supplier, i.any_value AS value, i.day, c.amount AS ceiling
             FROM (
                 SELECT *, {_date_sql("coalesce(signed, award_date, announced_at)")} AS day
                 FROM idp WHERE list_contains($methods, method_details)
+                    AND coalesce(value_currency, 'IDR') = 'IDR'  -- the ceilings are in rupiah
             ) AS i
             JOIN (
                 SELECT ocid, any_value(supplier_ids[1]) AS supplier FROM store.award
@@ -311,7 +335,9 @@ def id09(run: Run, o: Options) -> None:
             WHERE i.buyer_id IS NOT NULL AND i.day IS NOT NULL
         ),
         near AS (SELECT * FROM buy WHERE value >= $band * ceiling AND value <= ceiling)
-        SELECT a.rid, 1 + count(*) FROM near AS a JOIN near AS b
+        SELECT a.rid, any_value(a.supplier) AS supplier, a.ceiling, 1 + count(*) AS purchases,
+               a.value + sum(b.value) AS total
+        FROM near AS a JOIN near AS b
             ON a.buyer_id = b.buyer_id AND a.supplier = b.supplier AND a.rid <> b.rid
            AND abs(date_diff('day', a.day, b.day)) <= $window
         GROUP BY a.rid, a.value, a.ceiling
@@ -319,6 +345,7 @@ def id09(run: Run, o: Options) -> None:
         """,
         {"methods": methods, "band": band, "window": window},
     )
+    run.flag_process("ID09", "SELECT rid, purchases FROM id09_group")
 
 
 def id10(run: Run, o: Options) -> None:
@@ -346,7 +373,11 @@ def id11(run: Run, o: Options) -> None:
     """The winner's offer is not the lowest: value = (winner - lowest other) / lowest other.
 
     Offers compare at their corrected value when known. Only price-based awards count (award
-    criteria in ``price_criteria``, or unknown), and disqualified offers are left out.
+    criteria in ``price_criteria``, or unknown). The other offers count only when known to
+    have passed evaluation: ``valid``, or given a corrected value (SPSE corrects the prices of
+    the offers it evaluates). SPSE publishes no outcome for losing offers, which stay
+    ``pending``: one without a corrected value most likely failed evaluation before its price
+    was looked at, and a winner dearer than it is no sign of anything.
     """
     criteria = o.names(
         "price_criteria",
@@ -360,7 +391,8 @@ def id11(run: Run, o: Options) -> None:
         ),
         offers AS (
             SELECT b.ocid, coalesce(b.amount_corrected, b.amount) AS amount,
-                   coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false) AS won
+                   coalesce(b.winner, list_has_any(b.tenderer_ids, w.ids), false) AS won,
+                   b.status = 'valid' OR b.amount_corrected IS NOT NULL AS passed
             FROM store.bid AS b
             LEFT JOIN (SELECT ocid, list(id) AS ids FROM winners GROUP BY ocid) AS w USING (ocid)
             WHERE b.submitted AND coalesce(b.status, '') <> 'disqualified'
@@ -368,7 +400,7 @@ def id11(run: Run, o: Options) -> None:
         ),
         cmp AS (
             SELECT ocid, min(amount) FILTER (WHERE won) AS winner,
-                   min(amount) FILTER (WHERE NOT won) AS lowest
+                   min(amount) FILTER (WHERE NOT won AND passed) AS lowest
             FROM offers GROUP BY ocid
         )
         SELECT i.rid, (cmp.winner - cmp.lowest) / cmp.lowest FROM cmp JOIN idp AS i USING (ocid)

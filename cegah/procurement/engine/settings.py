@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .oserrors import describe
+
 CARDINAL_CODES = (
     "R003",
     "R018",
@@ -336,5 +338,5 @@ def load_settings(
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise SettingsError(f"{path}: tidak dapat dibaca / cannot be read: {exc}") from exc
+        raise SettingsError(f"{path}: {describe(exc)}") from exc
     return parse_settings(text, extension_sections=extension_sections)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import marshal
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -49,6 +50,11 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 MSG_BOTH = (
     "tidak dibaca: {plain} ada juga di folder ini, tanpa kompresi / not read: {plain} is in this"
     " folder too, uncompressed"
+)
+MSG_INCOMPLETE = (
+    "tidak diimpor: baris {line} {file} tidak dapat dipakai dan mungkin milik paket ini; versi"
+    " yang sudah tersimpan tetap dipakai / not imported: line {line} of {file} could not be used"
+    " and may belong to this package; a version stored before is kept"
 )
 MSG_NO_EXPORTS = (
     "tidak ada berkas ekspor ISB yang dikenali di folder ini (nama seperti"
@@ -162,6 +168,8 @@ class Folder:
     database: sqlite3.Connection
     files: list[str] = field(default_factory=list)
     lines: int = 0
+    # Lines of joined datasets that could not be used (see ``lose``).
+    lost_lines: int = 0
     # Issues found reading the files, on their way to the ``issue`` table (a file of junk lines
     # has one per line: they are not all held in memory either).
     _issues: list[Issue] = field(default_factory=list)
@@ -217,11 +225,59 @@ class Folder:
             found = list(self._read(sql, (dataset, join_code(None, code))))
         return found
 
+    def lose(self, dataset: str, code: str | None, file: int, line: int) -> None:
+        """Note a line of a joined dataset that cannot be used (not JSON, not an object, no
+        join key), with the package it belongs to if that could be read (``code``)."""
+        self.database.execute(
+            "INSERT INTO lost (dataset, code, file, line) VALUES (?, ?, ?, ?)",
+            (dataset, code, file, line),
+        )
+        self.lost_lines += 1
+
+    def lost(
+        self, datasets: tuple[str, ...], code: str, lpse: str | None
+    ) -> tuple[str, int] | None:
+        """Return (file, line) of the first unusable line of ``datasets`` that belongs, or may
+        belong, to package ``code`` of LPSE ``lpse``; None if there is none.
+
+        A line whose package could not be read may belong to any package: the package cannot
+        be known to be complete.
+        """
+        if not self.lost_lines or not datasets:
+            return None
+        marks = ", ".join("?" * len(datasets))
+        row = self.database.execute(
+            f"SELECT file, line FROM lost WHERE dataset IN ({marks})"
+            " AND (code IS NULL OR code = ? OR code = ?) ORDER BY seq LIMIT 1",
+            (*datasets, join_code(lpse, code), join_code(None, code)),
+        ).fetchone()
+        return (self.files[row[0]], int(row[1])) if row else None
+
     def _read(self, sql: str, params: tuple[str, ...]) -> Iterator[Record]:
         # A cursor of its own: lookups run while a dataset is being read.
         for file, line, data in self.database.execute(sql, params):
             # Bytes this import wrote itself, into a directory only its user can open.
             yield Record(self.files[file], line, marshal.loads(data))  # noqa: S302
+
+
+def _field_pattern(name: str) -> re.Pattern[bytes]:
+    # A complete value only: a line cut off in the middle of a number must not name another
+    # package ("kd_tender":1004 of 10040319000).
+    return re.compile(rb'"%s"\s*:\s*(?:"([^"\\]*)"|(-?\d+))\s*[,}]' % name.encode())
+
+
+_SALVAGE = {name: _field_pattern(name) for name in {*JOIN_KEYS.values(), "kd_lpse"}}
+
+
+def salvage_code(raw: bytes, join: str) -> str | None:
+    """Return the join key (as ``join_code``) of a line that is not valid JSON, if its package
+    code (and LPSE) can still be read in it, as in a line cut short; else None."""
+    found = _SALVAGE[join].search(raw)
+    if not found:
+        return None
+    lpse = _SALVAGE["kd_lpse"].search(raw)
+    code = (found.group(1) or found.group(2)).decode("utf-8", "replace")
+    return join_code((lpse.group(1) or lpse.group(2)).decode() if lpse else None, code)
 
 
 def read_folder(
@@ -248,6 +304,11 @@ def read_folder(
         "CREATE TABLE issue (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, line INTEGER NOT NULL,"
         " field TEXT NOT NULL, message TEXT NOT NULL)"
     )
+    con.execute(
+        "CREATE TABLE lost (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, code TEXT,"
+        " file INTEGER NOT NULL, line INTEGER NOT NULL)"
+    )
+    con.execute("CREATE INDEX lost_code ON lost (code, dataset)")
     out = Folder(database=con, files=[str(p) for p in files])
     for path in found:
         if path not in files:
@@ -262,16 +323,19 @@ def read_folder(
         join = JOIN_KEYS.get(key)
         for number, done, error, data in iter_json_lines(path):
             out.lines += 1
-            if error:
-                out.report(Issue(str(path), number, "", error))
-                continue
-            if not isinstance(data, dict):
-                out.report(Issue(str(path), number, "", MSG_OBJECT))
+            if error or not isinstance(data, dict):
+                out.report(Issue(str(path), number, "", error or MSG_OBJECT))
+                if join:
+                    # Its package is incomplete without it (and, if unknown, any package).
+                    raw = data if error and isinstance(data, bytes) else b""
+                    out.lose(key, salvage_code(raw, join), index, number)
                 continue
             # A key that is missing or not text is reported when its dataset is joined.
             code = Checker(WIB).text(data, join, join) if join else None
             if code is not None:
                 code = join_code(Checker(WIB).text(data, "kd_lpse", "kd_lpse"), code)
+            elif join:
+                out.lose(key, None, index, number)
             batch.append((key, code, index, number, marshal.dumps(data)))
             if len(batch) >= BATCH:
                 con.executemany(insert, batch)
@@ -300,7 +364,31 @@ class Mapper:
         """Record the checker's issues against ``record``; return whether it was clean."""
         for field_name, message in check.issues:
             self.issues.append(Issue(record.path, record.line, field_name, message, ocid))
+        for field_name, message in check.notices:
+            self.issues.append(Issue(record.path, record.line, field_name, message, ocid, True))
         return not check.issues
+
+    def incomplete(
+        self,
+        folder: Folder,
+        joins: tuple[str, ...],
+        record: Record,
+        code: str,
+        lpse: str | None,
+        ocid: str,
+    ) -> bool:
+        """Return whether the package of announcement ``record`` may miss a line of a joined
+        file (one that could not be used), reporting it by ocid if so.
+
+        Such a package is not imported: a participant lost to a corrupt line would otherwise
+        replace a complete package imported before with one registrant fewer, silently.
+        """
+        lost = folder.lost(joins, code, lpse)
+        if lost is None:
+            return False
+        message = MSG_INCOMPLETE.format(file=Path(lost[0]).name, line=lost[1])
+        self.issues.append(Issue(record.path, record.line, "", message, ocid))
+        return True
 
     def key(self, record: Record, name: str) -> str | None:
         """Return a required code field as text, or report it missing."""
@@ -378,6 +466,9 @@ def map_tenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows | No
         data = record.data
         lpse = check.text(data, "kd_lpse", "kd_lpse")
         ocid = f"ocds-idspse-{lpse}-t{code}"
+        if mapper.incomplete(folder, TENDER_JOINS, record, code, lpse, ocid):
+            yield record.line, None
+            continue
         rows: Rows = {name: [] for name in TABLES}
         method = check.text(data, "mtd_pemilihan", "mtd_pemilihan")
         process = _process_row(check, data, method_details=method, tender_id=code)
@@ -533,6 +624,9 @@ def map_nontenders(mapper: Mapper, folder: Folder) -> Iterator[tuple[int, Rows |
         data = record.data
         lpse = check.text(data, "kd_lpse", "kd_lpse")
         ocid = f"ocds-idspse-{lpse}-n{code}"
+        if mapper.incomplete(folder, NONTENDER_JOINS, record, code, lpse, ocid):
+            yield record.line, None
+            continue
         rows: Rows = {name: [] for name in TABLES}
         method = check.text(data, "mtd_pemilihan", "mtd_pemilihan")
         process = _process_row(check, data, method_details=method, tender_id=code)

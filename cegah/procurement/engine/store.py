@@ -147,19 +147,27 @@ _SCHEMA = [
     # Stores made before the count of issues was kept (those imports show NULL).
     "ALTER TABLE import_file ADD COLUMN IF NOT EXISTS issues BIGINT",
     """CREATE TABLE IF NOT EXISTS import_issue (
-        file_id BIGINT, path VARCHAR, line BIGINT, ocid VARCHAR, field VARCHAR, message VARCHAR)""",
+        file_id BIGINT, path VARCHAR, line BIGINT, ocid VARCHAR, field VARCHAR, message VARCHAR,
+        notice BOOLEAN)""",
+    # Stores made before notices were told apart (their issues show NULL).
+    "ALTER TABLE import_issue ADD COLUMN IF NOT EXISTS notice BOOLEAN",
 ]
 
 
 @dataclass(frozen=True)
 class Issue:
-    """A problem with one record: where (file, line, field) and what (Indonesian / English)."""
+    """A problem with one record: where (file, line, field) and what (Indonesian / English).
+
+    A ``notice`` is told but refuses nothing: the record was imported (e.g. without a buyer id,
+    or with an empty string read as a missing amount); ``strict`` does not refuse for it.
+    """
 
     path: str
     line: int
     field: str
     message: str
     ocid: str | None = None
+    notice: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}"
@@ -172,9 +180,6 @@ class Issue:
 # The rest are counted only: a file of millions of bad lines (a wrong file, or a small gzip of
 # junk) must not hold millions of issues in memory.
 MAX_LISTED_ISSUES = 10_000
-# Lines remembered to count refused records exactly when issues do not come in line order (an SPSE
-# folder's files are joined); beyond this many, a line counts when it differs from the last one.
-_REMEMBERED_LINES = 100_000
 
 
 @dataclass
@@ -182,6 +187,9 @@ class ImportReport:
     """What an import did. ``status``: imported, unchanged (same file again), refused (a bad
     record with ``strict``) or nothing (the file has records but none could be imported).
 
+    ``records`` counts the contracting processes read (an OCDS file's lines, an SPSE folder's
+    announcements), ``imported`` those imported, ``refused`` the rest. Issues are counted apart:
+    one record can have several, and an SPSE folder's other files have lines of their own.
     ``issues`` lists the first ``MAX_LISTED_ISSUES`` issues found, ``issue_count`` counts them
     all; add them with ``add_issues``.
     """
@@ -194,31 +202,26 @@ class ImportReport:
     imported: int = 0
     issues: list[Issue] = field(default_factory=list)
     issue_count: int = 0
-    # The number of records (file lines) with an issue; line 0 is not a record.
-    refused_records: int = 0
-    _lines: set[tuple[str, int]] = field(default_factory=set, repr=False)
-    _last_line: tuple[str, int] | None = field(default=None, repr=False)
+    # Of ``issue_count``, the notices (see ``Issue``).
+    notice_count: int = 0
+
+    @property
+    def problem_count(self) -> int:
+        """Return the number of issues that are not notices."""
+        return self.issue_count - self.notice_count
+
+    @property
+    def refused(self) -> int:
+        """Return the number of records (processes) read but not imported."""
+        return max(self.records - self.imported, 0)
 
     def add_issues(self, issues: Iterable[Issue]) -> None:
-        """Count ``issues``, list them while there is room, and count the lines they are on.
-
-        Refused records are counted exactly while fewer than ``_REMEMBERED_LINES`` lines have
-        issues, and beyond that wherever a line's issues come one after the other (always so
-        in an OCDS file, read line by line).
-        """
+        """Count ``issues`` and list them while there is room."""
         for issue in issues:
             self.issue_count += 1
+            self.notice_count += issue.notice
             if len(self.issues) < MAX_LISTED_ISSUES:
                 self.issues.append(issue)
-            if not issue.line:
-                continue
-            key = (issue.path, issue.line)
-            if key == self._last_line or key in self._lines:
-                continue
-            self._last_line = key
-            self.refused_records += 1
-            if len(self._lines) < _REMEMBERED_LINES:
-                self._lines.add(key)
 
 
 class RecordError(ValueError):
@@ -235,11 +238,17 @@ MSG_OBJECT = "baris bukan objek JSON / line is not a JSON object"
 MSG_REQUIRED = "wajib diisi / required"
 MSG_TEXT = "harus berupa teks / must be a string"
 MSG_NUMBER = "harus berupa angka / must be a number"
+MSG_EMPTY = "kosong, dibaca sebagai tidak ada / empty, read as missing"
 MSG_NEGATIVE = "tidak boleh negatif / must not be negative"
 MSG_DATE = "bukan tanggal-waktu yang sah (RFC 3339) / not a valid date-time (RFC 3339)"
 MSG_ARRAY = "harus berupa daftar / must be an array"
 MSG_OBJECT_FIELD = "harus berupa objek / must be an object"
 MSG_DUPLICATE = "ocid sudah muncul di baris {line} / ocid already on line {line}"
+MSG_NO_BUYER = (
+    "tanpa id pembeli (buyer/id, identifier, atau pihak berperan buyer); diimpor tanpa satker"
+    " / no buyer id (buyer/id, identifier, or a party with the buyer role); imported without a"
+    " satker"
+)
 MSG_GZIP = "berkas gzip rusak atau terpotong di sini / the gzip file is corrupt or truncated here"
 MSG_LONG_LINE = "baris lebih dari {mib} MiB / line longer than {mib} MiB"
 MSG_PACKAGE_SIZE = (
@@ -264,10 +273,15 @@ class Checker:
 
     def __init__(self, default_tz: dt.tzinfo) -> None:
         self.issues: list[tuple[str, str]] = []
+        # Told, but the record is imported (see ``Issue.notice``).
+        self.notices: list[tuple[str, str]] = []
         self.default_tz = default_tz
 
     def fail(self, path: str, message: str) -> None:
         self.issues.append((path, message))
+
+    def notice(self, path: str, message: str) -> None:
+        self.notices.append((path, message))
 
     def obj(self, parent: Mapping[str, Any] | None, key: str, path: str) -> Mapping[str, Any]:
         value = parent.get(key) if parent else None
@@ -300,6 +314,10 @@ class Checker:
     def number(self, parent: Mapping[str, Any] | None, key: str, path: str) -> float | None:
         value = parent.get(key) if parent else None
         if value is None:
+            return None
+        if isinstance(value, str) and not value.strip():
+            # Some publishers write "" for an amount they do not know (Moldova): missing, told.
+            self.notice(path, MSG_EMPTY)
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(path, MSG_NUMBER)
@@ -334,6 +352,23 @@ class Checker:
 Rows = dict[str, list[dict[str, Any]]]
 
 
+def reference_id(check: Checker, ref: Any, path: str) -> str | None:
+    """Return the id of an OCDS organisation (a reference or a party): its ``id``, else its
+    ``identifier`` as ``scheme-id`` (as publishers build party ids, e.g. ``UA-EDR-20201870``),
+    else None. OCDS 1.0 publishers often give only the identifier."""
+    if not isinstance(ref, dict):
+        return None
+    found = check.text(ref, "id", f"{path}/id")
+    if found:
+        return found
+    identifier = check.obj(ref, "identifier", f"{path}/identifier")
+    code = check.text(identifier, "id", f"{path}/identifier/id")
+    if not code:
+        return None
+    scheme = check.text(identifier, "scheme", f"{path}/identifier/scheme")
+    return f"{scheme}-{code}" if scheme else code
+
+
 def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
     """Map one OCDS compiled release to rows of the normalised model.
 
@@ -354,6 +389,15 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
     bids = check.obj(release, "bids", "bids")
     rows: Rows = {name: [] for name in TABLES}
 
+    def named(org_id: str | None, ref: Any, role: str) -> None:
+        # Organisation references carry a name too: publishers without ``parties`` (OCDS 1.0)
+        # name their buyers and suppliers only there. Parties, added last, name them last.
+        if org_id and isinstance(ref, dict):
+            name = ref.get("name")
+            rows["organisation"].append(
+                {"id": org_id, "name": name if isinstance(name, str) else None, "roles": [role]}
+            )
+
     requests = None
     for i, stat in enumerate(check.array(bids, "statistics", "bids/statistics")):
         if isinstance(stat, dict) and stat.get("measure") == "requests":
@@ -367,10 +411,11 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             continue
         status = check.text(bid, "status", f"{path}/status")
         bid_value = check.obj(bid, "value", f"{path}/value")
-        tenderers = [
-            check.text(t, "id", f"{path}/tenderers/{j}/id") if isinstance(t, dict) else None
-            for j, t in enumerate(check.array(bid, "tenderers", f"{path}/tenderers"))
-        ]
+        tenderers = []
+        for j, t in enumerate(check.array(bid, "tenderers", f"{path}/tenderers")):
+            tenderer = reference_id(check, t, f"{path}/tenderers/{j}")
+            tenderers.append(tenderer)
+            named(tenderer, t, "tenderer")
         submitted = status not in ("invited", "withdrawn")
         if submitted:
             bidders.update(t for t in tenderers if t)
@@ -393,10 +438,11 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             check.fail(path, MSG_OBJECT_FIELD)
             continue
         award_value = check.obj(award, "value", f"{path}/value")
-        suppliers = [
-            check.text(s, "id", f"{path}/suppliers/{j}/id") if isinstance(s, dict) else None
-            for j, s in enumerate(check.array(award, "suppliers", f"{path}/suppliers"))
-        ]
+        suppliers = []
+        for j, s in enumerate(check.array(award, "suppliers", f"{path}/suppliers")):
+            supplier = reference_id(check, s, f"{path}/suppliers/{j}")
+            suppliers.append(supplier)
+            named(supplier, s, "supplier")
         rows["award"].append(
             {
                 "position": i + 1,
@@ -458,20 +504,26 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             }
         )
 
+    buyer_id = reference_id(check, buyer, "buyer")
+    buyer_name = check.text(buyer, "name", "buyer/name")
+    named(buyer_id, buyer, "buyer")
+    entity_id = reference_id(check, entity, "tender/procuringEntity")
+    named(entity_id, entity, "procuringEntity")
     for i, party in enumerate(check.array(release, "parties", "parties")):
         if not isinstance(party, dict):
             check.fail(f"parties/{i}", MSG_OBJECT_FIELD)
             continue
-        party_id = check.text(party, "id", f"parties/{i}/id")
-        roles = check.array(party, "roles", f"parties/{i}/roles")
+        party_id = reference_id(check, party, f"parties/{i}")
+        roles = [r for r in check.array(party, "roles", f"parties/{i}/roles") if isinstance(r, str)]
+        party_name = check.text(party, "name", f"parties/{i}/name")
         if party_id:
-            rows["organisation"].append(
-                {
-                    "id": party_id,
-                    "name": check.text(party, "name", f"parties/{i}/name"),
-                    "roles": [r for r in roles if isinstance(r, str)],
-                }
-            )
+            rows["organisation"].append({"id": party_id, "name": party_name, "roles": roles})
+            if buyer_id is None and "buyer" in roles:
+                # No buyer reference: the party with the buyer role is the buyer (OCDS 1.1).
+                buyer_id, buyer_name = party_id, party_name
+    if buyer_id is None:
+        # Kept apart from every other buyer: never grouped into one satker with no id.
+        check.notice("buyer/id", MSG_NO_BUYER)
 
     tender_start = check.date(period, "startDate", "tender/tenderPeriod/startDate")
     released = check.date(release, "date", "date")
@@ -488,9 +540,9 @@ def map_ocds_release(release: Mapping[str, Any], check: Checker) -> Rows:
             "title": check.text(tender, "title", "tender/title"),
             "description": check.text(tender, "description", "tender/description"),
             "status": check.text(tender, "status", "tender/status"),
-            "buyer_id": check.text(buyer, "id", "buyer/id"),
-            "buyer_name": check.text(buyer, "name", "buyer/name"),
-            "procuring_entity_id": check.text(entity, "id", "tender/procuringEntity/id"),
+            "buyer_id": buyer_id,
+            "buyer_name": buyer_name,
+            "procuring_entity_id": entity_id,
             "procuring_entity_name": check.text(entity, "name", "tender/procuringEntity/name"),
             "method": check.text(tender, "procurementMethod", "tender/procurementMethod"),
             "method_details": check.text(
@@ -553,9 +605,10 @@ def open_data(path: Path) -> Iterator[tuple[Any, Any]]:
 def iter_json_lines(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
     """Yield (line, bytes of the file read so far, error message or None, value) per line.
 
-    Blank lines are skipped. A line longer than ``MAX_LINE`` is reported and skipped without
-    being held in memory; a corrupt or truncated gzip file is reported at the line where it
-    breaks, and reading stops there.
+    Blank lines are skipped. A line that is not JSON comes with its raw bytes as the value (an
+    SPSE import looks in it for the package it belonged to). A line longer than ``MAX_LINE`` is
+    reported and skipped without being held in memory; a corrupt or truncated gzip file is
+    reported at the line where it breaks, and reading stops there.
     """
     with open_data(path) as (reader, raw):
         number = 0
@@ -580,7 +633,7 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, int, str | None, Any]]:
             try:
                 value = json.loads(line)
             except ValueError:
-                yield number, raw.tell(), MSG_JSON, None
+                yield number, raw.tell(), MSG_JSON, line
                 continue
             yield number, raw.tell(), None, value
 
@@ -688,8 +741,9 @@ class Store:
                     yield line, done, None, [Issue(str(path), line, "", MSG_OBJECT)]
                     continue
                 ocid = value.get("ocid") if isinstance(value.get("ocid"), str) else None
+                check = Checker(default_timezone)
                 try:
-                    rows = map_ocds_release(value, Checker(default_timezone))
+                    rows = map_ocds_release(value, check)
                 except RecordError as exc:
                     issues = [Issue(str(path), line, f, m, ocid) for f, m in exc.issues]
                     yield line, done, None, issues
@@ -702,7 +756,8 @@ class Store:
                 seen[ocid] = line
                 for row in rows["process"]:
                     row["line"] = line
-                yield line, done, rows, []
+                notices = [Issue(str(path), line, f, m, ocid, True) for f, m in check.notices]
+                yield line, done, rows, notices
 
         return self._import(
             path, "ocds", records(), strict=strict, progress=progress, batch_size=batch_size
@@ -758,7 +813,7 @@ class Store:
                     pending = 0
                 if progress and report.records % 1000 == 0:
                     progress(done, total)
-            if strict and report.issue_count:
+            if strict and report.problem_count:
                 self.con.execute("ROLLBACK")
                 report.status = "refused"
                 report.imported = 0
@@ -781,7 +836,7 @@ class Store:
                     source,
                     report.records,
                     report.imported,
-                    report.refused_records,
+                    report.refused,
                     report.issue_count,
                 ],
             )
@@ -810,14 +865,23 @@ class Store:
                 if batch[name]:
                     self._load_rows(Path(tmp), name, TABLES[name], batch[name])
             if batch["organisation"]:
-                # Last name seen wins; roles accumulate.
+                # The last name given wins, in the order the records were read (``seq``): an
+                # export that names a supplier by code only (e-Katalog's kd_penyedia_sikap) or a
+                # party without a name keeps the name known. Roles accumulate.
+                orgs = [{**row, "seq": seq} for seq, row in enumerate(batch["organisation"])]
                 self._load_rows(
-                    Path(tmp), "batch_org", TABLES["organisation"], batch["organisation"], temp=True
+                    Path(tmp),
+                    "batch_org",
+                    {**TABLES["organisation"], "seq": "BIGINT"},
+                    orgs,
+                    temp=True,
                 )
                 self.con.execute(
                     """
                     CREATE OR REPLACE TEMP TABLE merged_org AS
-                    SELECT id, coalesce(last(b.name), any_value(o.name)) AS name,
+                    SELECT id,
+                           coalesce(arg_max(b.name, b.seq) FILTER (WHERE b.name IS NOT NULL),
+                                    any_value(o.name)) AS name,
                            list_sort(list_distinct(flatten(list(b.roles)) || any_value(coalesce(o.roles, [])))) AS roles
                     FROM batch_org AS b LEFT JOIN organisation AS o USING (id) GROUP BY id
                     """
@@ -874,6 +938,7 @@ class Store:
                     "ocid": "VARCHAR",
                     "field": "VARCHAR",
                     "message": "VARCHAR",
+                    "notice": "BOOLEAN",
                 },
                 [
                     {
@@ -883,6 +948,7 @@ class Store:
                         "ocid": i.ocid,
                         "field": i.field,
                         "message": i.message,
+                        "notice": i.notice,
                     }
                     for i in issues
                 ],

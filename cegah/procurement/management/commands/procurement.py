@@ -17,6 +17,8 @@ def score(argv: Sequence[str]) -> int:
     """``score``: compute the flags on the store and write the web's risk tables."""
     from cegah.procurement import services
     from cegah.procurement.engine import load_settings
+    from cegah.procurement.engine.oserrors import describe
+    from cegah.procurement.engine.settings import SettingsError
     from cegah.procurement.scoring import Policy, PolicyError
 
     parser = argparse.ArgumentParser(
@@ -26,17 +28,28 @@ def score(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--store", default=None, help="DuckDB store (default: VAR_DIR/procurement.duckdb)"
     )
+    # Not --settings: Django's own option of that name (the settings module) takes it first.
     parser.add_argument(
-        "--settings", default=None, help="indicator settings INI (default: the packaged one)"
+        "--indicators",
+        default=None,
+        metavar="FILE.ini",
+        help="indicator settings INI, Cardinal's format (default: the packaged one)",
     )
     parser.add_argument("--policy", default=None, help="points and zone cut-offs INI (see docs)")
     args = parser.parse_args(list(argv))
     try:
         policy = Policy.parse(Path(args.policy).read_text()) if args.policy else None
-    except (OSError, PolicyError) as exc:
+    except OSError as exc:
+        sys.stderr.write(f"error: {args.policy}: {describe(exc)}\n")
+        return 2
+    except PolicyError as exc:
+        sys.stderr.write(f"error: {args.policy}: {exc}\n")
+        return 2
+    try:
+        indicators = load_settings(args.indicators) if args.indicators else None
+    except SettingsError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    indicators = load_settings(args.settings) if args.settings else None
     try:
         result = services.score_store(
             Path(args.store) if args.store else None, policy=policy, indicators=indicators
