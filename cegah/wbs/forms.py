@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import keys
 from cegah.wbs.intake import AttachmentRejected, check_attachment
+from cegah.wbs.metadata import rewrites, strip_metadata
 from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
 from cegah.wbs.services import (
     DESCRIPTION_MIN_LENGTH,
@@ -88,7 +89,8 @@ class FilesNotSentMixin:
 
 class EvidenceField(MultipleFileField):
     """A reporter's evidence files, checked in the same round as the rest of the form: count,
-    size and type (by the first bytes), as the intake checks them again before storing."""
+    size, type (by the first bytes) and whether a photo's metadata can be removed, as the intake
+    checks them again before storing."""
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
         files = super().clean(data, initial)
@@ -102,6 +104,9 @@ class EvidenceField(MultipleFileField):
             upload.seek(0)
             try:
                 check_attachment(upload.name, head, upload.size)
+                if rewrites(head):
+                    strip_metadata(upload.name, upload.read())  # raises if it cannot be done
+                    upload.seek(0)
             except AttachmentRejected as exc:
                 errors.append(str(exc))
         if errors:
@@ -112,7 +117,8 @@ class EvidenceField(MultipleFileField):
 # Said next to every file input a reporter sees: what is removed from files, and what is not.
 EVIDENCE_HELP = _(
     "Photos, PDF, documents, audio or video. Up to 5 files of 10 MB each. We remove the location "
-    "and the camera details from JPG, PNG and WebP photos. Other files keep theirs: PDF and Office "
+    "and the camera details from JPG, PNG and WebP photos, and refuse a damaged photo we cannot "
+    "remove them from (a screenshot of it can be sent). Other files keep theirs: PDF and Office "
     "documents can carry the name of whoever wrote them, and videos or HEIC photos the place they "
     "were taken. If that could give you away, send a screenshot or a photo of the document instead."
 )
