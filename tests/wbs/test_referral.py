@@ -239,3 +239,59 @@ def test_kpk_is_not_advised_to_refer_a_report_to_itself(wbs, submit, handler_cli
     text = kpk_page.content.decode()
     assert "kewenangan KPK" in text  # the hints are still shown…
     assert "Pertimbangkan pelimpahan" not in text  # …without advising KPK to refer to KPK
+
+
+def test_receivers_deadlines_start_afresh_after_a_referral(wbs, submit, handler_client) -> None:
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from cegah.wbs.models import DeadlineNotice, Event, Message
+    from cegah.wbs.tasks import send_deadline_notices
+
+    kpk, officer = _kpk(wbs)
+    officer.email = "officer@kpk.example"
+    officer.save()
+    report = submit().report
+    data_key = keys.report_data_key(report, keys.org_private_from_recovery(wbs.org, wbs.recovery))
+    assert data_key is not None
+    # The Inspektorat acknowledges, examines and answers the reporter, then refers it to KPK.
+    services.transition_report(report, Status.VERIFICATION, wbs.handler)
+    report.refresh_from_db()
+    services.transition_report(report, Status.ASSESSMENT, wbs.handler)
+    report.refresh_from_db()
+    services.post_message(
+        report, data_key, Message.Kind.HANDLER, "Sedang kami telaah.", wbs.handler
+    )
+    report.refresh_from_db()
+    assert report.acknowledged_at and report.examined_at and report.answered_at
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    DeadlineNotice.objects.create(
+        report=report, deadline="due_answer", kind="reminder", due=tomorrow
+    )
+    handler_client.post(f"/wbs/{wbs.org.slug}/r/{report.public_id}/refer/", {"target": "kpk-uji"})
+    report.refresh_from_db()
+    assert report.organisation == kpk
+    assert (report.acknowledged_at, report.examined_at, report.answered_at) == (None, None, None)
+    # The referrer's history stays.
+    referred = Event.objects.get(report=report, kind="referred")
+    assert set(referred.data["done_before"]) == {"acknowledged", "examined", "answered"}
+    assert Event.objects.filter(report=report, kind="status_changed").count() == 2
+    # KPK's page does not show its answer deadline as met.
+    kpk_client = login_with_keys(officer)
+    page = kpk_client.get(f"/wbs/kpk-uji/r/{report.public_id}/").content.decode()
+    deadlines = page[
+        page.index('class="deadlines"') : page.index("</ul>", page.index('class="deadlines"'))
+    ]
+    assert "Jawab pelapor paling lambat" in deadlines and "✓" not in deadlines
+    # Once KPK's answer deadline passes, the report is overdue in KPK's list and its count.
+    Report.objects.filter(pk=report.pk).update(due_answer=timezone.localdate() - timedelta(days=1))
+    listing = kpk_client.get("/wbs/kpk-uji/?due=overdue").content.decode()
+    assert report.reference in listing
+    assert kpk_client.get("/wbs/kpk-uji/").context["summary"]["overdue"] == 1
+    # KPK is reminded of its own deadline, even for a due date the Inspektorat was reminded of.
+    Report.objects.filter(pk=report.pk).update(due_answer=tomorrow)
+    mail.outbox.clear()
+    send_deadline_notices.enqueue()
+    assert "officer@kpk.example" in [r for m in mail.outbox for r in m.to]
