@@ -108,17 +108,25 @@ def _page_context(
     lang = get_language() or "id"
     questions = []
     for q in runtime.visible(page, answers):
+        hint, error = runtime.hint(q, lang), errors.get(q.name, "")
+        # The ids of the hint and error texts, which every input of the question points to.
+        hint_id, error_id = f"q-{q.name}-hint", f"q-{q.name}-error"
         questions.append(
             {
                 "q": q,
                 "kind": runtime.base_type(q),
                 "label": q.label(lang),
-                "hint": runtime.hint(q, lang),
+                "hint": hint,
                 "choices": [(c.name, c.label(lang)) for c in q.choices],
                 "value": answers.get(q.name, ""),
                 "values": str(answers.get(q.name, "")).split(),
-                "error": errors.get(q.name, ""),
+                "error": error,
                 "new": q.name in appeared,
+                "hint_id": hint_id,
+                "error_id": error_id,
+                "describedby": " ".join(
+                    i for i, shown in ((hint_id, hint), (error_id, error)) if shown
+                ),
             }
         )
     return {

@@ -483,3 +483,34 @@ def test_enter_on_an_answer_goes_forward_not_back(world: World) -> None:
             break
         client.post(url, {"action": "next", "page": page_number(page)} | INTERNAL)
     assert 'value="submit"' in _default_button(page)
+
+
+def test_errors_and_new_questions_are_told_to_screen_readers(world: World) -> None:
+    import re
+
+    from tests.survey.web import fields_on
+
+    (_inv, token), *_ = invited(world, 1, "expert")
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    url = f"/spi/i/{token}/isi/"
+    html = client.post(url, {"action": "next", "page": "0"}).content.decode()
+    assert not re.search(r"<fieldset[^>]*aria-invalid", html)  # not supported on fieldset
+    radios = re.findall(r'<input type="radio" name="jenis_eksper"[^>]*>', html)
+    assert radios and all('aria-invalid="true"' in r for r in radios)
+    described = {re.search(r'aria-describedby="([^"]+)"', r).group(1) for r in radios}  # type: ignore[union-attr]
+    assert described == {"q-jenis_eksper-error"}
+    assert re.search(r'<p class="error" id="q-jenis_eksper-error">Jawaban diperlukan', html)
+    # The procurement items appear after "do you follow its procurement?": their legends say
+    # they are new, in words, not only by a border.
+    first = client.get(url).content.decode()
+    data = {name: "3" for name in fields_on(first) if name != "jenis_eksper"}
+    client.post(url, data | {"jenis_eksper": "lsm", "action": "next", "page": page_number(first)})
+    second = client.get(url).content.decode()
+    assert "Pertanyaan baru" not in second
+    shown = client.post(
+        url, {"x_kenal_pbj": "ya", "action": "next", "page": page_number(second)}
+    ).content.decode()
+    legends = re.findall(r"<legend>(.*?)</legend>", shown, re.DOTALL)
+    assert len([legend for legend in legends if "Pertanyaan baru" in legend]) == 2
+    assert "Pertanyaan baru" not in legends[0]  # x_kenal_pbj was there before
