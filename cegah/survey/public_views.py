@@ -240,12 +240,18 @@ def respond_optout(request: HttpRequest, token: str) -> HttpResponse:
 def register(request: HttpRequest, code: str) -> HttpResponse:
     locus = (
         Locus.objects.select_related("organisation", "edition")
-        .filter(registration_code=code[:40], registration_open=True)
-        .exclude(edition__status=Edition.Status.CLOSED)
+        .filter(registration_code=code[:40])
         .first()
     )
     if locus is None:
         raise Http404
+    if not locus.registration_accepting:
+        # A code printed at a counter outlives the registration: say it closed (a POST stores
+        # nothing), rather than "page not found".
+        status = 409 if request.method == "POST" else 200
+        return render(
+            request, "survey/public/register_closed.html", {"locus": locus}, status=status
+        )
     units = services.units_of(locus)
     from cegah.orgs.models import Organisation
 
