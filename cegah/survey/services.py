@@ -475,6 +475,14 @@ def _make_invitations(respondents: Iterable[Respondent]) -> int:
     return len(rows)
 
 
+def added_since_draw(sample: Sample) -> int:
+    """Return how many people were added to the locus' list after ``sample`` was drawn: they
+    are in no stratum of it and are never invited unless the sample is drawn again."""
+    return Respondent.objects.filter(
+        locus_id=sample.locus_id, source=Respondent.Source.FRAME, created_at__gt=sample.drawn_at
+    ).count()
+
+
 def draw_sample(locus: Locus, actor: User | None, seed: int | None = None) -> Sample:
     """Draw the stratified sample (unit × group) and create one invitation per sampled person.
 

@@ -231,6 +231,7 @@ def locus(request: HttpRequest, slug: str, year: int, locus: str) -> HttpRespons
         .annotate(n=Count("pk"))
         .order_by("delivery")
     )
+    sample = Sample.objects.filter(locus=loc).first()
     context = {
         "edition": loc.edition,
         "locus": loc,
@@ -238,7 +239,8 @@ def locus(request: HttpRequest, slug: str, year: int, locus: str) -> HttpRespons
         "frame": frame,
         "frame_total": Respondent.objects.filter(locus=loc).count(),
         "imports": FrameImport.objects.filter(locus=loc)[:5],
-        "sample": Sample.objects.filter(locus=loc).first(),
+        "sample": sample,
+        "added_since_draw": services.added_since_draw(sample) if sample else 0,
         "unsent": Invitation.objects.filter(locus=loc, sends=0, opted_out=False).count(),
         "sent": Invitation.objects.filter(locus=loc, sends__gt=0).count(),
         "delivery": delivery,

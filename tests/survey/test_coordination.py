@@ -439,3 +439,33 @@ def test_email_recipients_are_pointed_to_the_opt_out_button_not_told_to_reply(
         assert "Jangan kirimi" not in texts[("Budi Santoso", reminder)]
         both = texts[("Sari Dewi", reminder)]
         assert "BERHENTI" in both and "Jangan kirimi saya pengingat lagi" in both
+
+
+def test_people_added_after_the_draw_are_pointed_out_until_the_sample_is_drawn_again(
+    world: World, client_for
+) -> None:
+    invited(world, 3)  # a list of 3, all drawn
+    more = "name,unit,group,phone,email\n" + "".join(
+        f"Baru {i},dinas-contoh,internal,08129999{i:04d},\n" for i in range(2)
+    )
+    services.import_frame(world.locus, "tambahan.csv", more.encode(), world.coordinator)
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/"
+    page = client.get(url).content.decode()
+    assert "2 orang ditambahkan ke daftar setelah sampel ini ditarik" in page
+    assert "Tarik ulang" in page and "Kirim 3 undangan" in page
+    # Drawn again, the new people are in the sample and the notice is gone.
+    client.post(url + "sample/", {"seed": "7"})
+    page = client.get(url).content.decode()
+    assert "setelah sampel ini ditarik" not in page and "Kirim 5 undangan" in page
+    # Once invitations are out, the sample is fixed: people added then will not be invited.
+    Invitation.objects.update(sends=1)
+    services.import_frame(
+        world.locus,
+        "lagi.csv",
+        b"name,unit,group,phone,email\nTerakhir,dinas-contoh,internal,081277770000,\n",
+        world.coordinator,
+    )
+    page = client.get(url).content.decode()
+    assert "1 orang ditambahkan ke daftar setelah sampel ini ditarik" in page
+    assert "tidak akan diundang" in page and "Tarik ulang" not in page
