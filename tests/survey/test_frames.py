@@ -200,12 +200,12 @@ def test_windows_1252_names_reach_the_frame_intact(world: World, client_for) -> 
 
 def test_an_unclosed_quotation_mark_is_reported_with_its_line_not_as_row_problems() -> None:
     content = (
-        "nama,unit,kelompok,telepon\n"
-        "Ani,,pegawai,0812 3456 7890\n"
-        '"Budi,,pegawai,0812 3456 7891\n'  # the quotation mark swallows the rows after it
-        "Cici,,pegawai,0812 3456 7892\n"
-        "Dodi,,pegawai,0812 3456 7893\n"
-    ).encode()
+        b"nama,unit,kelompok,telepon\n"
+        b"Ani,,pegawai,0812 3456 7890\n"
+        b'"Budi,,pegawai,0812 3456 7891\n'  # the quotation mark swallows the rows after it
+        b"Cici,,pegawai,0812 3456 7892\n"
+        b"Dodi,,pegawai,0812 3456 7893\n"
+    )
     parsed = parse_frame("daftar.csv", content)
     assert parsed.rows == []
     assert [(p["row"], p["code"]) for p in parsed.problems] == [(3, "csv_quote")]

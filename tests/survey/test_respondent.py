@@ -463,7 +463,7 @@ def _default_button(html: str) -> str:
 
 
 def test_enter_on_an_answer_goes_forward_not_back(world: World) -> None:
-    (inv, token), *_ = invited(world, 1)
+    (_inv, token), *_ = invited(world, 1)
     client = Client()
     client.post(f"/spi/i/{token}/mulai/")
     url = f"/spi/i/{token}/isi/"
