@@ -454,6 +454,39 @@ class TransitionForm(forms.Form):
     )
 
 
+class ReferForm(forms.Form):
+    """Where to refer a report: the targets the forwarding policy allows (referral_targets)."""
+
+    target = forms.ChoiceField(
+        label=_("Refer to"),
+        choices=(),
+        help_text=_(
+            "The receiver gets the full report (with the reporter's name and contact, if given), "
+            "the evidence files and the conversation with the reporter, and handles the report "
+            "from then on. Internal notes do not go along: they stay with your organisation. You "
+            "keep seeing the report's status."
+        ),
+        error_messages={"required": _("Choose where to refer the report.")},
+    )
+
+    def __init__(self, *args: Any, targets: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.targets = {t.organisation.slug: t for t in targets}
+        cast(forms.ChoiceField, self.fields["target"]).choices = [
+            (
+                t.organisation.slug,
+                _("%(org)s (you keep the content)") % {"org": t.organisation.name}
+                if t.sender_keeps_content
+                else t.organisation.name,
+            )
+            for t in targets
+        ]
+
+    def target_organisation(self) -> Any:
+        """The chosen organisation (call after is_valid)."""
+        return self.targets[self.cleaned_data["target"]].organisation
+
+
 class AssignForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Assign to"), required=False, choices=())
 

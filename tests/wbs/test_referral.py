@@ -295,3 +295,18 @@ def test_receivers_deadlines_start_afresh_after_a_referral(wbs, submit, handler_
     mail.outbox.clear()
     send_deadline_notices.enqueue()
     assert "officer@kpk.example" in [r for m in mail.outbox for r in m.to]
+
+
+def test_referral_target_is_described_by_its_help(wbs, submit, handler_client) -> None:
+    import re
+
+    _kpk(wbs)
+    report = submit().report
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/").content.decode()
+    select = re.search(r'<select name="target"[^>]*>', page)
+    assert select is not None
+    described = re.search(r'aria-describedby="([^"]+)"', select.group(0))
+    assert described is not None
+    help_id = described.group(1)
+    assert re.search(rf'<p class="help" id="{help_id}">[^<]*percakapan dengan pelapor', page)
+    assert page.count('id="id_target"') == 1
