@@ -529,9 +529,10 @@ class RedactForm(forms.Form):
         required=False,
         max_length=20000,
         help_text=_(
-            "Remove names and passages that could identify the reporter. Exports with content and "
-            "the case PDF show this text instead of the full description. A referral hands over "
-            "the full report."
+            "Remove names and passages that could identify the reporter. Once saved, this is the "
+            "only text of the report that exports with content and the case PDF show: the full "
+            "description, the reported parties, the place, the time and how it was done are left "
+            "out, so write here what of them may be shared. A referral hands over the full report."
         ),
     )
 

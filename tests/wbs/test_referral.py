@@ -310,3 +310,70 @@ def test_referral_target_is_described_by_its_help(wbs, submit, handler_client) -
     help_id = described.group(1)
     assert re.search(rf'<p class="help" id="{help_id}">[^<]*percakapan dengan pelapor', page)
     assert page.count('id="id_target"') == 1
+
+
+def test_a_redacted_report_exports_no_identifying_free_text_beside_its_narrative(
+    wbs, submit, handler_client, monkeypatch
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    redacted = submit(
+        description="Bu Sari dari bagian keuangan melihat suap di ruang kepala.",
+        reported=[
+            services.ReportedParty(name="Pak Joko", position="Kabid", institution="Dinas PUPR")
+        ],
+        where="Ruang kepala lantai 2, sebelah meja Bu Sari",
+        when="Jumat 3 Oktober sore, saat Bu Sari lembur",
+        how="Bu Sari melihat amplop diserahkan di bawah meja.",
+        amount=50_000_000,
+    )
+    full = submit(
+        description="Suap perizinan bangunan di dinas PUPR kota setiap minggu.",
+        where="Loket perizinan",
+        how="Uang pelicin diminta di loket.",
+    )
+    url = f"/wbs/{wbs.org.slug}/r/{redacted.report.public_id}"
+    handler_client.post(
+        f"{url}/redact/", {"text": "Seorang pegawai melihat suap kepada Kabid PUPR di kantor."}
+    )
+    xlsx = handler_client.get(f"/wbs/{wbs.org.slug}/export.xlsx?content=1")
+    rows = [
+        [c.value for c in row] for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows()
+    ]  # type: ignore[union-attr]
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(
+                    handler_client.get(
+                        f"/wbs/{wbs.org.slug}/export.csv?content=1"
+                    ).streaming_content  # type: ignore[attr-defined]
+                ).decode()
+            )
+        )
+    )
+    for table in (rows, csv_rows):
+        header = [str(h) for h in table[0]]
+        by_ref = {row[0]: dict(zip(header, row, strict=True)) for row in table[1:]}
+        shared = by_ref[redacted.report.reference]
+        text = " ".join(str(v) for v in shared.values())
+        for secret in ("Bu Sari", "Pak Joko", "Ruang kepala", "Jumat 3 Oktober", "amplop"):
+            assert secret not in text, secret
+        assert "Seorang pegawai melihat suap" in text
+        left_out = [h for h in header if str(shared[h]).startswith("(tidak disertakan")]
+        assert len(left_out) == 4  # reported parties, where, when, how
+        assert str(shared[header[-1]]) == "50000000"  # the amount is a number, not free text
+        # A report without a redacted narrative is exported in full.
+        other = " ".join(str(v) for v in by_ref[full.report.reference].values())
+        assert "Loket perizinan" in other and "Uang pelicin" in other
+    # The case PDF shares the redacted narrative only, as before.
+    from tests.wbs.test_referral import _capture_pdf_html
+
+    pages = _capture_pdf_html(monkeypatch)
+    handler_client.get(f"{url}/pdf/")
+    assert "Pak Joko" not in pages[0] and "Ruang kepala" not in pages[0]
+    # The handler is told what the narrative replaces.
+    page = handler_client.get(f"{url}/").content.decode()
+    assert "terlapor, tempat, waktu, dan cara tidak disertakan" in page
