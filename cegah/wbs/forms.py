@@ -65,7 +65,11 @@ class FilesNotSentMixin:
     files: Any
 
     def chosen_file_names(self) -> list[str]:
-        return [f.name for f in self.files.getlist("attachments")] if self.files else []
+        """The files chosen that can be chosen again: not those refused (told why instead)."""
+        field = cast(forms.Form, self).fields.get("attachments")
+        refused = getattr(field, "refused", ())
+        chosen = self.files.getlist("attachments") if self.files else []
+        return [f.name for f in chosen if f.name not in refused]
 
     def files_not_sent_message(self) -> str:
         names = self.chosen_file_names()
@@ -92,7 +96,12 @@ class EvidenceField(MultipleFileField):
     size, type (by the first bytes) and whether a photo's metadata can be removed, as the intake
     checks them again before storing."""
 
+    # Names of the files this form refused, which are not to be "chosen again" (per form: Django
+    # copies a form's fields for each form).
+    refused: list[str] = []
+
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        self.refused = []
         files = super().clean(data, initial)
         if len(files) > settings.WBS_ATTACHMENT_MAX_COUNT:
             raise forms.ValidationError(
@@ -109,6 +118,7 @@ class EvidenceField(MultipleFileField):
                     upload.seek(0)
             except AttachmentRejected as exc:
                 errors.append(str(exc))
+                self.refused.append(upload.name)
         if errors:
             raise forms.ValidationError(errors)
         return files

@@ -191,6 +191,7 @@ def test_reporter_is_asked_for_a_screenshot_of_a_damaged_photo_and_nothing_is_st
     assert response.status_code == 200
     page = response.content.decode()
     assert "IMG_0003.jpg" in page and "tangkapan layar" in page
+    assert "TIDAK terkirim" not in page  # not told to choose the refused photo again
     assert "Petugas loket meminta uang" in page  # the typed text comes back
     assert not Report.objects.exists() and not Attachment.objects.exists()
     # The service refuses it too, whatever the channel, before anything is stored.
