@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +25,57 @@ class EditionForm(forms.Form):
 
 GROUP_WEIGHT_MAX = 100.0
 CORRECTION_MAX = 100.0
+
+
+def _number(value: float) -> str:
+    """A bound as the reader writes it: "0,005" and "1" on Indonesian pages (not "1.0")."""
+    return str(number_format(int(value) if float(value).is_integer() else value))
+
+
+def _html_number(value: float) -> str:
+    """A bound as an HTML number input takes it: "0.005", "1"."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _model_bounds(name: str) -> tuple[float, float]:
+    """The bounds of an Edition field, from its validators (the server's rule, declared once);
+    a positive integer field without a lower validator starts at 0."""
+    field = Edition._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    validators = field.validators  # with the database's own range
+    lows = [v.limit_value for v in validators if isinstance(v, MinValueValidator)]
+    highs = [v.limit_value for v in validators if isinstance(v, MaxValueValidator)]
+    assert highs, f"Edition.{name} has no upper bound"
+    return max([0, *lows]), min(highs)
+
+
+def bound(field: forms.Field, low: float, high: float) -> None:
+    """Give a number field the same bounds in the browser (min, max) and on the server, with one
+    message naming both the reader's way: "Gunakan angka dari 0,01 sampai 1." (Django's
+    own message wrote "1.0" and "100.0" on Indonesian pages)."""
+    assert isinstance(field, forms.IntegerField | forms.FloatField)
+    number = cast(Any, field)  # the stubs type min_value as an int
+    number.min_value, number.max_value = low, high
+    field.validators = [
+        v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)
+    ] + [MinValueValidator(low), MaxValueValidator(high)]
+    field.widget.attrs.update(min=_html_number(low), max=_html_number(high))
+    message = _("Use a number from %(min)s to %(max)s.") % {
+        "min": _number(low),
+        "max": _number(high),
+    }
+    field.error_messages["min_value"] = field.error_messages["max_value"] = message
+
+
+# The edition's number knobs: bounded in the browser and on the server by the model's validators.
+KNOBS = (
+    "margin_of_error",
+    "confidence_level",
+    "census_below",
+    "max_reminders",
+    "reminder_gap_days",
+    "lagging_below",
+)
 
 
 class SettingsForm(forms.ModelForm):
@@ -102,6 +156,13 @@ class SettingsForm(forms.ModelForm):
                 initial=corrections.get(slug),
                 widget=forms.NumberInput(attrs={"step": "any", "class": "weight"}),
             )
+        for name in KNOBS:
+            bound(self.fields[name], *_model_bounds(name))
+        for name, field in self.fields.items():
+            if name.startswith(("weight_", "dw_")):
+                bound(field, 0, GROUP_WEIGHT_MAX)
+            elif name.startswith("correction_"):
+                bound(field, 0, CORRECTION_MAX)
 
     def general_fields(self) -> list[Any]:
         """The bound fields of the edition's knobs and group weights (shown as a list)."""
@@ -124,18 +185,6 @@ class SettingsForm(forms.ModelForm):
     def correction_fields(self) -> list[tuple[str, Any]]:
         """(institution name, bound field) of each locus' correction."""
         return [(name, self[f"correction_{slug}"]) for slug, name in self.loci]
-
-    def clean_margin_of_error(self) -> float:
-        value = float(self.cleaned_data["margin_of_error"])
-        if not 0.005 <= value <= 0.10:
-            raise forms.ValidationError(_("Use a margin between 0.005 and 0.10 (10%)."))
-        return value
-
-    def clean_confidence_level(self) -> float:
-        value = float(self.cleaned_data["confidence_level"])
-        if not 0.5 < value < 1:
-            raise forms.ValidationError(_("Use a confidence level between 0.5 and 1."))
-        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

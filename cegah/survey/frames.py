@@ -99,9 +99,38 @@ PROBLEMS = {
         "A formula whose value was never calculated (the file was not saved by a spreadsheet "
         "program): open it in Excel or LibreOffice and save it, or paste the values."
     ),
+    # CSV syntax: the reader stops at the first, which concerns every row after it.
+    "csv_quote": _(
+        "This is not a valid CSV file: the quotation mark opened on line %(line)s is never "
+        "closed, so the rows after it cannot be told apart. Close it (or remove it) and import "
+        "the file again."
+    ),
+    "csv_after_quote": _(
+        "This is not a valid CSV file: on line %(line)s a quoted field is followed by more text "
+        "before the separator. Put the whole field in quotation marks, or remove them."
+    ),
+    "csv_field_limit": _(
+        "This is not a valid CSV file: a field starting on line %(line)s is longer than "
+        "%(limit)s characters; a quotation mark may never be closed."
+    ),
+    "csv_nul": _("This is not a valid CSV file: line %(line)s holds a NUL character."),
+    "csv": _("This is not a valid CSV file: line %(line)s cannot be read."),
 }
 # Codes that concern the whole file; the others are per row.
-FILE_PROBLEMS = {"unreadable", "xls", "encoding", "empty", "no_rows", "header", "too_many"}
+FILE_PROBLEMS = {
+    "unreadable",
+    "xls",
+    "encoding",
+    "empty",
+    "no_rows",
+    "header",
+    "too_many",
+    "csv_quote",
+    "csv_after_quote",
+    "csv_field_limit",
+    "csv_nul",
+    "csv",
+}
 
 
 def problem_text(problem: dict[str, Any]) -> str:
@@ -146,10 +175,11 @@ class ParsedFrame:
 
 
 class _Refused(Exception):
-    def __init__(self, code: str, row: int | None = None) -> None:
+    def __init__(self, code: str, row: int | None = None, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.row = row
+        self.params = params
 
 
 # A cell holding a formula whose value was never calculated (openpyxl reads it as None).
@@ -202,29 +232,57 @@ def _xlsx(content: bytes) -> list[list[Any]]:
     return [[_text(v) for v in row] for row in rows]
 
 
+def _delimiter(text: str) -> str:
+    """The separator of the header line (the first line with anything on it): the most frequent
+    of comma, semicolon and tab there, comma if it has none.
+
+    Guessing from the first rows (csv.Sniffer) gave up on a semicolon list whose rows leave out
+    empty trailing fields, and chose the comma where names hold commas and quotes
+    (``Budi, "Bob", Santoso``); the header is the line the coordinator's columns are named on.
+    """
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _csv_refusal(exc: csv.Error, line: int) -> _Refused:
+    """The problem of a CSV syntax error found at ``line`` (where the record began)."""
+    reason = str(exc)
+    if "unexpected end of data" in reason:
+        return _Refused("csv_quote", line, line=line)
+    if "field larger than field limit" in reason:
+        return _Refused("csv_field_limit", line, line=line, limit=csv.field_size_limit())
+    if "NUL" in reason:
+        return _Refused("csv_nul", line, line=line)
+    if "expected after" in reason:
+        return _Refused("csv_after_quote", line, line=line)
+    return _Refused("csv", line, line=line)
+
+
 def _csv(content: bytes) -> tuple[list[list[Any]], str]:
     try:
         decoded = decode_text(content)
     except UndecodableText as exc:
         raise _Refused("encoding" if exc.line else "unreadable", exc.line) from exc
     text = decoded.text
-    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        if "\t" in text.partition("\n")[0]:
-            dialect = csv.excel_tab
-    reader = csv.reader(io.StringIO(text), dialect)
+    # Strict: otherwise a quotation mark never closed swallows the rows after it into one field,
+    # and they are reported as an unknown group and a missing phone instead of one CSV error.
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text), strict=True)
     rows: list[list[Any]] = []
     filled = 0
-    try:
-        for row in reader:
-            rows.append(row)
-            filled += any(v.strip() for v in row)
-            if filled > MAX_ROWS + 1:
-                break
-    except csv.Error as exc:
-        raise _Refused("unreadable", reader.line_num or None) from exc
+    while True:
+        line = reader.line_num + 1  # where the next record begins
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _csv_refusal(exc, line) from exc
+        rows.append(row)
+        filled += any(v.strip() for v in row)
+        if filled > MAX_ROWS + 1:
+            break
     return rows, decoded.encoding
 
 
@@ -265,7 +323,7 @@ def parse_frame(filename: str, content: bytes, units: Container[str] | None = No
     try:
         table, out.encoding = _read(filename, content)
     except _Refused as exc:
-        out.problem(exc.row, "", exc.code)
+        out.problem(exc.row, "", exc.code, **exc.params)
         return out
     start = next((i for i, row in enumerate(table) if any(_filled(v) for v in row)), None)
     if start is None:

@@ -173,6 +173,12 @@ class Locus(models.Model):
     def __str__(self) -> str:
         return str(self.organisation)
 
+    @property
+    def registration_accepting(self) -> bool:
+        """Whether the QR page takes registrations: opened by the coordinator, and the edition
+        not closed (closing the edition closes registration whatever the switch says)."""
+        return self.registration_open and self.edition.status != Edition.Status.CLOSED
+
 
 class FrameImport(models.Model):
     """One uploaded population list: counts and problems (never the rows' contents).

@@ -108,17 +108,25 @@ def _page_context(
     lang = get_language() or "id"
     questions = []
     for q in runtime.visible(page, answers):
+        hint, error = runtime.hint(q, lang), errors.get(q.name, "")
+        # The ids of the hint and error texts, which every input of the question points to.
+        hint_id, error_id = f"q-{q.name}-hint", f"q-{q.name}-error"
         questions.append(
             {
                 "q": q,
                 "kind": runtime.base_type(q),
                 "label": q.label(lang),
-                "hint": runtime.hint(q, lang),
+                "hint": hint,
                 "choices": [(c.name, c.label(lang)) for c in q.choices],
                 "value": answers.get(q.name, ""),
                 "values": str(answers.get(q.name, "")).split(),
-                "error": errors.get(q.name, ""),
+                "error": error,
                 "new": q.name in appeared,
+                "hint_id": hint_id,
+                "error_id": error_id,
+                "describedby": " ".join(
+                    i for i, shown in ((hint_id, hint), (error_id, error)) if shown
+                ),
             }
         )
     return {
@@ -232,12 +240,18 @@ def respond_optout(request: HttpRequest, token: str) -> HttpResponse:
 def register(request: HttpRequest, code: str) -> HttpResponse:
     locus = (
         Locus.objects.select_related("organisation", "edition")
-        .filter(registration_code=code[:40], registration_open=True)
-        .exclude(edition__status=Edition.Status.CLOSED)
+        .filter(registration_code=code[:40])
         .first()
     )
     if locus is None:
         raise Http404
+    if not locus.registration_accepting:
+        # A code printed at a counter outlives the registration: say it closed (a POST stores
+        # nothing), rather than "page not found".
+        status = 409 if request.method == "POST" else 200
+        return render(
+            request, "survey/public/register_closed.html", {"locus": locus}, status=status
+        )
     units = services.units_of(locus)
     from cegah.orgs.models import Organisation
 

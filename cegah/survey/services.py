@@ -391,6 +391,28 @@ def import_frame(locus: Locus, filename: str, content: bytes, actor: User | None
     return record
 
 
+def set_registration_open(locus: Locus, is_open: bool, actor: User | None) -> None:
+    """Open or close QR self-registration of ``locus``; audited.
+
+    Raises ValidationError when opening it in a closed edition (closing the edition closes
+    registration, and it does not open again).
+    """
+    if is_open and locus.edition.status == Edition.Status.CLOSED:
+        raise ValidationError(_("The edition is closed: registration cannot be opened."))
+    with transaction.atomic():
+        changed = Locus.objects.filter(pk=locus.pk).exclude(registration_open=is_open)
+        if not changed.update(registration_open=is_open):
+            return
+        locus.registration_open = is_open
+        audit.record(
+            "survey.registration.opened" if is_open else "survey.registration.closed",
+            actor=actor,
+            organisation=locus.edition.organisation,
+            obj=locus,
+            details={"locus": locus.organisation.slug},
+        )
+
+
 def register_self(
     locus: Locus, unit: Organisation, name: str, phone: str, email: str
 ) -> Respondent | None:
@@ -451,6 +473,14 @@ def _make_invitations(respondents: Iterable[Respondent]) -> int:
         )
     Invitation.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return len(rows)
+
+
+def added_since_draw(sample: Sample) -> int:
+    """Return how many people were added to the locus' list after ``sample`` was drawn: they
+    are in no stratum of it and are never invited unless the sample is drawn again."""
+    return Respondent.objects.filter(
+        locus_id=sample.locus_id, source=Respondent.Source.FRAME, created_at__gt=sample.drawn_at
+    ).count()
 
 
 def draw_sample(locus: Locus, actor: User | None, seed: int | None = None) -> Sample:
@@ -1051,6 +1081,8 @@ def send_lagging_alerts(edition: Edition, actor: User | None = None, force: bool
     from cegah.accounts.models import Membership
     from cegah.accounts.permissions import Role
 
+    if edition.status == Edition.Status.CLOSED:
+        return 0  # a closed edition has no fieldwork left to chase
     today = timezone.localdate()
     rows = [r for r in response_rates(edition) if r.lagging(edition.lagging_below)]
     if not rows:

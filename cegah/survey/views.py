@@ -231,6 +231,7 @@ def locus(request: HttpRequest, slug: str, year: int, locus: str) -> HttpRespons
         .annotate(n=Count("pk"))
         .order_by("delivery")
     )
+    sample = Sample.objects.filter(locus=loc).first()
     context = {
         "edition": loc.edition,
         "locus": loc,
@@ -238,7 +239,8 @@ def locus(request: HttpRequest, slug: str, year: int, locus: str) -> HttpRespons
         "frame": frame,
         "frame_total": Respondent.objects.filter(locus=loc).count(),
         "imports": FrameImport.objects.filter(locus=loc)[:5],
-        "sample": Sample.objects.filter(locus=loc).first(),
+        "sample": sample,
+        "added_since_draw": services.added_since_draw(sample) if sample else 0,
         "unsent": Invitation.objects.filter(locus=loc, sends=0, opted_out=False).count(),
         "sent": Invitation.objects.filter(locus=loc, sends__gt=0).count(),
         "delivery": delivery,
@@ -341,7 +343,12 @@ def registrations(request: HttpRequest, slug: str, year: int, locus: str) -> Htt
 
     loc = access_locus(request.user, slug, year, locus)
     if request.method == "POST":
-        Locus.objects.filter(pk=loc.pk).update(registration_open=request.POST.get("open") == "1")
+        try:
+            services.set_registration_open(
+                loc, request.POST.get("open") == "1", staff_user(request)
+            )
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
         return redirect("survey:registrations", slug, year, locus)
     url = request.build_absolute_uri(reverse("survey:register", args=[loc.registration_code]))
     pending = Respondent.objects.filter(
@@ -398,6 +405,9 @@ def export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 @require_POST
 def alert(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     ed = access_edition(request.user, slug, year)
+    if ed.status == Edition.Status.CLOSED:
+        messages.error(request, _("The edition is closed: no alerts about lagging units are sent."))
+        return redirect(_edition_url(ed))
     sent = services.send_lagging_alerts(ed, staff_user(request), force=True)
     messages.success(request, _("Alert sent to %(n)s coordinators.") % {"n": sent})
     return redirect(_edition_url(ed))

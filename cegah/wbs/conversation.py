@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,6 +30,7 @@ from cegah.channels.outbox import queue_message
 from cegah.channels.providers.base import Choice, Interactive
 from cegah.orgs.models import Organisation
 from cegah.wbs import keys, services
+from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Category, Channel, Message, Policy, Report
 
 logger = logging.getLogger("cegah.wbs")
@@ -422,7 +424,15 @@ def _follow_up(event: InboundEvent, state: dict[str, Any], text: str) -> dict[st
         files.append(
             services.IncomingFile(_safe_name(item, index), event.download_media(item["id"]).content)
         )
-    services.reporter_reply(report, data_key, text or _("(evidence added)"), files)
+    try:
+        services.reporter_reply(report, data_key, text or _("(evidence added)"), files)
+    except (AttachmentRejected, ValidationError) as exc:  # nothing was stored
+        _reply(
+            event,
+            _("Not sent to the handler: %(why)s") % {"why": _reason(exc)},
+            key="followup-refused",
+        )
+        return state
     _reply(event, _("Sent to the handler."), key="followup")
     return state
 

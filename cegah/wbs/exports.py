@@ -36,6 +36,10 @@ META_COLUMNS = (
 )
 # "description" is the handler's redacted narrative where one is saved ("redacted" says which).
 CONTENT_COLUMNS = ("description", "redacted", "reported_parties", "where", "when", "how", "amount")
+# A redacted narrative is the only text of its report that is shared: these free-text fields can
+# name people and places as well as the full description can, and are left out beside it (the
+# handler writes into the narrative what of them may be shared). The amount is a number.
+REDACTION_REPLACES = ("reported_parties", "where", "when", "how")
 
 
 def header(with_content: bool) -> list[str]:
@@ -100,16 +104,28 @@ def report_rows(reports: QuerySet[Report], org_private: bytes | None) -> Iterato
                 ", ".join(x for x in (p.get("name"), p.get("position"), p.get("institution")) if x)
                 for p in content.get("reported", [])
             )
+            free_text = {
+                "reported_parties": parties,
+                "where": content.get("where", ""),
+                "when": content.get("when", ""),
+                "how": content.get("how", ""),
+            }
+            if redacted is not None:
+                free_text = {
+                    column: left_out() if value else "" for column, value in free_text.items()
+                }
             row += [
                 redacted if redacted is not None else content.get("description", ""),
                 _("yes") if redacted is not None else _("no"),
-                parties,
-                content.get("where", ""),
-                content.get("when", ""),
-                content.get("how", ""),
+                *(free_text[column] for column in REDACTION_REPLACES),
                 content.get("amount") or "",
             ]
         yield row
+
+
+def left_out() -> str:
+    """The cell of a free-text field left out of a redacted report's row."""
+    return _("(left out: the report has a redacted narrative)")
 
 
 def with_header(rows: Iterable[list[Any]], with_content: bool) -> Iterator[list[Any]]:

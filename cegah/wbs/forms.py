@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cegah.orgs.models import Organisation, Region
 from cegah.wbs import keys
 from cegah.wbs.intake import AttachmentRejected, check_attachment
+from cegah.wbs.metadata import rewrites, strip_metadata
 from cegah.wbs.models import Category, Channel, Message, Outcome, Policy, Priority, Status
 from cegah.wbs.services import (
     DESCRIPTION_MIN_LENGTH,
@@ -64,7 +65,11 @@ class FilesNotSentMixin:
     files: Any
 
     def chosen_file_names(self) -> list[str]:
-        return [f.name for f in self.files.getlist("attachments")] if self.files else []
+        """The files chosen that can be chosen again: not those refused (told why instead)."""
+        field = cast(forms.Form, self).fields.get("attachments")
+        refused = getattr(field, "refused", ())
+        chosen = self.files.getlist("attachments") if self.files else []
+        return [f.name for f in chosen if f.name not in refused]
 
     def files_not_sent_message(self) -> str:
         names = self.chosen_file_names()
@@ -88,9 +93,15 @@ class FilesNotSentMixin:
 
 class EvidenceField(MultipleFileField):
     """A reporter's evidence files, checked in the same round as the rest of the form: count,
-    size and type (by the first bytes), as the intake checks them again before storing."""
+    size, type (by the first bytes) and whether a photo's metadata can be removed, as the intake
+    checks them again before storing."""
+
+    # Names of the files this form refused, which are not to be "chosen again" (per form: Django
+    # copies a form's fields for each form).
+    refused: list[str] = []
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        self.refused = []
         files = super().clean(data, initial)
         if len(files) > settings.WBS_ATTACHMENT_MAX_COUNT:
             raise forms.ValidationError(
@@ -102,8 +113,12 @@ class EvidenceField(MultipleFileField):
             upload.seek(0)
             try:
                 check_attachment(upload.name, head, upload.size)
+                if rewrites(head):
+                    strip_metadata(upload.name, upload.read())  # raises if it cannot be done
+                    upload.seek(0)
             except AttachmentRejected as exc:
                 errors.append(str(exc))
+                self.refused.append(upload.name)
         if errors:
             raise forms.ValidationError(errors)
         return files
@@ -112,7 +127,8 @@ class EvidenceField(MultipleFileField):
 # Said next to every file input a reporter sees: what is removed from files, and what is not.
 EVIDENCE_HELP = _(
     "Photos, PDF, documents, audio or video. Up to 5 files of 10 MB each. We remove the location "
-    "and the camera details from JPG, PNG and WebP photos. Other files keep theirs: PDF and Office "
+    "and the camera details from JPG, PNG and WebP photos, and refuse a damaged photo we cannot "
+    "remove them from (a screenshot of it can be sent). Other files keep theirs: PDF and Office "
     "documents can carry the name of whoever wrote them, and videos or HEIC photos the place they "
     "were taken. If that could give you away, send a screenshot or a photo of the document instead."
 )
@@ -448,6 +464,39 @@ class TransitionForm(forms.Form):
     )
 
 
+class ReferForm(forms.Form):
+    """Where to refer a report: the targets the forwarding policy allows (referral_targets)."""
+
+    target = forms.ChoiceField(
+        label=_("Refer to"),
+        choices=(),
+        help_text=_(
+            "The receiver gets the full report (with the reporter's name and contact, if given), "
+            "the evidence files and the conversation with the reporter, and handles the report "
+            "from then on. Internal notes do not go along: they stay with your organisation. You "
+            "keep seeing the report's status."
+        ),
+        error_messages={"required": _("Choose where to refer the report.")},
+    )
+
+    def __init__(self, *args: Any, targets: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.targets = {t.organisation.slug: t for t in targets}
+        cast(forms.ChoiceField, self.fields["target"]).choices = [
+            (
+                t.organisation.slug,
+                _("%(org)s (you keep the content)") % {"org": t.organisation.name}
+                if t.sender_keeps_content
+                else t.organisation.name,
+            )
+            for t in targets
+        ]
+
+    def target_organisation(self) -> Any:
+        """The chosen organisation (call after is_valid)."""
+        return self.targets[self.cleaned_data["target"]].organisation
+
+
 class AssignForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Assign to"), required=False, choices=())
 
@@ -490,9 +539,10 @@ class RedactForm(forms.Form):
         required=False,
         max_length=20000,
         help_text=_(
-            "Remove names and passages that could identify the reporter. Exports with content and "
-            "the case PDF show this text instead of the full description. A referral hands over "
-            "the full report."
+            "Remove names and passages that could identify the reporter. Once saved, this is the "
+            "only text of the report that exports with content and the case PDF show: the full "
+            "description, the reported parties, the place, the time and how it was done are left "
+            "out, so write here what of them may be shared. A referral hands over the full report."
         ),
     )
 

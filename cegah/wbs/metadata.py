@@ -7,9 +7,15 @@ the time and often a thumbnail: enough to find the reporter. Every attachment pa
 Only containers are rewritten, never pixels: the compressed image data is copied byte for byte,
 so the evidence stays exactly what the reporter sent. JPEG keeps its orientation (a minimal Exif
 segment holding only the Orientation tag), its colour profile (ICC) and Adobe's colour-transform
-segment, which decoders need. A file that does not parse as its type is stored as it came (it
-passed the type check on its first bytes, and refusing evidence would be worse); the log says so
-without naming the file.
+segment, which decoders need.
+
+Damaged files: a photo cut off before its end (a transfer that stopped, the last bytes lost;
+viewers still show it) keeps its metadata where phones write it, before the image data. As long
+as the structure up to the image data parses, the metadata is dropped there and the rest is
+copied as it is. When it does not parse, the metadata cannot be found for sure, and the file is
+refused (``MetadataNotRemovable``, with a message suggesting a screenshot) rather than stored
+with it: storing it would break the promise the report form makes, and a frightened reporter
+can send a screenshot, which carries no location.
 
 Not covered: HEIC/MP4/MOV (ISO media boxes), GIF, PDF and Office documents. The report form tells
 the reporter that those can carry the author's name or the place.
@@ -19,6 +25,10 @@ from __future__ import annotations
 
 import logging
 import struct
+
+from django.utils.translation import gettext as _
+
+from cegah.wbs.intake import AttachmentRejected
 
 logger = logging.getLogger("cegah.wbs")
 
@@ -41,22 +51,55 @@ class Unparsable(ValueError):
     """The file's structure does not match its type."""
 
 
+class MetadataNotRemovable(AttachmentRejected):
+    """A photo whose metadata cannot be found for sure (its structure does not parse): refused
+    before anything is stored. The message is user-facing."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            _(
+                "We could not read the photo “%(name)s” (it may be damaged), so we cannot remove "
+                "the place where it was taken and the camera details from it, and it was not "
+                "sent. Take a screenshot of the photo and attach the screenshot instead: a "
+                "screenshot does not carry them."
+            )
+            % {"name": name}
+        )
+
+
 def strip_metadata(name: str, data: bytes) -> bytes:
     """Return ``data`` without metadata if it is a JPEG, PNG or WebP; other files unchanged.
 
     The type is taken from the first bytes (the intake has already matched them to the name).
-    A file that does not parse is returned unchanged.
+    A photo cut off after its metadata has it removed and the rest copied as it is. Raises
+    MetadataNotRemovable when a photo's structure does not parse far enough to find every
+    metadata block: it is never stored with them.
     """
+    strip = _STRIPPERS.get(_kind(data[:12]) or "")
+    if strip is None:
+        return data
     try:
-        if data[:3] == b"\xff\xd8\xff":
-            return strip_jpeg(data)
-        if data[:8] == PNG_SIGNATURE:
-            return strip_png(data)
-        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            return strip_webp(data)
+        return strip(data)
     except Unparsable as exc:
-        logger.warning("wbs: metadata left in an attachment that did not parse (%s)", exc)
-    return data
+        # The file's name is the reporter's: not logged.
+        logger.warning("wbs: refused an attachment whose metadata could not be removed (%s)", exc)
+        raise MetadataNotRemovable(name) from exc
+
+
+def _kind(head: bytes) -> str | None:
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if head[:8] == PNG_SIGNATURE:
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def rewrites(head: bytes) -> bool:
+    """Whether ``strip_metadata`` rewrites a file starting with ``head`` (its first 12 bytes or
+    more): a JPEG, PNG or WebP."""
+    return _kind(head) is not None
 
 
 # --- JPEG ----------------------------------------------------------------------------------------
@@ -90,7 +133,13 @@ def _jpeg_segment(marker: int, payload: bytes) -> bytes:
 
 def strip_jpeg(data: bytes) -> bytes:
     """Drop APPn metadata segments (Exif, XMP, IPTC, MPF…), comments and anything after the end
-    of the image; keep the Orientation tag in a minimal Exif segment."""
+    of the image; keep the Orientation tag in a minimal Exif segment.
+
+    A file cut off after its first scan began (the end-of-image marker or more lost) keeps what
+    follows as it is: phones write metadata before the image data, and a scan holds no markers.
+    Raises Unparsable when the segments before the first scan do not parse, or when a segment
+    after it is damaged (not merely cut off).
+    """
     if data[:2] != b"\xff\xd8":
         raise Unparsable("jpeg: no start of image")
     out = [b"\xff\xd8"]
@@ -98,13 +147,20 @@ def strip_jpeg(data: bytes) -> bytes:
     insert_at = 1  # the Orientation segment goes after SOI and a JFIF APP0, where readers look
     position = 2
     size = len(data)
+    scanned = False  # a scan has begun: the image data is there, whatever is cut off after it
     while True:
         # Markers may be preceded by any number of 0xFF fill bytes.
+        if position >= size and scanned:
+            break  # cut off between two segments
         if position >= size or data[position] != 0xFF:
             raise Unparsable("jpeg: marker expected")
+        segment_start = position
         while position < size and data[position] == 0xFF:
             position += 1
         if position >= size:
+            if scanned:  # cut off in the fill bytes before a marker
+                out.append(data[segment_start:])
+                break
             raise Unparsable("jpeg: truncated marker")
         marker = data[position]
         position += 1
@@ -114,11 +170,19 @@ def strip_jpeg(data: bytes) -> bytes:
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
             out.append(bytes((0xFF, marker)))
             continue
-        if position + 2 > size:
-            raise Unparsable("jpeg: truncated segment length")
-        (length,) = struct.unpack(">H", data[position : position + 2])
-        if length < 2 or position + length > size:
-            raise Unparsable("jpeg: bad segment length")
+        is_metadata = 0xE0 <= marker <= 0xEF or marker == 0xFE
+        length = 0
+        if position + 2 <= size:
+            (length,) = struct.unpack(">H", data[position : position + 2])
+            if length < 2:
+                raise Unparsable("jpeg: bad segment length")
+        if position + 2 > size or position + length > size:
+            # The segment runs past the end of the file: the file was cut off in it.
+            if not scanned:
+                raise Unparsable("jpeg: truncated segment")
+            if not is_metadata:  # a table or a scan header: kept as it is
+                out.append(data[segment_start:])
+            break
         payload = data[position + 2 : position + length]
         position += length
         if 0xE0 <= marker <= 0xEF:
@@ -133,9 +197,12 @@ def strip_jpeg(data: bytes) -> bytes:
             continue
         out.append(_jpeg_segment(marker, payload))
         if marker == 0xDA:  # start of scan: copy the entropy-coded data up to the next marker
+            scanned = True
             end = _scan_end(data, position)
             out.append(data[position:end])
             position = end
+            if end == size:  # cut off in the scan (no end-of-image marker): nothing more to read
+                break
     if orientation is not None:
         out.insert(insert_at, _jpeg_segment(0xE1, _orientation_exif(orientation)))
     return b"".join(out)
@@ -143,12 +210,13 @@ def strip_jpeg(data: bytes) -> bytes:
 
 def _scan_end(data: bytes, start: int) -> int:
     """Return where the entropy-coded data starting at ``start`` ends: at the first marker that
-    is not a stuffed zero (FF00) or a restart marker (FFD0–FFD7)."""
+    is not a stuffed zero (FF00) or a restart marker (FFD0–FFD7), or at the end of ``data`` when
+    the file is cut off in the scan."""
     position = start
     while True:
         position = data.find(b"\xff", position)
         if position < 0 or position + 1 >= len(data):
-            raise Unparsable("jpeg: scan without end")
+            return len(data)
         following = data[position + 1]
         if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
             position += 1 if following == 0xFF else 2
@@ -160,23 +228,34 @@ def _scan_end(data: bytes, start: int) -> int:
 
 
 def strip_png(data: bytes) -> bytes:
-    """Drop text chunks (tEXt, zTXt, iTXt), Exif (eXIf), the time (tIME) and anything after IEND."""
+    """Drop text chunks (tEXt, zTXt, iTXt), Exif (eXIf), the time (tIME) and anything after IEND.
+
+    A file cut off (IEND lost, or a chunk shorter than its length says) keeps the cut-off chunk
+    as it is unless it is one of those, and a chunk header too short to name its type. Raises
+    Unparsable when a chunk's type is not a chunk type (a damaged file, not a cut-off one).
+    """
     out = [PNG_SIGNATURE]
     position = 8
     size = len(data)
-    while True:
-        if position + 12 > size:
-            raise Unparsable("png: truncated chunk")
+    while position < size:
+        if position + 8 > size:  # too short to say what it is: nothing anything reads
+            out.append(data[position:])
+            break
         (length,) = struct.unpack(">I", data[position : position + 4])
         kind = data[position + 4 : position + 8]
-        end = position + 12 + length
-        if end > size or not kind.isalpha():
+        if not kind.isalpha():
             raise Unparsable("png: bad chunk")
+        end = position + 12 + length
+        if end > size:  # cut off in this chunk, the last one
+            if kind not in _PNG_DROP:
+                out.append(data[position:])
+            break
         if kind not in _PNG_DROP:
             out.append(data[position:end])
         position = end
         if kind == b"IEND":
-            return b"".join(out)
+            break
+    return b"".join(out)
 
 
 # --- WebP ----------------------------------------------------------------------------------------
@@ -188,20 +267,31 @@ def _webp_chunk(kind: bytes, payload: bytes) -> bytes:
 
 def strip_webp(data: bytes) -> bytes:
     """Drop the EXIF and XMP chunks, clear their flags in VP8X and fix the RIFF size; keep the
-    Orientation tag in a minimal EXIF chunk."""
+    Orientation tag in a minimal EXIF chunk.
+
+    A file cut off in a chunk keeps that chunk as it is (without its orientation: a chunk after
+    it would be read as part of it) unless it is EXIF or XMP. Raises Unparsable when a chunk's
+    type is not a chunk type (a damaged file, not a cut-off one).
+    """
     (riff_size,) = struct.unpack("<I", data[4:8])
     size = min(len(data), 8 + riff_size)
     chunks: list[tuple[bytes, bytes]] = []
+    tail = b""  # the chunk the file was cut off in, as it is
     position = 12
     orientation: int | None = None
     while position < size:
-        if position + 8 > size:
-            raise Unparsable("webp: truncated chunk header")
+        if position + 8 > size:  # too short to say what it is: nothing anything reads
+            tail = data[position:size]
+            break
         kind = data[position : position + 4]
+        if not all(0x20 <= b <= 0x7E for b in kind):
+            raise Unparsable("webp: bad chunk")
         (length,) = struct.unpack("<I", data[position + 4 : position + 8])
         start = position + 8
-        if start + length > size:
-            raise Unparsable("webp: truncated chunk")
+        if start + length > size:  # cut off in this chunk, the last one
+            if kind not in _WEBP_DROP:
+                tail = data[position:size]
+            break
         payload = data[start : start + length]
         position = start + length + (length % 2)
         if kind == b"EXIF":
@@ -211,6 +301,8 @@ def strip_webp(data: bytes) -> bytes:
         if kind in _WEBP_DROP:
             continue
         chunks.append((kind, payload))
+    if tail:
+        orientation = None
     has_vp8x = bool(chunks) and chunks[0][0] == b"VP8X"
     if has_vp8x:
         flags = chunks[0][1][0] & ~(_VP8X_EXIF | _VP8X_XMP)
@@ -224,5 +316,8 @@ def strip_webp(data: bytes) -> bytes:
     if orientation is not None:
         # The extended format puts EXIF after the image data (before an XMP chunk, gone here).
         chunks.append((b"EXIF", _orientation_exif(orientation)[6:]))
-    body = b"WEBP" + b"".join(_webp_chunk(kind, payload) for kind, payload in chunks)
+    body = b"WEBP" + b"".join(_webp_chunk(kind, payload) for kind, payload in chunks) + tail
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+_STRIPPERS = {"jpeg": strip_jpeg, "png": strip_png, "webp": strip_webp}

@@ -20,7 +20,16 @@ from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.orgs.models import Organisation
 from cegah.wbs import keys
 from cegah.wbs.deadlines import deadlines_for
-from cegah.wbs.models import Event, OrgKey, Referral, ReferralRoute, Report, ReportKey, Status
+from cegah.wbs.models import (
+    DeadlineNotice,
+    Event,
+    OrgKey,
+    Referral,
+    ReferralRoute,
+    Report,
+    ReportKey,
+    Status,
+)
 
 if TYPE_CHECKING:
     from cegah.accounts.models import User
@@ -119,14 +128,29 @@ def refer_report(
         from cegah.wbs.services import policy_for
 
         due = deadlines_for(policy_for(target_org).profile, timezone.localdate(now))
+        # What the referrer had done stays in the history (its status changes and messages are
+        # events already; its marks go with this one) ...
+        done = {
+            mark: getattr(locked, f"{mark}_at").isoformat()
+            for mark in ("acknowledged", "examined", "answered")
+            if getattr(locked, f"{mark}_at") is not None
+        }
         Event.objects.create(
             report=locked,
             created_at=now,
             actor=actor,
             kind="referred",
             visible_to_reporter=True,
-            data={"from": source.name, "to": target_org.name, "reason": target.reason},
+            data={
+                "from": source.name,
+                "to": target_org.name,
+                "reason": target.reason,
+                **({"done_before": done} if done else {}),
+            },
         )
+        # ... while the receiver's clock starts afresh: its deadlines are not met by the
+        # referrer's acknowledgement, examination or answer (the case list's overdue and due-soon
+        # counts, the oversight dashboard and the reminders read these marks).
         locked.organisation = target_org
         locked.status = Status.RECEIVED
         locked.assignee = None
@@ -136,7 +160,7 @@ def refer_report(
             due.ack,
             due.feedback,
         )
-        locked.examined_at = None
+        locked.acknowledged_at = locked.examined_at = locked.answered_at = None
         locked.save(
             update_fields=[
                 "organisation",
@@ -146,10 +170,15 @@ def refer_report(
                 "due_answer",
                 "due_ack",
                 "due_feedback",
+                "acknowledged_at",
                 "examined_at",
+                "answered_at",
                 "updated_at",
             ]
         )
+        # The reminders already sent were the referrer's: the receiver's are sent afresh, even
+        # for a due date that happens to equal one of them (the notice is the claim).
+        DeadlineNotice.objects.filter(report=locked).delete()
         from cegah.wbs.services import audit_report
 
         for org in (source, target_org):

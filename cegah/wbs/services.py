@@ -129,6 +129,26 @@ class IncomingFile:
     data: bytes
 
 
+@dataclass(frozen=True)
+class AcceptedFile:
+    """A file that passed the intake checks, its metadata removed: the only kind stored."""
+
+    name: str
+    data: bytes
+
+
+def accept_file(incoming: IncomingFile) -> AcceptedFile:
+    """Check a file (size, type by its first bytes) and remove its metadata (GPS position, phone
+    model) without touching its pixels. Every channel's files come through here before anything
+    is stored.
+
+    Raises intake.AttachmentRejected, or metadata.MetadataNotRemovable (a subclass) for a photo
+    too damaged to find its metadata in.
+    """
+    check_attachment(incoming.name, incoming.data[:8192], len(incoming.data))
+    return AcceptedFile(incoming.name, strip_metadata(incoming.name, incoming.data))
+
+
 @dataclass
 class Submitted:
     report: Report
@@ -258,8 +278,7 @@ def submit_report(
         raise ValidationError(
             {"attachments": [_("At most %(n)s files.") % {"n": settings.WBS_ATTACHMENT_MAX_COUNT}]}
         )
-    for incoming in files:
-        check_attachment(incoming.name, incoming.data[:8192], len(incoming.data))
+    accepted = [accept_file(incoming) for incoming in files]
 
     reported_org = None
     if data.reported_organisation:
@@ -305,9 +324,9 @@ def submit_report(
         reporter_wrapped = keys.wrap_for_reporter(report, data_key, receipt)
         try:
             prepared = []
-            for incoming in files:
+            for upload in accepted:
                 prepared.append(
-                    _prepare_attachment(report, data_key, incoming, from_reporter=True, now=now)
+                    _prepare_attachment(report, data_key, upload, from_reporter=True, now=now)
                 )
                 written.append(prepared[-1][1])
             with transaction.atomic():
@@ -364,21 +383,20 @@ def submit_report(
             receipt=receipt,
             files=[
                 (incoming.name, attachment.size)
-                for incoming, (attachment, _path) in zip(files, prepared, strict=True)
+                for incoming, (attachment, _path) in zip(accepted, prepared, strict=True)
             ],
         )
     raise RuntimeError("could not allocate a unique receipt")
 
 
 def _prepare_attachment(
-    report: Report, data_key: bytes, incoming: IncomingFile, *, from_reporter: bool, now: Any
+    report: Report, data_key: bytes, incoming: AcceptedFile, *, from_reporter: bool, now: Any
 ) -> tuple[Attachment, Path]:
     """Encrypt and write an attachment's file; return the unsaved row and the file's path.
 
-    Every channel's files come through here: photos lose their metadata (GPS position, phone
-    model) before they are encrypted, without touching their pixels.
+    Only an AcceptedFile (``accept_file``: checked, its metadata removed) can be stored.
     """
-    data = strip_metadata(incoming.name, incoming.data)
+    data = incoming.data
     attachment = Attachment(
         report=report, size=len(data), from_reporter=from_reporter, created_at=now
     )
@@ -396,7 +414,7 @@ def _prepare_attachment(
 
 
 def _store_attachment(
-    report: Report, data_key: bytes, incoming: IncomingFile, *, from_reporter: bool, now: Any
+    report: Report, data_key: bytes, incoming: AcceptedFile, *, from_reporter: bool, now: Any
 ) -> Path:
     attachment, path = _prepare_attachment(
         report, data_key, incoming, from_reporter=from_reporter, now=now
@@ -591,16 +609,15 @@ def reporter_reply(
         raise ValidationError(
             {"attachments": [_("At most %(n)s files.") % {"n": settings.WBS_ATTACHMENT_MAX_COUNT}]}
         )
-    for incoming in files:
-        check_attachment(incoming.name, incoming.data[:8192], len(incoming.data))
+    accepted = [accept_file(incoming) for incoming in files]
     written: list[Path] = []
     now = timezone.now()
     try:
         with transaction.atomic():
             message = _create_message(report, data_key, Message.Kind.REPORTER, body, None)
-            for incoming in files:
+            for upload in accepted:
                 written.append(
-                    _store_attachment(report, data_key, incoming, from_reporter=True, now=now)
+                    _store_attachment(report, data_key, upload, from_reporter=True, now=now)
                 )
             Event.objects.create(
                 report=report,
@@ -870,13 +887,13 @@ def redact_report(report: Report, data_key: bytes, text: str, actor: User) -> No
 def add_handler_attachment(
     report: Report, data_key: bytes, incoming: IncomingFile, actor: User
 ) -> None:
-    check_attachment(incoming.name, incoming.data[:8192], len(incoming.data))
+    upload = accept_file(incoming)
     written: list[Path] = []
     try:
         with transaction.atomic():
             now = timezone.now()
             written.append(
-                _store_attachment(report, data_key, incoming, from_reporter=False, now=now)
+                _store_attachment(report, data_key, upload, from_reporter=False, now=now)
             )
             Event.objects.create(
                 report=report, created_at=now, actor=actor, kind="attachment_added"

@@ -44,6 +44,7 @@ from cegah.wbs.forms import (
     PriorityLabelsForm,
     RecoveryForm,
     RedactForm,
+    ReferForm,
     TransitionForm,
     UnlockForm,
 )
@@ -249,7 +250,9 @@ def _case_context(request: HttpRequest, report: Report) -> dict[str, Any]:
         "attachment_form": HandlerAttachmentForm(),
         "can_handle": has_cap(request.user, report.organisation, Cap.REPORTS_HANDLE),
         "today": timezone.localdate(),
-        "referral_targets": referral.referral_targets(report) if report.is_open else [],
+        "refer_form": ReferForm(
+            targets=referral.referral_targets(report) if report.is_open else []
+        ),
         "panels": [
             {"template": result[0], "context": result[1]}
             for panel in CASE_PANELS
@@ -534,10 +537,11 @@ def policy_settings(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def case_refer(request: HttpRequest, slug: str, report_id: UUID) -> HttpResponse:
     report = access_report(request.user, slug, report_id, Cap.REPORTS_HANDLE)
-    target = Organisation.objects.filter(slug=request.POST.get("target", "")).first()
+    form = ReferForm(request.POST, targets=referral.referral_targets(report))
     try:
-        if target is None:
+        if not form.is_valid():
             raise ValidationError(_("Choose where to refer the report."))
+        target = form.target_organisation()
         referral.refer_report(report, target, _need_key(request, report), staff_user(request))
     except ValidationError as exc:
         for message in exc.messages:

@@ -314,13 +314,62 @@ def test_a_closed_edition_sends_no_invitations_or_reminders(
     Invitation.objects.update(sends=1, last_sent_at=timezone.now() - timedelta(days=30))
     assert services.send_due_reminders(timezone.now()) == 0
     assert not OutboundMessage.objects.exists()
-    # QR self-registration closes with the edition.
+
+
+def test_a_closed_editions_qr_registration_says_it_is_closed(
+    world: World, client_for, mailoutbox
+) -> None:
     from django.test import Client
 
-    from cegah.survey.models import Locus
+    from cegah.survey.models import Locus, Respondent
 
     Locus.objects.filter(pk=world.locus.pk).update(registration_open=True)
-    assert Client().get(f"/spi/daftar/{world.locus.registration_code}/").status_code == 404
+    invited(world, 3)  # lagging: nobody has answered
+    world.coordinator.email = "koordinator@contoh.id"
+    world.coordinator.save(update_fields=["email"])
+    Edition.objects.filter(pk=world.edition.pk).update(status=Edition.Status.CLOSED)
+    # The respondent who scans the code at the counter is told, not sent to "page not found".
+    url = f"/spi/daftar/{world.locus.registration_code}/"
+    page = Client().get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and "Pendaftaran sudah ditutup" in html
+    assert 'name="phone"' not in html
+    data = {"unit": world.unit.pk, "name": "Warga", "phone": "0812 9999 0000"}
+    refused = Client().post(url, data | {"served_recently": "on", "consent": "on"})
+    assert refused.status_code == 409 and "Pendaftaran sudah ditutup" in refused.content.decode()
+    assert not Respondent.objects.filter(source="self").exists()
+    assert Client().get("/spi/daftar/tidak-ada/").status_code == 404
+    # The coordinator's QR page says it is closed, shows no code and cannot open it again.
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/"
+    qr = client.get(base + "registrations/").content.decode()
+    assert "<svg" not in qr and world.locus.registration_code not in qr
+    assert "Tutup pendaftaran" not in qr and "Buka pendaftaran" not in qr
+    assert "Edisi ini sudah ditutup" in qr
+    client.post(base + "registrations/", {"open": "1"})
+    assert (
+        Client().get(url).status_code == 200
+        and 'name="phone"' not in Client().get(url).content.decode()
+    )
+    # Nor does the edition page offer to alert the coordinators of lagging units any more.
+    edition = client.get(f"/spi/o/{world.edition.organisation.slug}/2026/").content.decode()
+    assert "Kirim peringatan ke koordinator" not in edition
+    client.post(f"/spi/o/{world.edition.organisation.slug}/2026/alert/")
+    assert mailoutbox == []
+
+
+def test_registration_closed_by_the_coordinator_says_so(world: World, client_for) -> None:
+    from django.test import Client
+
+    client = client_for(world.coordinator)
+    base = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/"
+    url = f"/spi/daftar/{world.locus.registration_code}/"
+    assert "Pendaftaran sudah ditutup" in Client().get(url).content.decode()
+    client.post(base + "registrations/", {"open": "1"})
+    assert 'name="phone"' in Client().get(url).content.decode()
+    assert "<svg" in client.get(base + "registrations/").content.decode()
+    client.post(base + "registrations/", {"open": "0"})
+    assert "Pendaftaran sudah ditutup" in Client().get(url).content.decode()
 
 
 def test_a_locus_units_are_its_own_not_other_institutions(world: World, client_for) -> None:
@@ -390,3 +439,33 @@ def test_email_recipients_are_pointed_to_the_opt_out_button_not_told_to_reply(
         assert "Jangan kirimi" not in texts[("Budi Santoso", reminder)]
         both = texts[("Sari Dewi", reminder)]
         assert "BERHENTI" in both and "Jangan kirimi saya pengingat lagi" in both
+
+
+def test_people_added_after_the_draw_are_pointed_out_until_the_sample_is_drawn_again(
+    world: World, client_for
+) -> None:
+    invited(world, 3)  # a list of 3, all drawn
+    more = "name,unit,group,phone,email\n" + "".join(
+        f"Baru {i},dinas-contoh,internal,08129999{i:04d},\n" for i in range(2)
+    )
+    services.import_frame(world.locus, "tambahan.csv", more.encode(), world.coordinator)
+    client = client_for(world.coordinator)
+    url = f"/spi/o/{world.edition.organisation.slug}/2026/l/{world.institution.slug}/"
+    page = client.get(url).content.decode()
+    assert "2 orang ditambahkan ke daftar setelah sampel ini ditarik" in page
+    assert "Tarik ulang" in page and "Kirim 3 undangan" in page
+    # Drawn again, the new people are in the sample and the notice is gone.
+    client.post(url + "sample/", {"seed": "7"})
+    page = client.get(url).content.decode()
+    assert "setelah sampel ini ditarik" not in page and "Kirim 5 undangan" in page
+    # Once invitations are out, the sample is fixed: people added then will not be invited.
+    Invitation.objects.update(sends=1)
+    services.import_frame(
+        world.locus,
+        "lagi.csv",
+        b"name,unit,group,phone,email\nTerakhir,dinas-contoh,internal,081277770000,\n",
+        world.coordinator,
+    )
+    page = client.get(url).content.decode()
+    assert "1 orang ditambahkan ke daftar setelah sampel ini ditarik" in page
+    assert "tidak akan diundang" in page and "Tarik ulang" not in page

@@ -196,3 +196,45 @@ def test_windows_1252_names_reach_the_frame_intact(world: World, client_for) -> 
     assert sealing.unseal_contact(person.public_id, person.contact_sealed)["name"] == "José Müller"
     assert "Windows-1252" in page and 'class="msg msg-success"' in page
     assert FrameImport.objects.get().encoding == "Windows-1252"
+
+
+def test_an_unclosed_quotation_mark_is_reported_with_its_line_not_as_row_problems() -> None:
+    content = (
+        b"nama,unit,kelompok,telepon\n"
+        b"Ani,,pegawai,0812 3456 7890\n"
+        b'"Budi,,pegawai,0812 3456 7891\n'  # the quotation mark swallows the rows after it
+        b"Cici,,pegawai,0812 3456 7892\n"
+        b"Dodi,,pegawai,0812 3456 7893\n"
+    )
+    parsed = parse_frame("daftar.csv", content)
+    assert parsed.rows == []
+    assert [(p["row"], p["code"]) for p in parsed.problems] == [(3, "csv_quote")]
+    assert parsed.rows_with_problems == 0
+    text = frames.problem_text(parsed.problems[0])
+    assert "baris 3 tidak pernah ditutup" in text
+    after_quote = parse_frame("d.csv", b'nama,kelompok,telepon\n"Budi" Santoso,pegawai,0812\n')
+    assert [(p["row"], p["code"]) for p in after_quote.problems] == [(2, "csv_after_quote")]
+
+
+def test_the_separator_is_the_header_lines() -> None:
+    # A semicolon list typed by hand leaves out empty trailing fields: guessing from the rows
+    # found no separator and read the file as one comma-separated column.
+    rows = "".join(
+        f"Budi {i};;pegawai;0812 3456 {i:04d}\n" if i % 2 else f"Sari {i};;pegawai;;s{i}@x.id\n"
+        for i in range(50)
+    )
+    parsed = parse_frame("daftar.csv", ("nama;unit;kelompok;telepon;surel\n" + rows).encode())
+    assert parsed.problems == [] and len(parsed.rows) == 50
+    # Names with commas and quotes in a semicolon list: the rows suggested a comma.
+    quoted = 'nama;unit;kelompok;telepon\nBudi, "Bob", Santoso;;pegawai;0812 3456 0001\n'
+    assert [r.name for r in parse_frame("d.csv", quoted.encode()).rows] == ['Budi, "Bob", Santoso']
+
+
+@pytest.mark.django_db
+def test_a_csv_syntax_error_is_said_with_its_line(world: World, client_for) -> None:
+    content = b'nama,kelompok,telepon\nAni,pegawai,0812 3456 7890\n"Budi,pegawai,0812 3456 7891\n'
+    page = _import(client_for(world.coordinator), world, "daftar.csv", content)
+    assert 'class="msg msg-error"' in page
+    assert "tanda kutip yang dibuka di baris 3 tidak pernah ditutup" in page
+    assert "Kelompok tidak dikenal" not in page and "Tidak ada nomor telepon" not in page
+    assert not Respondent.objects.exists()

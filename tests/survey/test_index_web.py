@@ -156,7 +156,8 @@ def test_self_registration_is_kept_apart_and_screened(world: World, client_for) 
     from cegah.survey.models import Invitation, Locus, Respondent
 
     code = world.locus.registration_code
-    assert Client().get(f"/spi/daftar/{code}/").status_code == 404  # closed
+    closed = Client().get(f"/spi/daftar/{code}/").content.decode()
+    assert "Pendaftaran sudah ditutup" in closed and 'name="phone"' not in closed
     Locus.objects.filter(pk=world.locus.pk).update(registration_open=True)
     data = {
         "unit": world.unit.pk,

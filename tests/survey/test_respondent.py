@@ -450,3 +450,67 @@ def test_questions_are_asked_in_the_readers_language_where_the_form_has_it(world
     english = client.get(f"/spi/i/{token}/isi/").content.decode()
     assert "How long have you worked at this institution?" in english
     assert "1–5 years" in english and "Berapa lama" not in english
+
+
+def _default_button(html: str) -> str:
+    """The form's first submit button: the one Enter in a field (a phone keyboard's Go) uses."""
+    import re
+
+    form = html[html.rindex("<form", 0, html.index('name="page"')) :]
+    match = re.search(r"<button[^>]*>", form)
+    assert match is not None
+    return match.group(0)
+
+
+def test_enter_on_an_answer_goes_forward_not_back(world: World) -> None:
+    (_inv, token), *_ = invited(world, 1)
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    url = f"/spi/i/{token}/isi/"
+    first = client.get(url).content.decode()
+    assert 'value="next"' in _default_button(first)
+    client.post(url, {"masa_kerja": "1_5", "terlibat_pbj": "tidak", "action": "next", "page": "0"})
+    second = client.get(url).content.decode()
+    assert 'value="back"' in second  # "Back" is there, but not first
+    default = _default_button(second)
+    assert 'value="next"' in default
+    # A copy for Enter only: out of the tab order and hidden from screen readers.
+    assert 'class="visually-hidden"' in default and 'tabindex="-1"' in default
+    assert 'aria-hidden="true"' in default
+    for _step in range(20):
+        page = client.get(url).content.decode()
+        if 'value="submit"' in page:
+            break
+        client.post(url, {"action": "next", "page": page_number(page)} | INTERNAL)
+    assert 'value="submit"' in _default_button(page)
+
+
+def test_errors_and_new_questions_are_told_to_screen_readers(world: World) -> None:
+    import re
+
+    from tests.survey.web import fields_on
+
+    (_inv, token), *_ = invited(world, 1, "expert")
+    client = Client()
+    client.post(f"/spi/i/{token}/mulai/")
+    url = f"/spi/i/{token}/isi/"
+    html = client.post(url, {"action": "next", "page": "0"}).content.decode()
+    assert not re.search(r"<fieldset[^>]*aria-invalid", html)  # not supported on fieldset
+    radios = re.findall(r'<input type="radio" name="jenis_eksper"[^>]*>', html)
+    assert radios and all('aria-invalid="true"' in r for r in radios)
+    described = {re.search(r'aria-describedby="([^"]+)"', r).group(1) for r in radios}  # type: ignore[union-attr]
+    assert described == {"q-jenis_eksper-error"}
+    assert re.search(r'<p class="error" id="q-jenis_eksper-error">Jawaban diperlukan', html)
+    # The procurement items appear after "do you follow its procurement?": their legends say
+    # they are new, in words, not only by a border.
+    first = client.get(url).content.decode()
+    data = {name: "3" for name in fields_on(first) if name != "jenis_eksper"}
+    client.post(url, data | {"jenis_eksper": "lsm", "action": "next", "page": page_number(first)})
+    second = client.get(url).content.decode()
+    assert "Pertanyaan baru" not in second
+    shown = client.post(
+        url, {"x_kenal_pbj": "ya", "action": "next", "page": page_number(second)}
+    ).content.decode()
+    legends = re.findall(r"<legend>(.*?)</legend>", shown, re.DOTALL)
+    assert len([legend for legend in legends if "Pertanyaan baru" in legend]) == 2
+    assert "Pertanyaan baru" not in legends[0]  # x_kenal_pbj was there before

@@ -127,3 +127,48 @@ def test_a_zero_gap_stored_before_the_bounds_does_not_remind_every_hour(
         Invitation.objects.update(last_sent_at=now + timedelta(days=day - 1))
         services.send_due_reminders(now + timedelta(days=day, minutes=1))
     assert max(Invitation.objects.values_list("sends", flat=True)) <= 1 + services.MAX_REMINDERS
+
+
+def _input(html: str, name: str) -> str:
+    import re
+
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+    assert found is not None, name
+    return found.group(0)
+
+
+def test_the_browser_is_given_the_servers_bounds(world: World, client_for) -> None:
+    html = client_for(world.coordinator).get(_url(world)).content.decode()
+    bounds = {
+        "census_below": ("1", "1000"),
+        "reminder_gap_days": ("1", "30"),
+        "max_reminders": ("0", "10"),
+        "margin_of_error": ("0.005", "0.1"),
+        "confidence_level": ("0.5", "0.999"),
+        "lagging_below": ("0.01", "1"),
+        "weight_internal": ("0", "100"),
+        "correction_pemkab-contoh": ("0", "100"),
+    }
+    for name, (low, high) in bounds.items():
+        tag = _input(html, name)
+        assert f'min="{low}"' in tag and f'max="{high}"' in tag, tag
+    # The server refuses exactly outside them, as the browser would.
+    client = client_for(world.coordinator)
+    for name, (low, high) in bounds.items():
+        if name.startswith("correction"):
+            continue
+        for value in (low, high):
+            response = client.post(_url(world), VALID | {name: value})
+            assert response.status_code == 302, (name, value)
+
+
+def test_limits_are_written_the_readers_way(world: World, client_for) -> None:
+    response = client_for(world.coordinator).post(
+        _url(world),
+        VALID | {"lagging_below": "5", "weight_internal": "500", "margin_of_error": "0.5"},
+    )
+    html = response.content.decode()
+    assert "Gunakan angka dari 0,01 sampai 1." in html  # lagging below
+    assert "Gunakan angka dari 0 sampai 100." in html  # a group weight
+    assert "Gunakan angka dari 0,005 sampai 0,1." in html  # margin
+    assert "1.0" not in html and "100.0" not in html and "0.10" not in html

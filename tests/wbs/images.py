@@ -25,6 +25,14 @@ def _picture() -> Image.Image:
     return image
 
 
+def small_png() -> bytes:
+    """A real PNG without metadata: fake bytes after a PNG signature are refused, since their
+    metadata could not be removed."""
+    buffer = io.BytesIO()
+    _picture().save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def phone_exif(orientation: int | None = 6) -> Image.Exif:
     exif = Image.Exif()
     exif[0x010F] = "Google"
@@ -81,3 +89,27 @@ def pixels(data: bytes) -> bytes:
 def exif_of(data: bytes) -> Image.Exif:
     with Image.open(io.BytesIO(data)) as image:
         return image.getexif()
+
+
+def cut_off(data: bytes, keep: int | None = None) -> bytes:
+    """A photo cut off before its end, as a transfer that stopped leaves it: without its last two
+    bytes (a JPEG's end-of-image marker), or only its first ``keep`` bytes."""
+    return data[:keep] if keep is not None else data[:-2]
+
+
+def jpeg_cut_off() -> bytes:
+    """A phone JPEG with GPS whose end-of-image marker (and what phones append after it) was
+    cut off; viewers still show it."""
+    data = jpeg_with_gps()
+    return data[: data.index(b"\xff\xd9")]
+
+
+def decoded_despite_cut(data: bytes) -> bytes:
+    """The pixels a viewer shows of a cut-off image (Pillow told to load what is there)."""
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        return pixels(data)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cegah.wbs import keys, services
 from cegah.wbs.models import OrgKey, Report
 from tests.conftest import CANARY, Personas
+from tests.wbs.images import small_png
 
 SELF_ROUTES = {"wbs:oversight", "wbs:oversight_map"}
 
@@ -33,7 +34,7 @@ def _report(personas: Personas) -> Report:
     data = services.ReportInput(
         category="suap", description=f"Suap di loket perizinan {CANARY} terjadi setiap hari."
     )
-    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    png = small_png()
     return services.submit_report(
         personas.org, data, [services.IncomingFile(f"{CANARY}.png", png)]
     ).report

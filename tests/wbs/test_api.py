@@ -3,8 +3,9 @@ import base64
 from django.test import Client
 
 from cegah.wbs.models import Report
+from tests.wbs.images import small_png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 50
+PNG = small_png()
 
 
 def test_public_api_submit_session_and_reply(wbs) -> None:

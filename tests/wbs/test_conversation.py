@@ -76,6 +76,8 @@ def line(wbs, django_capture_on_commit_callbacks) -> Line:  # type: ignore[no-un
 
 
 def test_whatsapp_report_with_photo_then_follow_up_both_ways(wbs, graph, line) -> None:  # noqa: F811
+    from tests.wbs.images import jpeg_with_gps
+
     line.say("halo")
     assert "Lapor" in json.dumps(graph.sent[-1]["payload"]) or graph.sent
     line.say("LAPOR")
@@ -84,7 +86,7 @@ def test_whatsapp_report_with_photo_then_follow_up_both_ways(wbs, graph, line) -
     line.say("Pak Joko, kepala seksi, Dinas Perizinan")
     line.say("Kantor Dinas Perizinan Kota Bandar Lampung")
     line.say("Oktober 2026")
-    media_id = graph.add_media(b"\xff\xd8\xff\xe0" + b"0" * 100, "image/jpeg")
+    media_id = graph.add_media(jpeg_with_gps(), "image/jpeg")
     line.post(_message("image", image={"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}))
     line.say("SELESAI")
     assert "Pak Joko" in json.dumps(graph.sent[-1]["payload"])  # the summary to confirm
@@ -201,3 +203,30 @@ def test_whatsapp_photo_and_follow_up_photo_are_stored_without_gps(wbs, graph, l
         assert MODEL.encode() not in data and AUTHOR.encode() not in data
         assert exif_of(data).get_ifd(GPS_IFD) == {}
         assert pixels(data) == pixels(original)
+
+
+def test_whatsapp_follow_up_with_a_damaged_photo_is_answered_and_stores_nothing(
+    wbs,
+    graph,  # noqa: F811
+    line,
+) -> None:
+    from tests.wbs.images import jpeg_with_gps
+
+    submitted = services.submit_report(
+        wbs.org,
+        services.ReportInput(
+            category="suap", description="Petugas dinas meminta uang suap untuk izin usaha."
+        ),
+    )
+    line.say(f"STATUS {submitted.receipt}")
+    jpeg = jpeg_with_gps()
+    tables = jpeg.index(b"\xff\xdb")
+    damaged = jpeg[:tables] + b"\x00\x00" + jpeg[tables + 2 :]
+    media_id = graph.add_media(damaged, "image/jpeg")
+    line.post(_message("image", image={"id": media_id, "mime_type": "image/jpeg", "sha256": "z"}))
+    reply = _last_text(graph)
+    assert reply.startswith("Tidak terkirim ke penangan") and "tangkapan layar" in reply
+    assert not submitted.report.attachments.exists()
+    assert not submitted.report.messages.exists()
+    line.say("Ini tangkapan layarnya nanti saya kirim.")  # the session is still open
+    assert submitted.report.messages.count() == 1

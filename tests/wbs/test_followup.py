@@ -13,6 +13,7 @@ from django.utils.translation import override
 
 from cegah.wbs import keys, services
 from cegah.wbs.models import Message, ReporterSession
+from tests.wbs.images import small_png
 from tests.wbs.test_canary import _dump_database
 
 
@@ -58,7 +59,7 @@ def test_a_reply_sent_after_the_session_ended_is_kept_and_sent_with_the_receipt(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     text = "Uangnya diserahkan di parkiran KANARI-BALASAN-7702 hari Jumat."
-    photo = SimpleUploadedFile("parkiran.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")
+    photo = SimpleUploadedFile("parkiran.png", small_png(), "image/png")
     response = client.post("/lapor/pantau/laporan/", {"body": text, "attachments": [photo]})
     page = response.content.decode()
     assert response.status_code == 200

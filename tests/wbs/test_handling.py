@@ -323,3 +323,20 @@ def test_audit_trail_names_reports_by_their_reference(
     rows = [row for row in re.findall(r"<tr>.*?</tr>", page, re.DOTALL) if "wbs.report." in row]
     assert len(rows) == entries.count()
     assert all(report.reference in row for row in rows)
+
+
+def test_case_pdf_history_names_who_wrote_each_message_like_the_page(
+    wbs, submit, handler_client, monkeypatch
+) -> None:
+    from tests.wbs.test_referral import _capture_pdf_html
+
+    wbs.handler.first_name, wbs.handler.last_name = "Budi", "Penangan"
+    wbs.handler.save()
+    report = submit().report
+    url = f"/wbs/{wbs.org.slug}/r/{report.public_id}"
+    handler_client.post(f"{url}/message/", {"kind": "question", "body": "Kapan kejadiannya?"})
+    page = handler_client.get(f"{url}/").content.decode()
+    assert "Pertanyaan kepada pelapor</strong> · Budi Penangan" in page
+    pages = _capture_pdf_html(monkeypatch)
+    handler_client.get(f"{url}/pdf/")
+    assert "Pertanyaan kepada pelapor</strong> · Budi Penangan: Kapan kejadiannya?" in pages[0]

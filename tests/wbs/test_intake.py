@@ -11,8 +11,9 @@ from cegah.wbs import services
 from cegah.wbs.intake import AttachmentRejected
 from cegah.wbs.models import Attachment, Event, Report, ReportKey
 from tests.wbs.conftest import form_token
+from tests.wbs.images import small_png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+PNG = small_png()
 
 
 def _form_post(client: Client, slug: str, **extra: object) -> object:

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import struct
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from cegah.wbs import keys, services
-from cegah.wbs.metadata import strip_jpeg, strip_metadata, strip_png, strip_webp
+from cegah.wbs.metadata import (
+    MetadataNotRemovable,
+    strip_jpeg,
+    strip_metadata,
+    strip_png,
+    strip_webp,
+)
 from cegah.wbs.models import Attachment, Report
 from tests.wbs.conftest import form_token
 from tests.wbs.images import (
@@ -18,7 +25,10 @@ from tests.wbs.images import (
     MODEL,
     MODEL_TAG,
     ORIENTATION_TAG,
+    cut_off,
+    decoded_despite_cut,
     exif_of,
+    jpeg_cut_off,
     jpeg_with_gps,
     pixels,
     png_with_gps,
@@ -97,11 +107,103 @@ def test_webp_loses_exif_and_xmp_with_sizes_and_flags_fixed() -> None:
     assert pixels(stripped) == pixels(original)
 
 
-def test_other_and_unparsable_files_are_stored_as_they_came() -> None:
+def test_other_files_are_stored_as_they_came() -> None:
     pdf = b"%PDF-1.4\n/Author (Budi)\n%%EOF"
     assert strip_metadata("surat.pdf", pdf) == pdf
-    broken = b"\x89PNG\r\n\x1a\n" + b"\x00" * 50
-    assert strip_metadata("foto.png", broken) == broken
+
+
+def test_jpeg_cut_off_before_its_end_still_loses_gps_and_keeps_the_rest_as_it_is() -> None:
+    original = jpeg_with_gps()
+    cut = jpeg_cut_off()
+    assert MODEL.encode() in cut and exif_of(cut).get_ifd(GPS_IFD)
+    stripped = strip_metadata("IMG_0002.jpg", cut)
+    assert not any(secret in stripped for secret in SECRETS)
+    assert exif_of(stripped).get_ifd(GPS_IFD) == {} and MODEL_TAG not in exif_of(stripped)
+    assert dict(exif_of(stripped)) == {ORIENTATION_TAG: 6}
+    scan = _scan(original)[:-2]  # the image data without the end-of-image marker lost
+    assert stripped.endswith(scan)  # copied as it is
+    assert decoded_despite_cut(stripped) == decoded_despite_cut(cut)
+    # Cut off in the middle of the image data, or in the fill bytes before a marker.
+    half = cut[: cut.rindex(b"\xff\xda") + 40]
+    assert not any(secret in strip_metadata("a.jpg", half) for secret in SECRETS)
+    assert strip_metadata("a.jpg", half).endswith(half[-20:])
+    assert strip_metadata("a.jpg", cut + b"\xff").endswith(scan + b"\xff")
+
+
+def test_png_and_webp_cut_off_still_lose_their_metadata() -> None:
+    png = png_with_gps()
+    first_idat = _idat(png)[0]
+    idat_at = png.index(first_idat)
+    for cut in (cut_off(png, len(png) - 12), cut_off(png, idat_at + len(first_idat) // 2)):
+        stripped = strip_metadata("lokasi.png", cut)
+        assert AUTHOR.encode() not in stripped and b"eXIf" not in stripped
+        assert b"tEXt" not in stripped and b"iTXt" not in stripped
+        assert first_idat[: len(cut) - idat_at] in stripped  # the image data as it came
+    webp = webp_with_gps()
+    exif_at = webp.index(b"EXIF")
+    for keep in (exif_at + 20, exif_at - 10):  # in the EXIF chunk; in the image data before it
+        stripped = strip_metadata("amplop.webp", cut_off(webp, keep))
+        assert MODEL.encode() not in stripped and AUTHOR.encode() not in stripped
+        assert b"EXIF" not in stripped and b"XMP " not in stripped
+        (riff_size,) = struct.unpack("<I", stripped[4:8])
+        assert riff_size == len(stripped) - 8
+    assert strip_metadata("a.webp", cut_off(webp, exif_at - 10)).endswith(
+        webp[exif_at - 30 : exif_at - 10]
+    )
+
+
+def test_photo_whose_metadata_cannot_be_found_is_refused_not_stored_with_it() -> None:
+    jpeg = jpeg_with_gps()
+    tables = jpeg.index(b"\xff\xdb")
+    damaged_jpeg = jpeg[:tables] + b"\x00\x00" + jpeg[tables + 2 :]  # a marker before the scan
+    header_only = jpeg[: jpeg.index(b"\xff\xda")]  # cut off before any image data
+    png = png_with_gps()
+    damaged_png = png[:37] + b"\x00\x01\x02\x03" + png[41:]  # the second chunk's type
+    webp = webp_with_gps()
+    damaged_webp = webp[:12] + b"\x00\x00\x00\x00" + webp[16:]
+    for name, data in (
+        ("a.jpg", damaged_jpeg),
+        ("b.jpg", header_only),
+        ("c.png", damaged_png),
+        ("d.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50),
+        ("e.webp", damaged_webp),
+    ):
+        with pytest.raises(MetadataNotRemovable) as refused:
+            strip_metadata(name, data)
+        assert name in str(refused.value) and "screenshot" in str(refused.value)
+
+
+def test_reporter_is_asked_for_a_screenshot_of_a_damaged_photo_and_nothing_is_stored(wbs) -> None:
+    jpeg = jpeg_with_gps()
+    tables = jpeg.index(b"\xff\xdb")
+    damaged = jpeg[:tables] + b"\x00\x00" + jpeg[tables + 2 :]
+    client = Client()
+    response = client.post(
+        f"/lapor/{wbs.org.slug}/",
+        {
+            "submission": form_token(client, f"/lapor/{wbs.org.slug}/"),
+            "category": "pemerasan",
+            "description": "Petugas loket meminta uang agar surat izin cepat keluar.",
+            "party_count": "1",
+            "attachments": [SimpleUploadedFile("IMG_0003.jpg", damaged, "image/jpeg")],
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "IMG_0003.jpg" in page and "tangkapan layar" in page
+    assert "TIDAK terkirim" not in page  # not told to choose the refused photo again
+    assert "Petugas loket meminta uang" in page  # the typed text comes back
+    assert not Report.objects.exists() and not Attachment.objects.exists()
+    # The service refuses it too, whatever the channel, before anything is stored.
+    with pytest.raises(MetadataNotRemovable):
+        services.submit_report(
+            wbs.org,
+            services.ReportInput(
+                category="suap", description="Petugas meminta uang pelicin di loket izin."
+            ),
+            [services.IncomingFile("IMG_0003.jpg", damaged)],
+        )
+    assert not Report.objects.exists() and not Attachment.objects.exists()
 
 
 def _stored(report: Report, wbs) -> list[tuple[str, bytes, int]]:  # type: ignore[no-untyped-def]

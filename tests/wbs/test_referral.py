@@ -239,3 +239,141 @@ def test_kpk_is_not_advised_to_refer_a_report_to_itself(wbs, submit, handler_cli
     text = kpk_page.content.decode()
     assert "kewenangan KPK" in text  # the hints are still shown…
     assert "Pertimbangkan pelimpahan" not in text  # …without advising KPK to refer to KPK
+
+
+def test_receivers_deadlines_start_afresh_after_a_referral(wbs, submit, handler_client) -> None:
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from cegah.wbs.models import DeadlineNotice, Event, Message
+    from cegah.wbs.tasks import send_deadline_notices
+
+    kpk, officer = _kpk(wbs)
+    officer.email = "officer@kpk.example"
+    officer.save()
+    report = submit().report
+    data_key = keys.report_data_key(report, keys.org_private_from_recovery(wbs.org, wbs.recovery))
+    assert data_key is not None
+    # The Inspektorat acknowledges, examines and answers the reporter, then refers it to KPK.
+    services.transition_report(report, Status.VERIFICATION, wbs.handler)
+    report.refresh_from_db()
+    services.transition_report(report, Status.ASSESSMENT, wbs.handler)
+    report.refresh_from_db()
+    services.post_message(
+        report, data_key, Message.Kind.HANDLER, "Sedang kami telaah.", wbs.handler
+    )
+    report.refresh_from_db()
+    assert report.acknowledged_at and report.examined_at and report.answered_at
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    DeadlineNotice.objects.create(
+        report=report, deadline="due_answer", kind="reminder", due=tomorrow
+    )
+    handler_client.post(f"/wbs/{wbs.org.slug}/r/{report.public_id}/refer/", {"target": "kpk-uji"})
+    report.refresh_from_db()
+    assert report.organisation == kpk
+    assert (report.acknowledged_at, report.examined_at, report.answered_at) == (None, None, None)
+    # The referrer's history stays.
+    referred = Event.objects.get(report=report, kind="referred")
+    assert set(referred.data["done_before"]) == {"acknowledged", "examined", "answered"}
+    assert Event.objects.filter(report=report, kind="status_changed").count() == 2
+    # KPK's page does not show its answer deadline as met.
+    kpk_client = login_with_keys(officer)
+    page = kpk_client.get(f"/wbs/kpk-uji/r/{report.public_id}/").content.decode()
+    deadlines = page[
+        page.index('class="deadlines"') : page.index("</ul>", page.index('class="deadlines"'))
+    ]
+    assert "Jawab pelapor paling lambat" in deadlines and "✓" not in deadlines
+    # Once KPK's answer deadline passes, the report is overdue in KPK's list and its count.
+    Report.objects.filter(pk=report.pk).update(due_answer=timezone.localdate() - timedelta(days=1))
+    listing = kpk_client.get("/wbs/kpk-uji/?due=overdue").content.decode()
+    assert report.reference in listing
+    assert kpk_client.get("/wbs/kpk-uji/").context["summary"]["overdue"] == 1
+    # KPK is reminded of its own deadline, even for a due date the Inspektorat was reminded of.
+    Report.objects.filter(pk=report.pk).update(due_answer=tomorrow)
+    mail.outbox.clear()
+    send_deadline_notices.enqueue()
+    assert "officer@kpk.example" in [r for m in mail.outbox for r in m.to]
+
+
+def test_referral_target_is_described_by_its_help(wbs, submit, handler_client) -> None:
+    import re
+
+    _kpk(wbs)
+    report = submit().report
+    page = handler_client.get(f"/wbs/{wbs.org.slug}/r/{report.public_id}/").content.decode()
+    select = re.search(r'<select name="target"[^>]*>', page)
+    assert select is not None
+    described = re.search(r'aria-describedby="([^"]+)"', select.group(0))
+    assert described is not None
+    help_id = described.group(1)
+    assert re.search(rf'<p class="help" id="{help_id}">[^<]*percakapan dengan pelapor', page)
+    assert page.count('id="id_target"') == 1
+
+
+def test_a_redacted_report_exports_no_identifying_free_text_beside_its_narrative(
+    wbs, submit, handler_client, monkeypatch
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    redacted = submit(
+        description="Bu Sari dari bagian keuangan melihat suap di ruang kepala.",
+        reported=[
+            services.ReportedParty(name="Pak Joko", position="Kabid", institution="Dinas PUPR")
+        ],
+        where="Ruang kepala lantai 2, sebelah meja Bu Sari",
+        when="Jumat 3 Oktober sore, saat Bu Sari lembur",
+        how="Bu Sari melihat amplop diserahkan di bawah meja.",
+        amount=50_000_000,
+    )
+    full = submit(
+        description="Suap perizinan bangunan di dinas PUPR kota setiap minggu.",
+        where="Loket perizinan",
+        how="Uang pelicin diminta di loket.",
+    )
+    url = f"/wbs/{wbs.org.slug}/r/{redacted.report.public_id}"
+    handler_client.post(
+        f"{url}/redact/", {"text": "Seorang pegawai melihat suap kepada Kabid PUPR di kantor."}
+    )
+    xlsx = handler_client.get(f"/wbs/{wbs.org.slug}/export.xlsx?content=1")
+    rows = [
+        [c.value for c in row] for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows()
+    ]  # type: ignore[union-attr]
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(
+                    handler_client.get(
+                        f"/wbs/{wbs.org.slug}/export.csv?content=1"
+                    ).streaming_content  # type: ignore[attr-defined]
+                ).decode()
+            )
+        )
+    )
+    for table in (rows, csv_rows):
+        header = [str(h) for h in table[0]]
+        by_ref = {row[0]: dict(zip(header, row, strict=True)) for row in table[1:]}
+        shared = by_ref[redacted.report.reference]
+        text = " ".join(str(v) for v in shared.values())
+        for secret in ("Bu Sari", "Pak Joko", "Ruang kepala", "Jumat 3 Oktober", "amplop"):
+            assert secret not in text, secret
+        assert "Seorang pegawai melihat suap" in text
+        left_out = [h for h in header if str(shared[h]).startswith("(tidak disertakan")]
+        assert len(left_out) == 4  # reported parties, where, when, how
+        assert str(shared[header[-1]]) == "50000000"  # the amount is a number, not free text
+        # A report without a redacted narrative is exported in full.
+        other = " ".join(str(v) for v in by_ref[full.report.reference].values())
+        assert "Loket perizinan" in other and "Uang pelicin" in other
+    # The case PDF shares the redacted narrative only, as before.
+    from tests.wbs.test_referral import _capture_pdf_html
+
+    pages = _capture_pdf_html(monkeypatch)
+    handler_client.get(f"{url}/pdf/")
+    assert "Pak Joko" not in pages[0] and "Ruang kepala" not in pages[0]
+    # The handler is told what the narrative replaces.
+    page = handler_client.get(f"{url}/").content.decode()
+    assert "terlapor, tempat, waktu, dan cara tidak disertakan" in page

@@ -403,3 +403,25 @@ def test_reference_stays_on_one_line_and_the_file_input_is_a_tap_target(wbs, sub
     assert re.search(r"\.nowrap \{ white-space: nowrap; \}", css)
     rule = re.search(r"input\[type=file\] \{([^}]*)\}", css)
     assert rule is not None and "min-height: 44px" in rule.group(1)
+
+
+def test_error_summary_counts_only_fields_that_need_fixing(wbs, monkeypatch) -> None:
+    from cegah.wbs import ratelimits
+
+    # A stale form and a rate limit are not answers to fix: no count of answers is given.
+    stale = _summary(_post(Client(), wbs.org.slug, submission="").content.decode())
+    assert "tidak terkirim" in stale and "isian perlu diperbaiki" not in stale
+    assert "Belum ada yang terkirim" in stale
+    monkeypatch.setattr(ratelimits, "POST_RATE", "1/h")
+    client = Client()
+    _post(client, wbs.org.slug, description="pendek")
+    limited = _summary(_post(client, wbs.org.slug).content.decode())
+    assert "menit" in limited and "isian perlu diperbaiki" not in limited
+    # With a chosen file, its input is the one field to see to; a real error counts as one.
+    with_file = _summary(_post(client, wbs.org.slug, attachments=[_photo()]).content.decode())
+    assert "1 isian perlu diperbaiki" in with_file
+    monkeypatch.setattr(ratelimits, "POST_RATE", "300/h")
+    two = _summary(
+        _post(Client(), wbs.org.slug, category="", description="pendek").content.decode()
+    )
+    assert "2 isian perlu diperbaiki" in two
