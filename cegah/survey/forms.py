@@ -88,16 +88,7 @@ class SettingsForm(forms.ModelForm):
 
     class Meta:
         model = Edition
-        fields = [
-            "title",
-            "status",
-            "margin_of_error",
-            "confidence_level",
-            "census_below",
-            "max_reminders",
-            "reminder_gap_days",
-            "lagging_below",
-        ]
+        fields = ["title", "status", *KNOBS]
 
     weight_internal = forms.FloatField(
         label=_("Weight: internal"), min_value=0, max_value=GROUP_WEIGHT_MAX
