@@ -313,7 +313,8 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, float | Decimal) and value == int(value):
         return int(value)
     text = str(value).strip()
-    return int(text) if text.isdigit() else None
+    # ASCII digits only: "²" passes ``str.isdigit`` and then fails ``int``.
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def read_month(value: Any) -> int | None:
