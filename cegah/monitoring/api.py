@@ -112,6 +112,9 @@ class RealisationOut(Schema):
     physical_pct: Decimal
     financial_target_pct: Decimal
     physical_target_pct: Decimal
+    # One decimal, as the pages show them and the light reads them.
+    financial_deviation: Decimal
+    physical_deviation: Decimal
     light: str
 
 
@@ -293,6 +296,8 @@ def organisation_tepra(
                 "physical_pct": _q(p.physical_pct),
                 "financial_target_pct": _q(p.financial_target_pct),
                 "physical_target_pct": _q(p.physical_target_pct),
+                "financial_deviation": p.financial_deviation,
+                "physical_deviation": p.physical_deviation,
                 "light": p.light,
             }
             for p in rows
