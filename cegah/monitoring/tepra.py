@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
+from django.utils.dates import MONTHS
+from django.utils.translation import pgettext
 
 from cegah.core import audit
 from cegah.core.tasks_glue import enqueue_on_commit
@@ -369,6 +371,19 @@ def target_at(targets: dict[int, tuple[Decimal, Decimal]], month: int) -> tuple[
         lo[0] + (hi[0] - lo[0]) * fraction,
         lo[1] + (hi[1] - lo[1]) * fraction,
     )
+
+
+def month_name(month: int) -> str:
+    """Return the month's name in the active language ("Maret"; never the number or English)."""
+    return str(MONTHS[month]) if month in MONTHS else str(month)
+
+
+def month_year(month: int, year: int) -> str:
+    """Return "Maret 2026" in the active language."""
+    return pgettext("month and year", "%(month)s %(year)s") % {
+        "month": month_name(month),
+        "year": year,
+    }
 
 
 # Percentages and deviations are shown with one decimal.

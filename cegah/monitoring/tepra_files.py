@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.dates import MONTHS
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -119,9 +120,8 @@ ISSUE_MESSAGES: dict[str, Promise] = {
         "could show the month with it (%(opd)s, %(activity)s). Import the month again."
     ),
     "duplicate": gettext_lazy("This activity appears twice (first on row %(first)s)."),
-    "month_mismatch": gettext_lazy(
-        "This row is for month %(found)s, but the import is for month %(chosen)s."
-    ),
+    # ``found`` and ``chosen`` are stored as numbers and shown as the months' names.
+    "month_mismatch": gettext_lazy("This row is for %(found)s, but the import is for %(chosen)s."),
     "year_mismatch": gettext_lazy(
         "This row is for the year %(found)s, but the import is for %(chosen)s."
     ),
@@ -184,6 +184,10 @@ def issue_message(code: str, params: dict[str, Any]) -> str:
     template = ISSUE_MESSAGES.get(code)
     if template is None:
         return code
+    if code == "month_mismatch":
+        params = {
+            key: str(MONTHS[value]) if value in MONTHS else value for key, value in params.items()
+        }
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):

@@ -1,5 +1,7 @@
 """Second QA pass over monitoring: query parameters, boundaries, month names, exports."""
 
+from decimal import Decimal as D
+
 import pytest
 from django.conf import settings
 
@@ -95,3 +97,129 @@ def test_the_api_gives_the_deviation_the_light_reads(mcp, client) -> None:
     ).json()
     (opd,) = body["opds"]
     assert opd["financial_deviation"] == "-5.0" and opd["light"] == "green"
+
+
+def test_tepra_months_are_named_in_the_readers_language(mcp, client_for) -> None:
+    _march(mcp, "1000")
+    client = client_for(mcp.city_admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    page = client.get(f"/monitoring/{mcp.city.slug}/tepra/?year=2026").content.decode()
+    assert "Per OPD pada akhir Maret 2026" in page
+    assert "Maret 2026 · maret.csv" in page  # the imports listed
+    assert "1 dari 1 baris diimpor" in page
+    assert ">Agu</text>" in page  # the S-curve's axis
+    record_url = page.split('href="/monitoring/tepra/imports/', 1)[1].split('"', 1)[0]
+    detail = client.get(f"/monitoring/tepra/imports/{record_url}").content.decode()
+    assert "Impor Maret 2026" in detail
+    form = client.get(f"/monitoring/{mcp.city.slug}/tepra/import/").content.decode()
+    assert '<option value="3">Maret</option>' in form
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/monitoring/{mcp.city.slug}/tepra/?year=2026").content.decode()
+    assert "Per OPD at the end of March 2026" in page and "1 of 1 row imported" in page
+    supervisor = client_for(mcp.kpk_viewer)
+    supervisor.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    regional = supervisor.get("/monitoring/coverage/tepra/?year=2026").content.decode()
+    assert "<td>Maret</td>" in regional
+
+
+def test_the_tepra_sheet_holds_percent_cells_and_names_its_month(mcp, client_for) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _march(mcp, "1499,6", physical="42,5")
+    client = client_for(mcp.city_admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    book = load_workbook(
+        io.BytesIO(client.get(f"/monitoring/{mcp.city.slug}/export.xlsx?year=2026").content)
+    )
+    sheet = book["TEPRA"]
+    name, pagu, financial, physical, fin_dev, phys_dev, light = (c for c in sheet[2])
+    assert (name.value, pagu.value, pagu.number_format) == ("Dinas A", 10000, "#,##0")
+    assert (financial.value, financial.number_format) == (0.15, "0.0%")
+    assert (physical.value, physical.number_format) == (0.425, "0.0%")
+    assert (fin_dev.value, fin_dev.number_format) == (-5.0, "0.0")
+    assert (phys_dev.value, phys_dev.number_format) == (22.5, "0.0")
+    assert light.value == "sesuai target"
+    assert [c.value for c in sheet[4]][:2] == ["Bulan", "Maret 2026"]
+
+
+def _scored(mcp, values: dict[tuple[str, str, str], str]) -> None:
+    """The city's assessment with these values, submitted and accepted as they are."""
+    from decimal import Decimal
+
+    from cegah.monitoring import services
+    from cegah.monitoring.models import Assessment
+
+    for (area, indicator, code), value in values.items():
+        services.save_answer(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=mcp.sub(area, indicator, code),
+            actor=mcp.city_admin,
+            value=Decimal(value),
+            pending_document=True,
+        )
+    assessment = Assessment.objects.get(organisation=mcp.city, period=mcp.period)
+    services.submit_assessment(assessment=assessment, actor=mcp.city_admin)
+    for answer in assessment.answers.all():
+        services.verify_answer(answer=answer, actor=mcp.verifier, verdict="accepted")
+
+
+def test_a_score_shown_as_75_00_is_in_the_zone_from_75(mcp, client_for) -> None:
+    from cegah.monitoring.scores import period_standings
+
+    # Area 1 full (60 points), area 2: 0.12 × 8.30 + 0.28 × 50 = 14.996 → 74.996 in all.
+    _scored(
+        mcp,
+        {
+            ("1", "1", "1"): "100",
+            ("1", "1", "2"): "100",
+            ("1", "2", "1"): "100",
+            ("2", "1", "1"): "8.30",
+            ("2", "1", "2"): "50",
+        },
+    )
+    (standing,) = period_standings(mcp.period)
+    assert standing.card.total == D("74.996")
+    assert standing.card.zone == "green"  # was blue under "75,00"
+    client = client_for(mcp.kpk_viewer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    page = client.get(f"/monitoring/coverage/?period={mcp.period.pk}").content.decode()
+    row = page.split(">Pemkot Bandar Lampung</a>", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">75,00</td>' in row and "zone zone-green" in row
+
+
+def test_scores_round_half_up_everywhere(mcp, client, client_for) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from cegah.accounts.services import create_api_token
+
+    # Only 1.2.1 (0.3 points per percent): 40.15 → 12.045, shown 12,05 on the pages.
+    _scored(mcp, {("1", "2", "1"): "40.15"})
+    _t, token = create_api_token(organisation=mcp.kpk, name="kpk", actor=None)
+    (score,) = client.get(
+        f"/api/v1/monitoring/scores?period_id={mcp.period.pk}",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert score["score"] == "12.05"  # half even gave 12.04
+    viewer = client_for(mcp.kpk_viewer)
+    page = viewer.get(f"/monitoring/coverage/?period={mcp.period.pk}").content.decode()
+    assert "12,05" in page
+    sheet = load_workbook(
+        io.BytesIO(viewer.get(f"/monitoring/coverage/ranking.xlsx?period={mcp.period.pk}").content)
+    ).worksheets[0]
+    total = sheet.cell(2, 6)
+    assert (total.value, total.number_format) == (12.05, "0.00")  # round() on a float gave 12.04
+
+
+def test_the_gap_is_the_difference_of_the_scores_shown() -> None:
+    from decimal import Decimal as D
+
+    from cegah.monitoring.scoring import ScoreCard
+
+    card = ScoreCard(total=D("75.004"), zone="green", self_total=D("80.005"), areas=[])
+    # "80,01" − "75,00": the unrounded 5.001 read "5,00".
+    assert card.gap == D("5.01")
