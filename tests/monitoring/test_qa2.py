@@ -223,3 +223,49 @@ def test_the_gap_is_the_difference_of_the_scores_shown() -> None:
     card = ScoreCard(total=D("75.004"), zone="green", self_total=D("80.005"), areas=[])
     # "80,01" − "75,00": the unrounded 5.001 read "5,00".
     assert card.gap == D("5.01")
+
+
+def test_the_same_evidence_file_twice_is_refused_and_changes_nothing(mcp, client_for) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cegah.core.models import AuditEntry
+    from cegah.monitoring.models import Evidence
+
+    sub = mcp.sub("1", "1", "1")
+    url = f"/monitoring/{mcp.city.slug}/periods/{mcp.period.pk}/subs/{sub.pk}/evidence/"
+    client = client_for(mcp.city_admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    pdf = b"%PDF-1.4 surat keputusan\n"
+
+    def post(name: str, content: bytes):
+        return client.post(
+            url, {"kind": "file", "file-file": SimpleUploadedFile(name, content)}, follow=True
+        )
+
+    post("sk.pdf", pdf)
+    audits = AuditEntry.objects.filter(action="monitoring.evidence.added").count()
+    again = post("sk (1).pdf", pdf).content.decode()  # a second click, or the file renamed
+    assert "sudah dilampirkan" in again and "sk.pdf" in again
+    assert Evidence.objects.filter(answer__sub_indicator=sub).count() == 1
+    assert AuditEntry.objects.filter(action="monitoring.evidence.added").count() == audits
+    post("sk.pdf", pdf + b"halaman 2\n")  # another file of the same name is kept
+    assert Evidence.objects.filter(answer__sub_indicator=sub).count() == 2
+
+
+def test_the_same_evidence_link_twice_is_refused(mcp) -> None:
+    from django.core.exceptions import ValidationError
+
+    from cegah.monitoring import services
+
+    def add():
+        return services.add_evidence_link(
+            organisation=mcp.city,
+            period=mcp.period,
+            sub=mcp.sub("1", "1", "1"),
+            url="https://jdih.example/sk",
+            actor=mcp.city_admin,
+        )
+
+    add()
+    with pytest.raises(ValidationError):
+        add()
