@@ -613,12 +613,18 @@ def add_progress(
 def set_recommendation_status(
     *, recommendation: Recommendation, actor: User, status: str
 ) -> Recommendation:
-    """Close (done, cancelled) or reopen a recommendation (the issuing organisation)."""
+    """Close (done, cancelled) or reopen a recommendation (the issuing organisation).
+
+    Setting the status it already has changes nothing: a second click on *Done* kept moving the
+    completion date and wrote another audit entry.
+    """
     if status not in Recommendation.Status.values:
         raise ValidationError(_("Unknown status."))
     with transaction.atomic():
         rec = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
         old = rec.status
+        if old == status:
+            return rec
         rec.status = status
         rec.completed_at = timezone.now() if status == Recommendation.Status.DONE else None
         fields = ["status", "completed_at"]
