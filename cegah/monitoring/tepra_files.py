@@ -485,7 +485,13 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        # Excel's "CSV (Comma delimited)" on Windows writes the ANSI code page, Windows-1252:
+        # read as Latin-1 its dashes and quotes (0x96, 0x93) became invisible control characters
+        # in OPD and activity names. Latin-1 stays the fallback for the bytes 1252 leaves unused.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
     # Strict: without it a quotation mark never closed swallows the rest of the file into one
     # field, and every row after it is reported as empty columns instead of one CSV error.
     reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(text), strict=True)

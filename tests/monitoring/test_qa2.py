@@ -299,3 +299,18 @@ def test_setting_the_status_a_recommendation_has_changes_nothing(mcp, client_for
         AuditEntry.objects.filter(action="monitoring.recommendation.status_changed").count()
         == entries
     )
+
+
+def test_a_csv_saved_by_excel_on_windows_keeps_its_dashes(mcp) -> None:
+    from cegah.monitoring.models import Realisation
+
+    data = (
+        "opd;kegiatan;pagu;realisasi_keuangan;realisasi_fisik\n"
+        "Dinas PU – Bina Marga;“Jalan” desa;1000;100;10\n"
+    ).encode("cp1252")
+    record = import_realisation(
+        organisation=mcp.city, year=2026, month=3, file_name="maret.csv", data=data, actor=None
+    )
+    assert not record.refused
+    row = Realisation.objects.get(source=record)
+    assert (row.opd_name, row.activity_name) == ("Dinas PU – Bina Marga", "“Jalan” desa")
