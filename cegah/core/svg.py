@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.dates import MONTHS_3
+from django.utils.text import capfirst
 
 GEO_DIR = Path(settings.BASE_DIR) / "cegah" / "static" / "geo"
 
@@ -162,7 +164,11 @@ def s_curve_geometry(
         {"y": round(top + (1 - g / 100) * plot_h, 1), "label": f"{g}%"}
         for g in (0, 25, 50, 75, 100)
     ]
-    months = [{"x": round(left + (m - 1) / 11 * plot_w, 1), "label": m} for m in range(1, 13)]
+    # Short month names in the reader's language ("Agu"), not numbers.
+    months = [
+        {"x": round(left + (m - 1) / 11 * plot_w, 1), "label": capfirst(str(MONTHS_3[m]))}
+        for m in range(1, 13)
+    ]
     return {
         "width": width,
         "height": height,

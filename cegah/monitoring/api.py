@@ -20,6 +20,7 @@ from cegah.monitoring import tepra
 from cegah.monitoring.access import access_token_monitored, token_visible_organisations
 from cegah.monitoring.models import Assessment, Framework, Period, Recommendation
 from cegah.monitoring.scores import period_standings, trend
+from cegah.monitoring.scoring import rounded
 
 PREFIX = "/monitoring"
 router = Router(tags=["monitoring"], auth=OrganisationToken())
@@ -112,6 +113,9 @@ class RealisationOut(Schema):
     physical_pct: Decimal
     financial_target_pct: Decimal
     physical_target_pct: Decimal
+    # One decimal, as the pages show them and the light reads them.
+    financial_deviation: Decimal
+    physical_deviation: Decimal
     light: str
 
 
@@ -123,7 +127,9 @@ class TepraOut(Schema):
 
 
 def _q(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
+    """Two decimals, rounded half up like the pages (the default, half even, gave 12.04 for
+    12.045 where the pages show 12,05)."""
+    return rounded(value) or Decimal(0)
 
 
 @router.get("/frameworks", response=list[FrameworkOut], summary="MCP frameworks")
@@ -293,6 +299,8 @@ def organisation_tepra(
                 "physical_pct": _q(p.physical_pct),
                 "financial_target_pct": _q(p.financial_target_pct),
                 "physical_target_pct": _q(p.physical_target_pct),
+                "financial_deviation": p.financial_deviation,
+                "physical_deviation": p.physical_deviation,
                 "light": p.light,
             }
             for p in rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +13,8 @@ from django.utils.translation import gettext as _
 from cegah.core.spreadsheet import text_only
 from cegah.monitoring.models import Period
 from cegah.monitoring.scores import Standing
+from cegah.monitoring.scoring import rounded
+from cegah.monitoring.tepra import month_year, shown
 
 
 def _zone(zone: str) -> str:
@@ -23,6 +26,34 @@ def _zone(zone: str) -> str:
 def _light(light: str) -> str:
     """A TEPRA light as the pages name it (``_light_word.html``)."""
     return {"red": _("lagging"), "yellow": _("watch")}.get(light, _("on track"))
+
+
+# Number formats: scores keep the two decimals the pages show, TEPRA percentages are percent
+# cells (0.425 shown as 42,5 %), deviations are percentage points with one decimal.
+SCORE = "0.00"
+PERCENT = "0.0%"
+WHOLE_PERCENT = "0%"
+POINTS = "0.0"
+MONEY = "#,##0"
+
+
+def _score(value: Decimal) -> float:
+    """A score as the pages show it: two decimals, rounded half up (``round`` on a float gave
+    12.04 for 12.045, which the pages show as 12,05)."""
+    return float(rounded(value) or 0)
+
+
+def _percent(value: Decimal) -> float:
+    """A percentage (0–100) as the fraction a percent cell holds, at the one decimal shown."""
+    return float(shown(value) / 100)
+
+
+def _append(ws: Any, *cells: tuple[Any, str | None]) -> None:
+    """Append a row of ``(value, number format)``; None leaves the cell's format as it is."""
+    ws.append([value for value, _fmt in cells])
+    for cell, (_value, fmt) in zip(ws[ws.max_row], cells, strict=False):
+        if fmt is not None:
+            cell.number_format = fmt
 
 
 def _workbook() -> Any:
@@ -60,20 +91,19 @@ def standings_xlsx(period: Period, standings: list[Standing]) -> bytes:
         ]
     )
     for s in standings:
-        ws.append(
-            [
-                s.national_rank,
-                s.province_rank,
-                s.organisation.name,
-                s.organisation.region_id or "",
-                s.assessment.get_status_display(),
-                round(float(s.card.total), 2),
-                round(float(s.card.self_total), 2),
-                round(float(s.card.gap), 2),
-                _zone(s.card.zone),
-                s.awaiting,
-                *[round(float(a.score), 2) for a in s.card.areas],
-            ]
+        _append(
+            ws,
+            (s.national_rank, None),
+            (s.province_rank, None),
+            (s.organisation.name, None),
+            (s.organisation.region_id or "", None),
+            (s.assessment.get_status_display(), None),
+            (_score(s.card.total), SCORE),
+            (_score(s.card.self_total), SCORE),
+            (_score(s.card.gap), SCORE),
+            (_zone(s.card.zone), None),
+            (s.awaiting, None),
+            *[(_score(a.score), SCORE) for a in s.card.areas],
         )
     ws.append([])
     ws.append([_("Period"), period.label])
@@ -88,14 +118,13 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
     ws.title = _("Scores")
     ws.append([_("Period"), _("Verified score"), _("Self-reported score"), _("Gap"), _("Zone")])
     for period, card in ctx["history"]:
-        ws.append(
-            [
-                period.label,
-                round(float(card.total), 2),
-                round(float(card.self_total), 2),
-                round(float(card.gap), 2),
-                _zone(card.zone),
-            ]
+        _append(
+            ws,
+            (period.label, None),
+            (_score(card.total), SCORE),
+            (_score(card.self_total), SCORE),
+            (_score(card.gap), SCORE),
+            (_zone(card.zone), None),
         )
     if ctx["latest"]:
         areas = wb.create_sheet(_("Areas"))
@@ -103,14 +132,13 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
             [_("Area"), _("Weight"), _("Verified score"), _("Self-reported score"), _("Zone")]
         )
         for a in ctx["latest"][1].areas:
-            areas.append(
-                [
-                    a.name,
-                    float(a.weight),
-                    round(float(a.score), 2),
-                    round(float(a.self_score), 2),
-                    _zone(a.zone),
-                ]
+            _append(
+                areas,
+                (a.name, None),
+                (float(a.weight), SCORE),
+                (_score(a.score), SCORE),
+                (_score(a.self_score), SCORE),
+                (_zone(a.zone), None),
             )
     recs = wb.create_sheet(_("Recommendations"))
     recs.append(
@@ -125,16 +153,15 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
         ]
     )
     for r in ctx["recommendations"]:
-        recs.append(
-            [
-                r.title,
-                r.area_name,
-                r.responsible_unit.name if r.responsible_unit else "",
-                r.due_date,
-                r.get_status_display(),
-                r.progress,
-                _("yes") if r.is_overdue(ctx["today"]) else _("no"),
-            ]
+        _append(
+            recs,
+            (r.title, None),
+            (r.area_name, None),
+            (r.responsible_unit.name if r.responsible_unit else "", None),
+            (r.due_date, "dd/mm/yyyy"),
+            (r.get_status_display(), None),
+            (r.progress / 100, WHOLE_PERCENT),
+            (_("yes") if r.is_overdue(ctx["today"]) else _("no"), None),
         )
     opds = wb.create_sheet("TEPRA")
     opds.append(
@@ -149,17 +176,19 @@ def institution_xlsx(ctx: dict[str, Any]) -> bytes:
         ]
     )
     for p in ctx["opds"]:
-        opds.append(
-            [
-                p.name,
-                float(p.pagu),
-                round(float(p.financial_pct), 2),
-                round(float(p.physical_pct), 2),
-                round(float(p.financial_deviation), 2),
-                round(float(p.physical_deviation), 2),
-                _light(p.light),
-            ]
+        _append(
+            opds,
+            (p.name, None),
+            (float(p.pagu), MONEY),
+            (_percent(p.financial_pct), PERCENT),
+            (_percent(p.physical_pct), PERCENT),
+            (float(p.financial_deviation), POINTS),
+            (float(p.physical_deviation), POINTS),
+            (_light(p.light), None),
         )
+    if ctx["month"]:
+        opds.append([])
+        opds.append([_("Month"), month_year(ctx["month"], ctx["year"])])
     return _save(wb)
 
 

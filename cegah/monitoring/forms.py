@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -189,7 +190,9 @@ class RecommendationStatusForm(forms.Form):
 class TepraImportForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     month = forms.TypedChoiceField(
-        label=_("Month"), coerce=int, choices=[(m, f"{m:02d}") for m in range(1, 13)]
+        label=_("Month"),
+        coerce=int,
+        choices=list(MONTHS.items()),  # "Maret", not "03"
     )
     file = forms.FileField(
         label=_("Realisation file (CSV or XLSX)"),

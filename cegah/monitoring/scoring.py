@@ -40,8 +40,13 @@ def weighted_score(items: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal:
 
 
 def zone(score: Decimal, cutoffs: tuple[Decimal, Decimal, Decimal] = DEFAULT_CUTOFFS) -> str:
-    """Return "red", "yellow", "blue" or "green" for a 0–100 score and ascending cut-offs."""
+    """Return "red", "yellow", "blue" or "green" for a 0–100 score and ascending cut-offs.
+
+    The score is compared at two decimals, as shown: 74.996 reads "75,00" and is in the zone
+    from 75 (it was blue under a green-looking score).
+    """
     red_below, yellow_below, blue_below = cutoffs
+    score = rounded(score) or ZERO
     if score < red_below:
         return "red"
     if score < yellow_below:
@@ -52,9 +57,16 @@ def zone(score: Decimal, cutoffs: tuple[Decimal, Decimal, Decimal] = DEFAULT_CUT
 
 
 def rounded(value: Decimal | None, places: str = "0.01") -> Decimal | None:
+    """Return ``value`` rounded half up (as ``floatformat`` shows it), None for None."""
     if value is None:
         return None
     return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def shown_gap(self_reported: Decimal, verified: Decimal) -> Decimal:
+    """Return the gap between two scores as shown, so that "80,01" and "75,00" differ by "5,01"
+    (the unrounded 5.006 read "5,01" too, but 80.005 − 75.004 read "5,00")."""
+    return (rounded(self_reported) or ZERO) - (rounded(verified) or ZERO)
 
 
 def competition_rank(scores: Mapping[Any, Decimal]) -> dict[Any, int]:
@@ -116,7 +128,8 @@ class Scored:
 
     @property
     def gap(self) -> Decimal:
-        return self.self_score - self.score
+        """Self-reported minus verified score, between the two as shown (two decimals)."""
+        return shown_gap(self.self_score, self.score)
 
 
 @dataclass
@@ -128,7 +141,8 @@ class ScoreCard:
 
     @property
     def gap(self) -> Decimal:
-        return self.self_total - self.total
+        """Self-reported minus verified total, between the two as shown (two decimals)."""
+        return shown_gap(self.self_total, self.total)
 
 
 def score_tree(

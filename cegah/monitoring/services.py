@@ -7,8 +7,9 @@ Views, the API, tasks and the demo all call these.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -177,6 +178,37 @@ def _reopen(answer: Answer) -> bool:
     return True
 
 
+def _digest(handle: Any) -> str:
+    """Return the SHA-256 of a file's content, read in chunks from the start."""
+    handle.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def _attached_copy(answer: Answer, upload: UploadedFile) -> Evidence | None:
+    """Return the answer's evidence file with the same content as ``upload``, if any.
+
+    Only files of the same size are read, so a new file costs no reading.
+    """
+    same_size = [
+        e for e in answer.evidence.filter(kind=Evidence.Kind.FILE, size=upload.size or 0) if e.file
+    ]
+    if not same_size:
+        return None
+    wanted = _digest(upload)
+    for evidence in same_size:
+        try:
+            with evidence.file.open("rb") as stored:
+                if _digest(stored) == wanted:
+                    return evidence
+        except FileNotFoundError:
+            continue
+    return None
+
+
 def add_evidence_file(
     *,
     organisation: Organisation,
@@ -188,11 +220,19 @@ def add_evidence_file(
 ) -> Evidence:
     """Check and store an evidence file under a random name; return it.
 
-    Raises ValidationError for a refused file before anything is written to disk.
+    Raises ValidationError for a refused file before anything is written to disk, and for a file
+    the answer already has (a second click, a re-upload): stored again it would count twice and
+    send a judged answer back for verification though nothing changed.
     """
     name, content_type = check_upload(upload)
     with transaction.atomic():
         answer = _answer_for_evidence(organisation, period, sub)
+        copy = _attached_copy(answer, upload)
+        if copy is not None:
+            raise ValidationError(
+                _("This file is already attached to this sub-indicator as “%(name)s”.")
+                % {"name": copy.original_name}
+            )
         evidence = Evidence(
             answer=answer,
             kind=Evidence.Kind.FILE,
@@ -230,8 +270,14 @@ def add_evidence_link(
     actor: User,
     description: str = "",
 ) -> Evidence:
+    """Attach a link as evidence; return it.
+
+    Raises ValidationError for a link the answer already has (see ``add_evidence_file``).
+    """
     with transaction.atomic():
         answer = _answer_for_evidence(organisation, period, sub)
+        if answer.evidence.filter(kind=Evidence.Kind.LINK, url=url).exists():
+            raise ValidationError(_("This link is already attached to this sub-indicator."))
         evidence = Evidence.objects.create(
             answer=answer,
             kind=Evidence.Kind.LINK,
@@ -567,12 +613,18 @@ def add_progress(
 def set_recommendation_status(
     *, recommendation: Recommendation, actor: User, status: str
 ) -> Recommendation:
-    """Close (done, cancelled) or reopen a recommendation (the issuing organisation)."""
+    """Close (done, cancelled) or reopen a recommendation (the issuing organisation).
+
+    Setting the status it already has changes nothing: a second click on *Done* kept moving the
+    completion date and wrote another audit entry.
+    """
     if status not in Recommendation.Status.values:
         raise ValidationError(_("Unknown status."))
     with transaction.atomic():
         rec = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
         old = rec.status
+        if old == status:
+            return rec
         rec.status = status
         rec.completed_at = timezone.now() if status == Recommendation.Status.DONE else None
         fields = ["status", "completed_at"]

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
+from django.utils.dates import MONTHS
+from django.utils.translation import pgettext
 
 from cegah.core import audit
 from cegah.core.tasks_glue import enqueue_on_commit
@@ -371,6 +373,28 @@ def target_at(targets: dict[int, tuple[Decimal, Decimal]], month: int) -> tuple[
     )
 
 
+def month_name(month: int) -> str:
+    """Return the month's name in the active language ("Maret"; never the number or English)."""
+    return str(MONTHS[month]) if month in MONTHS else str(month)
+
+
+def month_year(month: int, year: int) -> str:
+    """Return "Maret 2026" in the active language."""
+    return pgettext("month and year", "%(month)s %(year)s") % {
+        "month": month_name(month),
+        "year": year,
+    }
+
+
+# Percentages and deviations are shown with one decimal.
+SHOWN = Decimal("0.1")
+
+
+def shown(value: Decimal) -> Decimal:
+    """Return ``value`` rounded as the pages show it (one decimal, half up like ``floatformat``)."""
+    return value.quantize(SHOWN, rounding=ROUND_HALF_UP)
+
+
 def light(deviation: Decimal) -> str:
     """Return "green", "yellow" or "red" for a deviation in percentage points."""
     if deviation < RED_BELOW:
@@ -390,13 +414,16 @@ class Progress:
     financial_target_pct: Decimal
     physical_target_pct: Decimal
 
+    # A deviation is taken between the figures as shown, so that the light agrees with the page:
+    # 14.96 % against a target of 20 reads "15,0" and "-5,0", which is not below -5 (the
+    # unrounded -5.04 made it yellow).
     @property
     def financial_deviation(self) -> Decimal:
-        return self.financial_pct - self.financial_target_pct
+        return shown(self.financial_pct) - shown(self.financial_target_pct)
 
     @property
     def physical_deviation(self) -> Decimal:
-        return self.physical_pct - self.physical_target_pct
+        return shown(self.physical_pct) - shown(self.physical_target_pct)
 
     @property
     def light(self) -> str:

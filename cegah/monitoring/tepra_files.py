@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.dates import MONTHS
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -119,9 +120,8 @@ ISSUE_MESSAGES: dict[str, Promise] = {
         "could show the month with it (%(opd)s, %(activity)s). Import the month again."
     ),
     "duplicate": gettext_lazy("This activity appears twice (first on row %(first)s)."),
-    "month_mismatch": gettext_lazy(
-        "This row is for month %(found)s, but the import is for month %(chosen)s."
-    ),
+    # ``found`` and ``chosen`` are stored as numbers and shown as the months' names.
+    "month_mismatch": gettext_lazy("This row is for %(found)s, but the import is for %(chosen)s."),
     "year_mismatch": gettext_lazy(
         "This row is for the year %(found)s, but the import is for %(chosen)s."
     ),
@@ -184,6 +184,10 @@ def issue_message(code: str, params: dict[str, Any]) -> str:
     template = ISSUE_MESSAGES.get(code)
     if template is None:
         return code
+    if code == "month_mismatch":
+        params = {
+            key: str(MONTHS[value]) if value in MONTHS else value for key, value in params.items()
+        }
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):
@@ -313,7 +317,8 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, float | Decimal) and value == int(value):
         return int(value)
     text = str(value).strip()
-    return int(text) if text.isdigit() else None
+    # ASCII digits only: "²" passes ``str.isdigit`` and then fails ``int``.
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def read_month(value: Any) -> int | None:
@@ -480,7 +485,13 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        # Excel's "CSV (Comma delimited)" on Windows writes the ANSI code page, Windows-1252:
+        # read as Latin-1 its dashes and quotes (0x96, 0x93) became invisible control characters
+        # in OPD and activity names. Latin-1 stays the fallback for the bytes 1252 leaves unused.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
     # Strict: without it a quotation mark never closed swallows the rest of the file into one
     # field, and every row after it is reported as empty columns instead of one CSV error.
     reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(text), strict=True)

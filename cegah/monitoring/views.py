@@ -90,6 +90,17 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+def _query_int(request: HttpRequest, name: str) -> int | None:
+    """Return query parameter ``name`` as a number, or None when it is missing or not one.
+
+    ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses (a server error).
+    """
+    wanted = request.GET.get(name, "").strip()
+    if not (wanted.isascii() and wanted.isdigit()) or len(wanted) > 9:
+        return None
+    return int(wanted)
+
+
 def _form_errors(form: Any) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
@@ -133,9 +144,9 @@ def _can_manage_frameworks(request: HttpRequest) -> bool:
 
 def _framework_from_query(request: HttpRequest) -> Framework | None:
     frameworks = Framework.objects.filter(is_active=True)
-    wanted = request.GET.get("id", "")
-    if wanted.isdigit():
-        return frameworks.filter(pk=int(wanted)).first()
+    wanted = _query_int(request, "id")
+    if wanted is not None:
+        return frameworks.filter(pk=wanted).first()
     return frameworks.first()
 
 
@@ -199,11 +210,11 @@ def framework_export(request: HttpRequest) -> HttpResponse:
 
 
 def _period_from_query(request: HttpRequest) -> Period | None:
-    wanted = request.GET.get("period", "")
-    if wanted.isdigit():
+    wanted = _query_int(request, "period")
+    if wanted is not None:
         period = (
             Period.objects.select_related("framework")
-            .filter(pk=int(wanted), framework__is_active=True)
+            .filter(pk=wanted, framework__is_active=True)
             .first()
         )
         if period is not None:
@@ -805,9 +816,9 @@ IMPORTS_LISTED = 50
 
 
 def _year_from_query(request: HttpRequest) -> int:
-    wanted = request.GET.get("year", "")
-    if wanted.isdigit() and 2000 <= int(wanted) <= 2100:
-        return int(wanted)
+    wanted = _query_int(request, "year")
+    if wanted is not None and 2000 <= wanted <= 2100:
+        return wanted
     return timezone.localdate().year
 
 
@@ -819,9 +830,9 @@ def tepra_overview(request: HttpRequest, slug: str) -> HttpResponse:
     org = monitored.org
     year = _year_from_query(request)
     months = tepra.months_with_data(org, year)
-    wanted = request.GET.get("month", "")
+    wanted = _query_int(request, "month")
     # The month asked for when it has figures, else the latest one that has.
-    month = int(wanted) if wanted.isdigit() and int(wanted) in months else max(months, default=None)
+    month = wanted if wanted in months else max(months, default=None)
     rows = tepra.opd_progress(org, year, month) if month else []
     curve = tepra.s_curve(org, year)
     years = sorted(
