@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from cegah.accounts.services import create_api_token
-from cegah.procurement.models import Buyer
+from cegah.procurement.charts import monthly_svg
+from cegah.procurement.models import Buyer, BuyerRisk, TenderRisk
+from cegah.procurement.queries import Month
+from cegah.procurement.scoring import Policy, explain, tender_facts
+from cegah.procurement.templatetags.procurement import pct, percent_points
 from tests.conftest import Personas
 from tests.procurement.web_helpers import OWN, World, build_world
 
@@ -51,3 +56,135 @@ def test_the_api_refuses_impossible_years_and_offsets_cleanly(
         assert client.get(path, headers=headers).status_code == 422
     page = client.get(f"/api/v1/procurement/buyers?offset={HUGE}", headers=headers)
     assert page.status_code == 200 and page.json()["items"] == [] and page.json()["count"] == 1
+
+
+# --- Trends: tenders without a date -----------------------------------------------------------
+
+
+def test_trends_count_undated_tenders_in_a_row_of_their_own_and_in_the_total(
+    world: World, client_for
+) -> None:
+    own = TenderRisk.objects.filter(buyer__buyer_id=OWN).order_by("pk")
+    undated = list(own.values_list("pk", flat=True)[:2])
+    TenderRisk.objects.filter(pk__in=undated).update(
+        month=None, announced_at=None, tender_start=None, tender_end=None
+    )
+    client = client_for(world.kpk_analyst)
+    page = client.get("/pbj/kpk-uji/trends/?year=2025")
+    monthly = page.context["monthly"]
+    assert monthly.undated.tenders == 2
+    assert monthly.total.tenders == TenderRisk.objects.filter(year=2025).count() == 17
+    body = page.content.decode()
+    assert "Tanggal tidak diketahui" in body
+    assert "2 tender tahun anggaran 2025 tidak bertanggal" in body
+
+
+# --- Reasons that say what the flag measured ----------------------------------------------------
+
+
+class _Tender:
+    currency = "IDR"
+    bids = [
+        {"amount": 1_310_209_000.0, "status": "valid", "winner": True},
+        {"amount": 1_244_699_000.0, "status": "disqualified", "winner": False},
+        {"amount": 1_549_386_000.0, "status": "valid", "winner": False},
+        {"amount": 1_588_970_000.0, "status": "valid", "winner": False},
+    ]
+
+
+def test_r058_reason_says_the_runner_up_is_above_the_winner_by_the_ratio() -> None:
+    flag = {"code": "R058", "value": 0.18254}
+    meta = {"R058": {"upper_fence": 0.15}}
+    with translation.override("en"):
+        reason = explain("R058", 0.18254, meta, facts=tender_facts(_Tender(), flag))["reason"]
+    assert reason.startswith(
+        "The lowest other valid offer, Rp 1,549,386,000, is 18% above the winning offer,"
+        " Rp 1,310,209,000"
+    )
+    assert "flagged from 15%" in reason and "below" not in reason
+    with translation.override("id"):
+        reason = explain("R058", 0.18254, meta, facts=tender_facts(_Tender(), flag))["reason"]
+    assert "Rp 1.549.386.000, 18% di atas penawaran pemenang, Rp 1.310.209.000" in reason
+
+
+def test_id06_satker_reason_says_it_counts_every_year() -> None:
+    meta = {"ID06": {"q4_share": 0.5}}
+    with translation.override("en"):
+        reason = explain("ID06", 0.61, meta, buyer=True)["reason"]
+    assert reason.startswith("Over all its years in the data, 61% of the buyer's value")
+    with translation.override("id"):
+        assert "Selama semua tahunnya" in explain("ID06", 0.61, meta, buyer=True)["reason"]
+
+
+def test_ranking_footnote_explains_the_too_few_zone_and_satker_flags(
+    world: World, client_for
+) -> None:
+    body = client_for(world.kpk_analyst).get("/pbj/kpk-uji/").content.decode()
+    assert "kurang dari 5 tender dalam tahun itu tidak diberi zona" in body
+    assert "100%" in body and "100%%" not in body  # a literal percent sign, translated
+    assert "dihitung atas semua tahun satker" in body
+
+
+# --- Percentages as the tables show them --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("share", "digits", "shown"),
+    [
+        (0.125, 0, "13%"),
+        (0.9996, 0, "99,96%"),
+        (0.9996, 1, "99,96%"),
+        (0.004, 0, "0,4%"),
+        (0.0000001, 0, "<0,01%"),
+        (0.99999999, 0, ">99,99%"),
+        (1.0, 0, "100%"),
+        (0.0, 0, "0%"),
+        (1.205, 1, "120,5%"),
+    ],
+)
+def test_a_share_is_never_shown_as_none_or_all_unless_it_is(
+    share: float, digits: int, shown: str
+) -> None:
+    with translation.override("id"):
+        assert pct(share, digits) == shown
+
+
+def test_satker_points_round_as_the_share_is_shown() -> None:
+    policy = Policy()
+    with translation.override("en"):
+        assert pct(0.125) == "13%"
+    assert policy.buyer_score(0.125, []) == 13  # not 12 (round half to even)
+    assert policy.buyer_score(0.125, [{"code": "ID07"}]) == 23
+    assert percent_points(0.285) == 28 and percent_points(0.995) == 100
+
+
+def test_a_satker_without_rupiah_values_says_its_share_is_counted_in_tenders(
+    world: World, client_for
+) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    risk = own.risks.get()
+    BuyerRisk.objects.filter(pk=risk.pk).update(value_total=0, value_at_risk=0)
+    client = client_for(world.kpk_analyst)
+    body = client.get(f"/pbj/kpk-uji/satker/{own.pk}/").content.decode()
+    assert "porsinya dihitung dari jumlah tender" in body
+    assert "nilai melalui tender berisiko" not in body
+    tender = own.tenders.first()
+    page = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    assert "nilai rupiahnya tidak diketahui" in page
+
+
+def test_a_satker_with_no_scored_year_says_so(world: World, client_for) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    own.risks.all().delete()
+    body = client_for(world.kpk_analyst).get(f"/pbj/kpk-uji/satker/{own.pk}/").content.decode()
+    assert "belum punya tender berskor" in body
+
+
+# --- Plurals ------------------------------------------------------------------------------------
+
+
+def test_chart_tooltip_says_one_tender_not_one_tenders() -> None:
+    months = [Month(m, 1 if m == 3 else 2, 0, 0.0, 0.0) for m in range(1, 13)]
+    with translation.override("en"):
+        svg = str(monthly_svg(months))
+    assert "Mar: 1 tender, 0 at risk" in svg and "Jan: 2 tenders, 0 at risk" in svg
