@@ -188,3 +188,29 @@ def test_chart_tooltip_says_one_tender_not_one_tenders() -> None:
     with translation.override("en"):
         svg = str(monthly_svg(months))
     assert "Mar: 1 tender, 0 at risk" in svg and "Jan: 2 tenders, 0 at risk" in svg
+
+
+# --- Exports: numbers a spreadsheet reads as numbers ------------------------------------------
+
+
+def test_exports_write_whole_amounts_as_plain_integers(world: World, client_for) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    TenderRisk.objects.filter(buyer__buyer_id=OWN).update(pagu=1_500_000_000.0, hps=1234.5)
+    client = client_for(world.kpk_analyst)
+    query = f"buyer={Buyer.objects.get(buyer_id=OWN).pk}"
+    raw = b"".join(client.get(f"/pbj/kpk-uji/tenders/export.csv?{query}").streaming_content)
+    header, *rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    pagu, hps, value = header.index("Pagu"), header.index("HPS"), header.index("Nilai")
+    assert {r[pagu] for r in rows} == {"1500000000"} and {r[hps] for r in rows} == {"1234.5"}
+    assert all(r[value].isdigit() for r in rows)  # no ".0", no thousands separators
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/pbj/kpk-uji/tenders/export.xlsx?{query}").content)
+    )
+    cells = list(sheet.active.iter_rows(min_row=2, values_only=True))
+    assert {c[pagu] for c in cells} == {1_500_000_000} and all(
+        isinstance(c[pagu], int) for c in cells
+    )

@@ -1104,7 +1104,7 @@ def test_amounts_in_other_currencies_keep_their_code_and_stay_out_of_rupiah_tota
         client.get(f"/pbj/kpk-uji/tenders/export.csv?q={tender.ocid}").streaming_content
     ).decode("utf-8-sig")
     header, row = csv_text.splitlines()[:2]
-    assert "Mata uang" in header and ",2910.0,UAH," in row
+    assert "Mata uang" in header and ",2910,UAH," in row
     # The rupiah tenders' totals are untouched by it.
     rupiah = sum(TenderRisk.objects.filter(buyer__buyer_id=OWN).values_list("value", flat=True))
     assert BuyerRisk.objects.get(buyer__buyer_id=OWN).value_total == rupiah
