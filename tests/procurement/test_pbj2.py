@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,16 +10,20 @@ from django.utils import translation
 
 from cegah.accounts.services import create_api_token
 from cegah.procurement.charts import monthly_svg
-from cegah.procurement.models import Buyer, BuyerRisk, TenderRisk
+from cegah.procurement.engine.cli import main
+from cegah.procurement.engine.store import MSG_JSON, MSG_NOT_GZIP
+from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, TenderRisk
 from cegah.procurement.queries import Month
 from cegah.procurement.scoring import Policy, explain, tender_facts
-from cegah.procurement.templatetags.procurement import pct, percent_points
+from cegah.procurement.templatetags.procurement import in_language, pct, percent_points
 from tests.conftest import Personas
+from tests.procurement.conftest import DATA, needs_data, release, write_releases
 from tests.procurement.web_helpers import OWN, World, build_world
 
 pytestmark = pytest.mark.django_db
 
 HUGE = "99999999999999999999"
+BANDUNG = DATA / "spse_kab_bandung_2025" / "raw"
 
 
 @pytest.fixture
@@ -214,3 +219,97 @@ def test_exports_write_whole_amounts_as_plain_integers(world: World, client_for)
     assert {c[pagu] for c in cells} == {1_500_000_000} and all(
         isinstance(c[pagu], int) for c in cells
     )
+
+
+# --- Importing: ZIPs on the command line, files named .gz that are not gzip ---------------------
+
+
+def _spse_zip(path: Path, folders: dict[str, Path]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for directory, source in folders.items():
+            for file in sorted(source.iterdir()):
+                zf.write(file, f"{directory}/{file.name}" if directory else file.name)
+    return path
+
+
+@needs_data(BANDUNG)
+def test_the_command_imports_a_zip_of_spse_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _spse_zip(tmp_path / "bandung.zip", {"": BANDUNG})
+    store = tmp_path / "s.duckdb"
+    argv = ["import", str(archive), "--store", str(store), "--no-progress", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    [report] = json.loads(captured.out)
+    assert report["status"] == "imported" and report["imported"] > 3000
+    assert report["path"] == str(archive) and "cegah-zip" not in captured.err
+    assert main(argv) == 0 and "unchanged" in capsys.readouterr().err
+
+
+def test_the_command_names_a_zip_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK not really")
+    assert main(["import", str(broken), "--store", str(tmp_path / "s.duckdb")]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {broken}: Berkas bukan ZIP yang sah. / The file is not a valid ZIP." in err
+    assert "Traceback" not in err
+
+
+def test_a_file_named_gz_that_is_not_gzip_is_named_and_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = write_releases(tmp_path / "rilis.jsonl.gz", [release(1, "B")])
+    store = tmp_path / "s.duckdb"
+    assert main(["import", str(fake), "--store", str(store), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {fake}: {MSG_NOT_GZIP}" in err
+    assert "line is not valid JSON" not in err
+    folder = tmp_path / "spse"
+    folder.mkdir()
+    (folder / "47_1013_SPSE-TenderPengumuman.jsonl.gz").write_text("{}\n")
+    assert main(["import", str(folder), "--store", str(store), "--no-progress"]) == 1
+    assert "47_1013_SPSE-TenderPengumuman.jsonl.gz: bernama .gz tetapi bukan" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_upload_named_gz_that_is_not_gzip_is_refused_at_once(world: World, client_for) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(world.kpk_analyst)
+    upload = SimpleUploadedFile("rilis.jsonl.gz", b'{"ocid": "x"}\n')
+    page = client.post("/pbj/kpk-uji/imports/", {"file": upload})
+    assert page.status_code == 200 and not ImportJob.objects.exists()
+    assert "rilis.jsonl.gz bernama .gz tetapi tidak dikompresi gzip" in page.content.decode()
+
+
+def test_import_problems_are_shown_in_the_readers_language(world: World, client_for) -> None:
+    job = ImportJob.objects.create(
+        organisation=world.kpk,
+        created_by=world.kpk_analyst,
+        kind=ImportJob.Kind.OCDS,
+        original_name="a.jsonl",
+        path="/nonexistent",
+        status=ImportJob.Status.DONE,
+        result={
+            "status": "imported",
+            "records": 2,
+            "imported": 1,
+            "refused": 1,
+            "issue_count": 1,
+            "issues": [{"file": "a.jsonl", "line": 2, "field": "", "message": MSG_JSON}],
+        },
+    )
+    client = client_for(world.kpk_analyst)
+    body = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "baris bukan JSON yang sah" in body and "line is not valid JSON" not in body
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get(f"/pbj/kpk-uji/imports/{job.pk}/").content.decode()
+    assert "line is not valid JSON" in english and "baris bukan JSON" not in english
+    with translation.override("en"):
+        assert in_language("a / b / c") == "a / b / c"

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -77,3 +78,16 @@ def flag_title(code: str, level: str = "tender") -> str:
 
     indicator = (BUYER_INDICATORS if level == "buyer" else TENDER_INDICATORS).get(code)
     return str(indicator.title) if indicator else code
+
+
+@register.filter
+def in_language(text: str | None) -> str:
+    """Return the half of an engine message written "Indonesian / English" (import issues,
+    refused files) in the active language: the engine and the command line keep both, the
+    page shows the reader's. Any other text is returned as it is."""
+    if not text:
+        return ""
+    parts = str(text).split(" / ")
+    if len(parts) != 2:
+        return str(text)
+    return parts[1] if (get_language() or "").startswith("en") else parts[0]
