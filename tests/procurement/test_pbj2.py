@@ -313,3 +313,11 @@ def test_import_problems_are_shown_in_the_readers_language(world: World, client_
     assert "line is not valid JSON" in english and "baris bukan JSON" not in english
     with translation.override("en"):
         assert in_language("a / b / c") == "a / b / c"
+
+
+def test_offers_become_cards_on_a_phone_with_each_value_labelled(world: World, client_for) -> None:
+    tender = TenderRisk.objects.filter(buyer__buyer_id=OWN).exclude(bids=[]).first()
+    body = client_for(world.kpk_analyst).get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    offers = body[body.index("<h2>Penawaran</h2>") :]
+    assert '<table class="pbj-cards">' in offers[:200]
+    assert 'data-label="Status"' in offers and 'data-label="Dari HPS"' in offers
