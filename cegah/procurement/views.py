@@ -139,7 +139,12 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     year = _year(request, scope)
     form = RankingForm(request.GET or None, years=queries.years(scope))
-    data = form.cleaned_data if form.is_valid() else {}
+    # The valid filters apply even when another is not valid (a year no longer scored, from an
+    # old link): its error is shown on the form, and the zone, level and name still hold.
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
+        data = dict(form.cleaned_data)  # the fields that are valid
     level = data.get("level") or "satker"
     policy, _meta = _policy()
     context: dict[str, Any] = {

@@ -321,3 +321,22 @@ def test_offers_become_cards_on_a_phone_with_each_value_labelled(world: World, c
     offers = body[body.index("<h2>Penawaran</h2>") :]
     assert '<table class="pbj-cards">' in offers[:200]
     assert 'data-label="Status"' in offers and 'data-label="Dari HPS"' in offers
+
+
+# --- The ranking's filters --------------------------------------------------------------------
+
+
+def test_a_ranking_year_no_longer_scored_keeps_the_other_filters(world: World, client_for) -> None:
+    client = client_for(world.kpk_analyst)
+    page = client.get("/pbj/kpk-uji/?year=1999&zone=high&q=OWN")
+    assert page.status_code == 200
+    rows = list(page.context["page"])
+    assert rows and {r.zone for r in rows} == {"high"}
+    assert {r.buyer.buyer_id for r in rows} == {OWN}
+    assert "1999 bukan salah satu" in page.content.decode()  # the error is shown
+    every = client.get("/pbj/kpk-uji/?level=institution").context["institutions"]
+    zone = every[-1].zone
+    institutions = client.get(f"/pbj/kpk-uji/?year=²&level=institution&zone={zone}")
+    assert institutions.context["level"] == "institution"
+    shown = institutions.context["institutions"]
+    assert shown and {r.zone for r in shown} == {zone} and len(shown) < len(every)
