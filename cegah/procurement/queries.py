@@ -238,8 +238,8 @@ class Monthly:
 def monthly(scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None) -> Monthly:
     """Return ``year`` month by month (1–12), and the tenders of the fiscal year dated before
     or after it, and those with no date: tenders, tenders at risk, rupiah value and value at
-    risk."""
-    qs = scope.tenders().filter(year=year)
+    risk. No year (nothing scored yet) is nothing, not the tenders without a fiscal year."""
+    qs = scope.tenders().filter(year=year) if year is not None else scope.tenders().none()
     if buyer_id:
         qs = qs.filter(buyer_id=buyer_id)
     # Values in other currencies are never added into the rupiah sums.

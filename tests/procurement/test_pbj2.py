@@ -340,3 +340,13 @@ def test_a_ranking_year_no_longer_scored_keeps_the_other_filters(world: World, c
     assert institutions.context["level"] == "institution"
     shown = institutions.context["institutions"]
     assert shown and {r.zone for r in shown} == {zone} and len(shown) < len(every)
+
+
+def test_trends_without_a_scored_year_show_nothing_rather_than_yearless_tenders(
+    world: World, client_for, personas: Personas
+) -> None:
+    from cegah.procurement.access import scope_of
+    from cegah.procurement.queries import monthly
+
+    TenderRisk.objects.filter(buyer__buyer_id=OWN).update(year=None, month=None)
+    assert monthly(scope_of(personas.org), None, 20).total.tenders == 0
