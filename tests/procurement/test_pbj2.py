@@ -350,3 +350,15 @@ def test_trends_without_a_scored_year_show_nothing_rather_than_yearless_tenders(
 
     TenderRisk.objects.filter(buyer__buyer_id=OWN).update(year=None, month=None)
     assert monthly(scope_of(personas.org), None, 20).total.tenders == 0
+
+
+def test_one_point_and_one_tender_are_singular_in_english(world: World, client_for) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    BuyerRisk.objects.filter(buyer=own).update(share_at_risk=0.01, tenders=1, at_risk=0)
+    client = client_for(world.kpk_analyst)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get(f"/pbj/kpk-uji/satker/{own.pk}/").content.decode()
+    assert "1% of the value went through tenders at risk: +1 point." in body
+    tender = own.tenders.first()
+    page = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
+    assert "0 of 1 tender at risk," in page
