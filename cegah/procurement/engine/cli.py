@@ -355,10 +355,11 @@ def _no_releases(path: Path, options: DatabaseOptions) -> str | None:
 
 def _import_items(
     args: argparse.Namespace, scratch: contextlib.ExitStack
-) -> Iterator[tuple[str, Path | str, str]]:
-    """Yield (the path as given, what to import or why it cannot be, "ocds" or "spse") for
-    each path: a folder is SPSE, a ``.zip`` holds SPSE exports (each of its folders is
-    imported in turn, from a scratch directory), anything else is OCDS."""
+) -> Iterator[tuple[str, Path | str, str, bool]]:
+    """Yield (the path as given, what to import or why it cannot be, "ocds" or "spse", whether
+    it was extracted from a ZIP) for each path: a folder is SPSE, a ``.zip`` holds SPSE exports
+    (each of its folders is imported in turn, from a scratch directory), any other file is
+    OCDS."""
     from .spse import SPSE_ZIP_LIMIT, SpseZipError, extract_spse_zip
 
     for raw in args.paths:
@@ -368,22 +369,22 @@ def _import_items(
         if kind == "auto":
             kind = "spse" if path.is_dir() or is_zip else "ocds"
         if kind != "spse" or not is_zip:
-            yield raw, path, kind
+            yield raw, path, kind, False
             continue
         if not path.is_file():
-            yield raw, describe(FileNotFoundError(raw)), kind
+            yield raw, describe(FileNotFoundError(raw)), kind, False
             continue
         target = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="cegah-zip-")))
         try:
             folders = extract_spse_zip(path, target, SPSE_ZIP_LIMIT)
         except SpseZipError as exc:
-            yield raw, str(exc), kind
+            yield raw, str(exc), kind, False
             continue
         except OSError as exc:
-            yield raw, describe(exc), kind
+            yield raw, describe(exc), kind, False
             continue
         for directory, folder in folders:
-            yield (f"{raw}/{directory}" if directory else raw), folder, kind
+            yield (f"{raw}/{directory}" if directory else raw), folder, kind, True
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -397,7 +398,7 @@ def run_import(args: argparse.Namespace) -> int:
     reports: list[ImportReport] = []
     failed = False
     with Store(args.store or default_store()) as store, contextlib.ExitStack() as scratch:
-        for raw, path, kind in _import_items(args, scratch):
+        for raw, path, kind, in_zip in _import_items(args, scratch):
             if isinstance(path, str):  # a ZIP that could not be extracted: why
                 sys.stderr.write(f"error: {raw}: {path}\n")
                 failed = True
@@ -429,14 +430,14 @@ def run_import(args: argparse.Namespace) -> int:
                     report = store.import_ocds(path, strict=args.strict, progress=progress)
             except OSError as exc:
                 bar.close()
-                name = raw if getattr(exc, "filename", None) is None else exc.filename
-                if str(name).startswith(str(path)) and str(path) != raw:  # in a ZIP
-                    name = raw + str(name)[len(str(path)) :]
+                name = str(raw if getattr(exc, "filename", None) is None else exc.filename)
+                if in_zip and name.startswith(str(path)):  # as the user knows it
+                    name = raw + name[len(str(path)) :]
                 sys.stderr.write(f"error: {name}: {describe(exc)}\n")
                 failed = True
                 continue
             bar.close()
-            if str(path) != raw:
+            if in_zip:
                 report = _renamed(report, str(path), raw)
             reports.append(report)
             failed = failed or report.status in ("refused", "nothing")
