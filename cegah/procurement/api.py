@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from cegah.api.auth import OrganisationToken, token_of
 from cegah.procurement import queries, services
@@ -20,6 +20,10 @@ from cegah.procurement.access import scope_of
 from cegah.procurement.scoring import Policy
 
 PREFIX = "/procurement"
+# A fiscal year past this is refused (422), not handed to the database (a 500).
+YEAR_MAX = 9999
+# The largest ``offset`` of /buyers used as is; beyond it every page is empty anyway.
+MAX_OFFSET = 10**9
 router = Router(tags=["procurement risk"], auth=OrganisationToken())
 
 
@@ -79,7 +83,9 @@ def _cutoffs(policy: Policy) -> dict[str, int]:
     response=list[InstitutionRiskOut],
     summary="Procurement risk per institution and year",
 )
-def institutions(request: HttpRequest, year: int | None = None) -> list[dict[str, Any]]:
+def institutions(
+    request: HttpRequest, year: int | None = Query(None, ge=1, le=YEAR_MAX)
+) -> list[dict[str, Any]]:
     """Each organisation with mapped satker, per fiscal year (all years unless ``year``): the
     value-weighted mean of its satker scores and the zone. ``organisation`` is null for the
     unmapped satker (only for tokens that see everything)."""
@@ -106,14 +112,20 @@ def institutions(request: HttpRequest, year: int | None = None) -> list[dict[str
 
 @router.get("/buyers", response=PageOut, summary="Procurement risk per satker (buyer) and year")
 def buyers(
-    request: HttpRequest, year: int | None = None, zone: str = "", limit: int = 500, offset: int = 0
+    request: HttpRequest,
+    year: int | None = Query(None, ge=1, le=YEAR_MAX),
+    zone: str = "",
+    limit: int = 500,
+    offset: int = 0,
 ) -> dict[str, Any]:
     """Satker ranked by score for a fiscal year (the newest by default), ``limit`` ≤ 5000."""
     scope = scope_of(token_of(request).organisation)
     year = queries.default_year(scope, year)
     qs = queries.buyer_ranking(scope, year, zone=zone)
     limit = max(1, min(limit, 5000))
-    rows = qs[max(0, offset) : max(0, offset) + limit]
+    # Past every row is an empty page, never a number the database cannot take (a 500).
+    offset = max(0, min(offset, MAX_OFFSET))
+    rows = qs[offset : offset + limit]
     return {
         "year": year,
         "count": qs.count(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from cegah.procurement.queries import Month
 
@@ -54,7 +54,11 @@ def monthly_svg(months: list[Month], *, width: int = 720, height: int = 260) -> 
         h_risk = plot_h * m.at_risk / peak
         name = escape(str(MONTHS[i]))
         tip = escape(
-            _("%(month)s: %(tenders)s tenders, %(at_risk)s at risk")
+            ngettext(
+                "%(month)s: %(tenders)s tender, %(at_risk)s at risk",
+                "%(month)s: %(tenders)s tenders, %(at_risk)s at risk",
+                m.tenders,
+            )
             % {"month": str(MONTHS[i]), "tenders": m.tenders, "at_risk": m.at_risk}
         )
         parts.append(

@@ -65,6 +65,9 @@ _FIELDS = (
 _ANNOUNCED = _FIELDS.index("announced_at")
 _METHOD = _FIELDS.index("method_details")
 _CURRENCY = _FIELDS.index("currency")
+# Amounts are stored as floats; a whole amount is written as a whole number ("1500000000", not
+# "1500000000.0", which a spreadsheet in Indonesian reads as text or as 15 billion).
+_AMOUNTS = tuple(_FIELDS.index(f) for f in ("pagu", "hps", "contract_value", "value"))
 
 
 def rows(tenders: QuerySet[TenderRisk], limit: int | None) -> Iterator[list[Any]]:
@@ -81,8 +84,17 @@ def rows(tenders: QuerySet[TenderRisk], limit: int | None) -> Iterator[list[Any]
         row[_ANNOUNCED] = timezone.localtime(announced).strftime("%Y-%m-%d") if announced else ""
         # The amounts' currency, stated on every row (no currency given is taken as rupiah).
         row[_CURRENCY] = row[_CURRENCY] or "IDR"
+        for index in _AMOUNTS:
+            row[index] = whole(row[index])
         row[-1] = " ".join(f"{f['code']}(+{f['points']})" for f in row[-1])
         yield row
+
+
+def whole(value: float | None) -> float | int | None:
+    """Return a whole amount as an int (written without ".0"), any other as it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class Echo:

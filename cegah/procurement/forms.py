@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from cegah.procurement.models import Zone
 from cegah.procurement.scoring import TENDER_INDICATORS
 
+# The largest id of a row (BigAutoField, on SQLite and PostgreSQL alike).
+MAX_ID = 2**63 - 1
+
 if TYPE_CHECKING:
     from django.http import QueryDict
 
@@ -51,7 +54,15 @@ class TenderFilterForm(forms.Form):
         ],
         required=False,
     )
-    buyer = forms.IntegerField(label=_("Satker"), widget=forms.HiddenInput, required=False)
+    # Bounded like the id column: a number past it (``?buyer=99999999999999999999``) is an error
+    # on the form, not a database overflow (a 500 on the list, a broken CSV download).
+    buyer = forms.IntegerField(
+        label=_("Satker"),
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+    )
 
     def __init__(self, *args: Any, years: list[int], methods: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

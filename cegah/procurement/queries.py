@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -215,15 +215,17 @@ class Month:
 @dataclass
 class Monthly:
     """A fiscal year month by month, with the tenders dated outside it kept apart: a package
-    of next year's budget announced in December is not December's (nor a year-end rush)."""
+    of next year's budget announced in December is not December's (nor a year-end rush). The
+    tenders of the year with no date at all are counted apart too, and in the total."""
 
     months: list[Month]
     before: Month  # dated before the fiscal year (month 0)
     after: Month  # dated after it (month 13)
+    undated: Month = field(default_factory=lambda: Month(0, 0, 0, 0.0, 0.0))  # no date known
 
     @property
     def total(self) -> Month:
-        every = [*self.months, self.before, self.after]
+        every = [*self.months, self.before, self.after, self.undated]
         return Month(
             month=0,
             tenders=sum(m.tenders for m in every),
@@ -235,8 +237,9 @@ class Monthly:
 
 def monthly(scope: Scope, year: int | None, at_risk: int, buyer_id: int | None = None) -> Monthly:
     """Return ``year`` month by month (1–12), and the tenders of the fiscal year dated before
-    or after it: tenders, tenders at risk, rupiah value and value at risk."""
-    qs = scope.tenders().filter(year=year, month__isnull=False)
+    or after it, and those with no date: tenders, tenders at risk, rupiah value and value at
+    risk. No year (nothing scored yet) is nothing, not the tenders without a fiscal year."""
+    qs = scope.tenders().filter(year=year) if year is not None else scope.tenders().none()
     if buyer_id:
         qs = qs.filter(buyer_id=buyer_id)
     # Values in other currencies are never added into the rupiah sums.
@@ -263,8 +266,9 @@ def monthly(scope: Scope, year: int | None, at_risk: int, buyer_id: int | None =
 
     return Monthly(
         months=[month(m, [(0, m)]) for m in range(1, 13)],
-        before=month(0, [k for k in rows if k[0] < 0]),
-        after=month(13, [k for k in rows if k[0] > 0]),
+        before=month(0, [k for k in rows if k[0] < 0 and k[1] is not None]),
+        after=month(13, [k for k in rows if k[0] > 0 and k[1] is not None]),
+        undated=month(0, [k for k in rows if k[1] is None]),
     )
 
 

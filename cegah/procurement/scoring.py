@@ -177,7 +177,10 @@ class Policy:
     def buyer_score(self, share_at_risk: float, flags: list[dict[str, Any]]) -> int:
         """Return a buyer's score from its share of value at risk (0–1) and its buyer flags."""
         points = sum(self.buyer_points.get(f["code"], 0) for f in flags)
-        return min(100, round(100 * share_at_risk) + points)
+        from cegah.procurement.templatetags.procurement import percent_points
+
+        # Rounded as the pages show the share: "13% of the value …: +13 points".
+        return min(100, percent_points(share_at_risk) + points)
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,11 @@ TENDER_INDICATORS: dict[str, Indicator] = {
         Indicator(
             "R058",
             _("Heavily discounted bid (Cardinal)"),
-            _("The winning bid is %(percent)s below the runner-up, an outlier among the tenders."),
+            _(
+                "The lowest other valid offer, %(lowest_offer)s, is %(percent)s above the winning "
+                "offer, %(winner_offer)s: a gap far wider than in the other tenders (flagged from "
+                "%(upper_fence_percent)s)."
+            ),
         ),
     )
 }
@@ -328,8 +335,8 @@ BUYER_INDICATORS: dict[str, Indicator] = {
             "ID06",
             _("Fourth-quarter rush"),
             _(
-                "%(percent)s of the buyer's value was procured in October–December (flagged from "
-                "%(q4_share_percent)s)."
+                "Over all its years in the data, %(percent)s of the buyer's value was announced "
+                "in October–December of its own fiscal year (flagged from %(q4_share_percent)s)."
             ),
         ),
         Indicator(
@@ -377,17 +384,20 @@ class _Context(dict[str, str]):
 
 
 def _percent(value: float, digits: int = 0) -> str:
-    return f"{_number(value * 100, digits)}%"
+    from cegah.procurement.templatetags.procurement import format_percent
+
+    return format_percent(value, digits)
 
 
 def _number(value: float, digits: int | None = None) -> str:
     """Format a number as the active language writes it ("0,40" in Indonesian), with
     ``digits`` decimals (by default none for whole numbers, else two). Rounded here: Django's
     number_format cuts the decimals off."""
+    from cegah.procurement.templatetags.procurement import half_up
+
     if digits is None:
         digits = 0 if float(value).is_integer() else 2
-    rounded = round(float(value), digits)
-    return str(number_format(rounded, digits, use_l10n=True, force_grouping=True))
+    return str(number_format(half_up(value, digits), digits, use_l10n=True, force_grouping=True))
 
 
 def _money(value: float | None, currency: str | None = "") -> str:
@@ -497,6 +507,14 @@ def tender_facts(tender: Any, flag: Mapping[str, Any]) -> dict[str, str]:
             out["winner_offer"] = _money(min(w for w in winners if w is not None), currency)
         if others:
             out["lowest_offer"] = _money(min(o for o in others if o is not None), currency)
+    elif code == "R058":
+        # As the flag compares them: valid offers only, the winner's lowest and the lowest other.
+        valid = [b for b in bids if b.get("status") == "valid" and b.get("amount") is not None]
+        winning = [b["amount"] for b in valid if b.get("winner")]
+        losing = [b["amount"] for b in valid if not b.get("winner")]
+        if winning and losing:
+            out["winner_offer"] = _money(min(winning), currency)
+            out["lowest_offer"] = _money(min(losing), currency)
     elif code == "R028":
         by_price: dict[tuple[float, str], list[str]] = {}
         for b in bids:

@@ -15,12 +15,11 @@ import shutil
 import tempfile
 import time
 import uuid
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -811,6 +810,20 @@ def start_import(organisation: Organisation, upload: UploadedFile, *, actor: Use
                 " or a .zip of SPSE exports."
             )
         )
+    if suffix.endswith(".gz"):
+        from cegah.procurement.engine.store import GZIP_MAGIC
+
+        upload.seek(0)
+        head = upload.read(2)
+        upload.seek(0)
+        if head != GZIP_MAGIC:
+            raise UploadRejected(
+                _(
+                    "%(name)s is named .gz but is not gzip-compressed: compress it with gzip, or"
+                    " upload it without .gz at the end of its name."
+                )
+                % {"name": name}
+            )
     target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
@@ -882,7 +895,9 @@ def run_import(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.PENDING)
         raise
     except Exception as exc:
-        if isinstance(exc, UploadRejected):
+        from cegah.procurement.engine.store import NotGzipError
+
+        if isinstance(exc, (UploadRejected, NotGzipError)):
             # The file's fault, told to the user on the job's page: no traceback to log.
             logger.warning("procurement import %s refused: %s", job_id, exc)
         else:
@@ -982,46 +997,14 @@ SPSE_ZIP_LIMIT = 2 * 1024**3
 
 
 def _unzip(archive: Path, target: Path) -> list[tuple[str, Path]]:
-    """Extract the ISB export files of a ZIP, refusing absurd sizes (zip bombs); return the
-    folders to import: (the ZIP's directory, where its files are now), in the ZIP's order.
+    """Extract the ISB export files of a ZIP (see ``extract_spse_zip``), at most
+    ``SPSE_ZIP_LIMIT`` bytes; raises UploadRejected."""
+    from cegah.procurement.engine.spse import SpseZipError, extract_spse_zip
 
-    A ZIP may hold several LPSE or years, a directory each, with the same file names: each
-    directory is its own folder (its files are joined to each other only), as ``cegah
-    procurement import`` takes folders one by one.
-    """
-    from cegah.procurement.engine.spse import dataset_of
-
-    total = 0
-    folders: dict[str, Path] = {}
     try:
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                member = PurePosixPath(info.filename)
-                if info.is_dir() or dataset_of(Path(member.name)) is None:
-                    continue
-                total += info.file_size
-                if total > SPSE_ZIP_LIMIT:
-                    raise UploadRejected(
-                        f"ZIP berisi lebih dari {SPSE_ZIP_LIMIT >> 20} MiB; pisahkan per LPSE dan"
-                        f" tahun. / The ZIP holds more than {SPSE_ZIP_LIMIT >> 20} MiB; split it"
-                        " by LPSE and year."
-                    )
-                directory = str(member.parent)
-                if directory not in folders:
-                    folders[directory] = target / f"{len(folders):04d}"
-                    folders[directory].mkdir()
-                path = folders[directory] / member.name
-                if path.exists():
-                    raise UploadRejected(
-                        f"ZIP memuat {info.filename} dua kali. / The ZIP holds {info.filename}"
-                        " twice."
-                    )
-                with zf.open(info) as src, path.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except zipfile.BadZipFile as exc:
-        raise UploadRejected("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
-    # No export file at all: the import of the empty folder says which names it expects.
-    return [("" if d == "." else d, f) for d, f in folders.items()] or [("", target)]
+        return extract_spse_zip(archive, target, SPSE_ZIP_LIMIT)
+    except SpseZipError as exc:
+        raise UploadRejected(str(exc)) from exc
 
 
 def _import_spse_folders(

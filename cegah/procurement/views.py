@@ -28,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cegah.accounts.models import staff_user
@@ -56,6 +57,7 @@ from cegah.procurement.forms import (
 )
 from cegah.procurement.models import BID_STATUS_LABELS, TenderExport, TenderRisk
 from cegah.procurement.scoring import Policy, buyer_facts, explain, tender_facts
+from cegah.procurement.templatetags.procurement import percent_points
 
 MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
 
@@ -137,7 +139,12 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
     scope = access_scope(request.user, slug)
     year = _year(request, scope)
     form = RankingForm(request.GET or None, years=queries.years(scope))
-    data = form.cleaned_data if form.is_valid() else {}
+    # The valid filters apply even when another is not valid (a year no longer scored, from an
+    # old link): its error is shown on the form, and the zone, level and name still hold.
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
+        data = dict(form.cleaned_data)  # the fields that are valid
     level = data.get("level") or "satker"
     policy, _meta = _policy()
     context: dict[str, Any] = {
@@ -173,7 +180,7 @@ def buyer_detail(request: HttpRequest, slug: str, buyer_pk: int) -> HttpResponse
     policy, meta = _policy()
     risks = list(buyer.risks.order_by("-year"))
     for risk in risks:
-        risk.share_points = round(100 * risk.share_at_risk)  # type: ignore[attr-defined]
+        risk.share_points = percent_points(risk.share_at_risk)  # type: ignore[attr-defined]
         risk.explained = _buyer_flags(risk.flags, meta)  # type: ignore[attr-defined]
     # The year asked for (the ranking and tender pages link with theirs), else the newest.
     years = [r.year for r in risks]
@@ -543,7 +550,11 @@ def buyers_mapping(request: HttpRequest, slug: str) -> HttpResponse:
         return _imports_page(request, scope, UploadForm(), form, result.errors)
     messages.success(
         request,
-        _("%(mapped)s buyers mapped, %(unmapped)s unmapped, %(unchanged)s unchanged.")
+        ngettext(
+            "%(mapped)s buyer mapped, %(unmapped)s unmapped, %(unchanged)s unchanged.",
+            "%(mapped)s buyers mapped, %(unmapped)s unmapped, %(unchanged)s unchanged.",
+            result.mapped,
+        )
         % {"mapped": result.mapped, "unmapped": result.unmapped, "unchanged": result.unchanged},
     )
     return redirect("procurement:imports", scope.organisation.slug)

@@ -424,7 +424,13 @@ def test_side_by_side_raises_the_first_error_and_stops_handing_out() -> None:
     con.execute("CREATE TABLE done (task INTEGER)")
 
     def ok(n: int) -> Callable[[Any], None]:
-        return lambda other: other.execute("INSERT INTO done VALUES (?)", [n])
+        def insert(other: Any) -> None:
+            # Not instant: on a busy machine the other thread could otherwise run all 50
+            # before the first task's error is even seen (this test failed under load).
+            time.sleep(0.02)
+            other.execute("INSERT INTO done VALUES (?)", [n])
+
+        return insert
 
     def bad(other: Any) -> None:
         other.execute("SELECT * FROM no_such_table")

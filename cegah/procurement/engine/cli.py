@@ -10,12 +10,15 @@ Messages go to standard error.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import signal
 import sys
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -103,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
             " refused). Importing the same file again changes nothing."
         ),
     )
-    imp.add_argument("paths", nargs="+", help="OCDS files, or SPSE export folders")
+    imp.add_argument(
+        "paths", nargs="+", help="OCDS files, or SPSE export folders or ZIP files of them"
+    )
     imp.add_argument(
         "--store",
         default=None,
@@ -114,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("auto", "ocds", "spse"),
         default="auto",
-        help="auto: a folder is SPSE, a file is OCDS",
+        help="auto: a folder or a .zip is SPSE, any other file is OCDS",
     )
     imp.add_argument("--strict", action="store_true", help="refuse a file with any bad record")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -348,6 +353,40 @@ def _no_releases(path: Path, options: DatabaseOptions) -> str | None:
     return None
 
 
+def _import_items(
+    args: argparse.Namespace, scratch: contextlib.ExitStack
+) -> Iterator[tuple[str, Path | str, str, bool]]:
+    """Yield (the path as given, what to import or why it cannot be, "ocds" or "spse", whether
+    it was extracted from a ZIP) for each path: a folder is SPSE, a ``.zip`` holds SPSE exports
+    (each of its folders is imported in turn, from a scratch directory), any other file is
+    OCDS."""
+    from .spse import SPSE_ZIP_LIMIT, SpseZipError, extract_spse_zip
+
+    for raw in args.paths:
+        path = Path(raw)
+        kind = args.format
+        is_zip = path.suffix.lower() == ".zip" and not path.is_dir()
+        if kind == "auto":
+            kind = "spse" if path.is_dir() or is_zip else "ocds"
+        if kind != "spse" or not is_zip:
+            yield raw, path, kind, False
+            continue
+        if not path.is_file():
+            yield raw, describe(FileNotFoundError(raw)), kind, False
+            continue
+        target = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="cegah-zip-")))
+        try:
+            folders = extract_spse_zip(path, target, SPSE_ZIP_LIMIT)
+        except SpseZipError as exc:
+            yield raw, str(exc), kind, False
+            continue
+        except OSError as exc:
+            yield raw, describe(exc), kind, False
+            continue
+        for directory, folder in folders:
+            yield (f"{raw}/{directory}" if directory else raw), folder, kind, True
+
+
 def run_import(args: argparse.Namespace) -> int:
     """``import``: load files into the store, with a progress bar; report issues on stderr."""
     # Imported here: `indicators`, which the benchmark times, needs none of them.
@@ -358,12 +397,12 @@ def run_import(args: argparse.Namespace) -> int:
 
     reports: list[ImportReport] = []
     failed = False
-    with Store(args.store or default_store()) as store:
-        for raw in args.paths:
-            path = Path(raw)
-            kind = args.format
-            if kind == "auto":
-                kind = "spse" if path.is_dir() else "ocds"
+    with Store(args.store or default_store()) as store, contextlib.ExitStack() as scratch:
+        for raw, path, kind, in_zip in _import_items(args, scratch):
+            if isinstance(path, str):  # a ZIP that could not be extracted: why
+                sys.stderr.write(f"error: {raw}: {path}\n")
+                failed = True
+                continue
             # An OCDS file's progress is in bytes read; an SPSE folder's is not (its reading is
             # a third, the join the rest: see ``import_spse``), so it is shown in percent.
             percent = kind == "spse"
@@ -371,7 +410,7 @@ def run_import(args: argparse.Namespace) -> int:
                 total=100 if percent else 0,
                 unit="%" if percent else "B",
                 unit_scale=not percent,
-                desc=path.name,
+                desc=Path(raw).name,
                 disable=args.no_progress or None,  # None: only on a terminal
                 file=sys.stderr,
             )
@@ -391,10 +430,15 @@ def run_import(args: argparse.Namespace) -> int:
                     report = store.import_ocds(path, strict=args.strict, progress=progress)
             except OSError as exc:
                 bar.close()
-                sys.stderr.write(f"error: {path}: {describe(exc)}\n")
+                name = str(raw if getattr(exc, "filename", None) is None else exc.filename)
+                if in_zip and name.startswith(str(path)):  # as the user knows it
+                    name = raw + name[len(str(path)) :]
+                sys.stderr.write(f"error: {name}: {describe(exc)}\n")
                 failed = True
                 continue
             bar.close()
+            if in_zip:
+                report = _renamed(report, str(path), raw)
             reports.append(report)
             failed = failed or report.status in ("refused", "nothing")
             _summarise(report, args.max_issues)
@@ -423,6 +467,18 @@ def run_import(args: argparse.Namespace) -> int:
         )
         sys.stdout.write("\n")
     return 1 if failed else 0
+
+
+def _renamed(report: ImportReport, scratch: str, shown: str) -> ImportReport:
+    """Return ``report`` of a folder extracted from a ZIP to ``scratch`` with its paths as the
+    user named them (``exports.zip/47_1013_SPSE-TenderPengumuman.jsonl``), not the scratch's."""
+
+    def rename(path: str) -> str:
+        return shown + path[len(scratch) :] if path.startswith(scratch) else path
+
+    report.path = rename(report.path)
+    report.issues = [dataclasses.replace(i, path=rename(i.path)) for i in report.issues]
+    return report
 
 
 def _summarise(report: ImportReport, max_issues: int) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 def describe(exc: OSError) -> str:
     """Return what went wrong with a file or folder, Indonesian first, then English."""
+    bilingual = getattr(exc, "bilingual", None)  # the engine's own errors (NotGzipError)
+    if isinstance(bilingual, str):
+        return bilingual
     if isinstance(exc, FileNotFoundError):
         return "berkas tidak ada / no such file"
     if isinstance(exc, IsADirectoryError):

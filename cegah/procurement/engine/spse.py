@@ -864,3 +864,57 @@ def _import_records(
     if progress:
         progress(3 * size, 3 * size)
     return report
+
+
+# What an SPSE ZIP may expand to on the command line (the web has its own setting, see
+# ``services.SPSE_ZIP_LIMIT``): a zip bomb stops here.
+SPSE_ZIP_LIMIT = 2 * 1024**3
+
+
+class SpseZipError(ValueError):
+    """Raised for a ZIP of SPSE exports that cannot be imported (the message is bilingual)."""
+
+
+def extract_spse_zip(archive: Path, target: Path, limit: int) -> list[tuple[str, Path]]:
+    """Extract the ISB export files of a ZIP into ``target``, refusing more than ``limit``
+    bytes (zip bombs); return the folders to import: (the ZIP's directory, where its files are
+    now), in the ZIP's order. Raises SpseZipError.
+
+    A ZIP may hold several LPSE or years, a directory each, with the same file names: each
+    directory is its own folder (its files are joined to each other only).
+    """
+    import shutil
+    import zipfile
+    from pathlib import PurePosixPath
+
+    total = 0
+    folders: dict[str, Path] = {}
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                member = PurePosixPath(info.filename)
+                if info.is_dir() or dataset_of(Path(member.name)) is None:
+                    continue
+                total += info.file_size
+                if total > limit:
+                    raise SpseZipError(
+                        f"ZIP berisi lebih dari {limit >> 20} MiB; pisahkan per LPSE dan"
+                        f" tahun. / The ZIP holds more than {limit >> 20} MiB; split it"
+                        " by LPSE and year."
+                    )
+                directory = str(member.parent)
+                if directory not in folders:
+                    folders[directory] = target / f"{len(folders):04d}"
+                    folders[directory].mkdir()
+                path = folders[directory] / member.name
+                if path.exists():
+                    raise SpseZipError(
+                        f"ZIP memuat {info.filename} dua kali. / The ZIP holds {info.filename}"
+                        " twice."
+                    )
+                with zf.open(info) as src, path.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except zipfile.BadZipFile as exc:
+        raise SpseZipError("Berkas bukan ZIP yang sah. / The file is not a valid ZIP.") from exc
+    # No export file at all: the import of the empty folder says which names it expects.
+    return [("" if d == "." else d, f) for d, f in folders.items()] or [("", target)]

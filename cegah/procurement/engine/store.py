@@ -250,6 +250,10 @@ MSG_NO_BUYER = (
     " satker"
 )
 MSG_GZIP = "berkas gzip rusak atau terpotong di sini / the gzip file is corrupt or truncated here"
+MSG_NOT_GZIP = (
+    "bernama .gz tetapi bukan berkas gzip; kompres dengan gzip atau hapus .gz dari namanya"
+    " / named .gz but not gzip-compressed; compress it with gzip or take .gz off its name"
+)
 MSG_LONG_LINE = "baris lebih dari {mib} MiB / line longer than {mib} MiB"
 MSG_PACKAGE_SIZE = (
     "paket JSON lebih dari {mib} MiB, terlalu besar untuk dibaca utuh; ubah menjadi JSON lines"
@@ -585,13 +589,34 @@ def base_name(path: Path) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
+class NotGzipError(OSError):
+    """Raised for a file whose name ends in ``.gz`` but whose content is not gzip: read as it
+    is, a renamed or mislabelled file would only give one "not valid JSON" line after another.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(MSG_NOT_GZIP)
+        self.filename = str(path)
+        self.bilingual = MSG_NOT_GZIP
+
+
+def check_gzip(path: Path) -> None:
+    """Raise NotGzipError if ``path`` is named ``.gz`` and is not gzip-compressed."""
+    if path.name.lower().endswith(".gz"):
+        with path.open("rb") as raw:
+            if raw.read(2) != GZIP_MAGIC:
+                raise NotGzipError(path)
+
+
 @contextlib.contextmanager
 def open_data(path: Path) -> Iterator[tuple[Any, Any]]:
-    """Open a data file, gzip-compressed or not (told by its first bytes, not its name).
+    """Open a data file, gzip-compressed or not (told by its first bytes). A file named
+    ``.gz`` must be gzip: raises NotGzipError otherwise.
 
     Yields (reader, raw): ``reader`` gives the content, ``raw.tell()`` how far into the file on
     disk reading has come (for progress bars, which count the file's own size).
     """
+    check_gzip(path)
     with path.open("rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
@@ -730,6 +755,7 @@ class Store:
         read.
         """
         path = Path(path)
+        check_gzip(path)  # before anything is written
 
         def records() -> Iterator[tuple[int, int, Rows | None, list[Issue]]]:
             seen: dict[str, int] = {}
