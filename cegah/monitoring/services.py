@@ -631,6 +631,11 @@ def set_recommendation_status(
         if status == Recommendation.Status.DONE:
             rec.progress = 100
             fields.append("progress")
+        elif old == Recommendation.Status.DONE:
+            # Reopened: back to what the institution last reported, not the 100 % of "done".
+            last = rec.updates.order_by("-created_at", "-pk").values_list("progress", flat=True)
+            rec.progress = last.first() or 0
+            fields.append("progress")
         rec.save(update_fields=fields)
         audit.record(
             "monitoring.recommendation.status_changed",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cegah.monitoring.models.framework import PERCENT
 
 MONTH = [MinValueValidator(1), MaxValueValidator(12)]
+NON_NEGATIVE = [MinValueValidator(Decimal(0))]
 
 
 class TepraImport(models.Model):
@@ -152,7 +153,11 @@ class StrategicProject(models.Model):
     rup_code = models.CharField(_("RUP code"), max_length=40, blank=True)
     method = models.CharField(_("procurement method"), max_length=60, blank=True)
     pagu = models.DecimalField(
-        _("budget ceiling (pagu)"), max_digits=18, decimal_places=2, default=Decimal(0)
+        _("budget ceiling (pagu)"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=NON_NEGATIVE,
     )
     status = models.CharField(
         _("procurement status"), max_length=20, choices=Status.choices, default=Status.PLANNED
