@@ -362,3 +362,15 @@ def test_one_point_and_one_tender_are_singular_in_english(world: World, client_f
     tender = own.tenders.first()
     page = client.get(f"/pbj/kpk-uji/tenders/{tender.pk}/").content.decode()
     assert "0 of 1 tender at risk," in page
+
+
+def test_the_ranking_says_when_a_satker_share_is_counted_in_tenders(
+    world: World, client_for
+) -> None:
+    own = Buyer.objects.get(buyer_id=OWN)
+    risk = own.risks.get()
+    client = client_for(world.kpk_analyst)
+    url = f"/pbj/kpk-uji/?level=satker&year={risk.year}"
+    assert "tidak ada nilai rupiah" not in client.get(url).content.decode()
+    BuyerRisk.objects.filter(pk=risk.pk).update(value_total=0, value_at_risk=0)
+    assert "dari jumlah tender (tidak ada nilai rupiah)" in client.get(url).content.decode()
