@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from cegah.core.numbers import half_up
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -56,11 +58,10 @@ def zone(score: Decimal, cutoffs: tuple[Decimal, Decimal, Decimal] = DEFAULT_CUT
     return "green"
 
 
-def rounded(value: Decimal | None, places: str = "0.01") -> Decimal | None:
-    """Return ``value`` rounded half up (as ``floatformat`` shows it), None for None."""
-    if value is None:
-        return None
-    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+def rounded(value: Decimal | None) -> Decimal | None:
+    """Return ``value`` at two decimals, rounded half up (as ``floatformat`` shows it), None for
+    None."""
+    return None if value is None else half_up(value, 2)
 
 
 def shown_gap(self_reported: Decimal, verified: Decimal) -> Decimal:

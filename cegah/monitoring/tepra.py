@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import pgettext
 
 from cegah.core import audit
+from cegah.core.numbers import half_up
 from cegah.core.tasks_glue import enqueue_on_commit
 from cegah.monitoring.models import QuarterTarget, Realisation, StrategicProject, TepraImport
 from cegah.monitoring.tepra_files import MAX_IMPORT_BYTES as MAX_IMPORT_BYTES
@@ -54,7 +55,6 @@ RED_BELOW = Decimal(-15)
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 # Amounts are stored with two decimals in 18 digits (Realisation.pagu and the rest).
 MONEY_DIGITS = 16
 MONEY_LIMIT = Decimal(10) ** MONEY_DIGITS
@@ -148,7 +148,7 @@ def clean_rows(
                     issue(number, column, "too_large", value=shown, digits=MONEY_DIGITS)
                 )
                 continue
-            numbers[column] = value.quantize(CENT, rounding=ROUND_HALF_UP)
+            numbers[column] = half_up(value, 2)
         if (
             "pagu" in numbers
             and "financial_actual" in numbers
@@ -386,13 +386,10 @@ def month_year(month: int, year: int) -> str:
     }
 
 
-# Percentages and deviations are shown with one decimal.
-SHOWN = Decimal("0.1")
-
-
 def shown(value: Decimal) -> Decimal:
-    """Return ``value`` rounded as the pages show it (one decimal, half up like ``floatformat``)."""
-    return value.quantize(SHOWN, rounding=ROUND_HALF_UP)
+    """Return ``value`` rounded as the pages show percentages and deviations: one decimal, half
+    up like ``floatformat``."""
+    return half_up(value, 1)
 
 
 def light(deviation: Decimal) -> str:

@@ -32,6 +32,9 @@ from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cegah.core.numbers import half_up
+from cegah.procurement.formats import format_percent, money, percent_points
+
 # Points per process-level flag. Strong signs of a rigged competition score 20–25; the ICW
 # scales and "price at HPS", which fire on most Pengadaan Langsung, only 5, so that alone they
 # never make a tender "at risk".
@@ -177,8 +180,6 @@ class Policy:
     def buyer_score(self, share_at_risk: float, flags: list[dict[str, Any]]) -> int:
         """Return a buyer's score from its share of value at risk (0–1) and its buyer flags."""
         points = sum(self.buyer_points.get(f["code"], 0) for f in flags)
-        from cegah.procurement.templatetags.procurement import percent_points
-
         # Rounded as the pages show the share: "13% of the value …: +13 points".
         return min(100, percent_points(share_at_risk) + points)
 
@@ -383,27 +384,13 @@ class _Context(dict[str, str]):
         return "?"
 
 
-def _percent(value: float, digits: int = 0) -> str:
-    from cegah.procurement.templatetags.procurement import format_percent
-
-    return format_percent(value, digits)
-
-
 def _number(value: float, digits: int | None = None) -> str:
     """Format a number as the active language writes it ("0,40" in Indonesian), with
     ``digits`` decimals (by default none for whole numbers, else two). Rounded here: Django's
     number_format cuts the decimals off."""
-    from cegah.procurement.templatetags.procurement import half_up
-
     if digits is None:
         digits = 0 if float(value).is_integer() else 2
     return str(number_format(half_up(value, digits), digits, use_l10n=True, force_grouping=True))
-
-
-def _money(value: float | None, currency: str | None = "") -> str:
-    from cegah.procurement.templatetags.procurement import money
-
-    return money(value, currency)
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -426,11 +413,11 @@ def context(
     ctx: dict[str, str] = {}
     if value is not None:
         ctx["value"] = _number(value)
-        ctx["percent"] = _percent(value)
+        ctx["percent"] = format_percent(value)
     for key, raw in (meta.get(code) or {}).items():
         if isinstance(raw, (int, float)):
             ctx[key] = _number(raw)
-            ctx[f"{key}_percent"] = _percent(raw)
+            ctx[f"{key}_percent"] = format_percent(raw)
     if code == "ID05":
         ctx["minimum_days"] = ctx.get(method_details, "?")
     elif code == "R003":
@@ -484,15 +471,15 @@ def tender_facts(tender: Any, flag: Mapping[str, Any]) -> dict[str, str]:
     elif code == "ID04":
         final = tender.contract_value if tender.contract_value is not None else tender.award_value
         if final is not None and tender.hps:
-            out["final_value"] = _money(final, currency)
-            out["hps"] = _money(tender.hps, currency)
-            out["of_hps"] = _percent(final / tender.hps, 1)
+            out["final_value"] = money(final, currency)
+            out["hps"] = money(tender.hps, currency)
+            out["of_hps"] = format_percent(final / tender.hps, 1)
     elif code == "ID09":
         out["supplier"] = str(stored.get("supplier") or tender.winner or "?")
         if stored.get("ceiling") is not None:
-            out["ceiling"] = _money(stored["ceiling"], currency)
+            out["ceiling"] = money(stored["ceiling"], currency)
         if stored.get("total") is not None:
-            out["total"] = _money(stored["total"], currency)
+            out["total"] = money(stored["total"], currency)
     elif code == "ID11":
         winners = [_best(b) for b in bids if b.get("winner") and _best(b)]
         others = [
@@ -504,17 +491,17 @@ def tender_facts(tender: Any, flag: Mapping[str, Any]) -> dict[str, str]:
             and _best(b)
         ]
         if winners:
-            out["winner_offer"] = _money(min(w for w in winners if w is not None), currency)
+            out["winner_offer"] = money(min(w for w in winners if w is not None), currency)
         if others:
-            out["lowest_offer"] = _money(min(o for o in others if o is not None), currency)
+            out["lowest_offer"] = money(min(o for o in others if o is not None), currency)
     elif code == "R058":
         # As the flag compares them: valid offers only, the winner's lowest and the lowest other.
         valid = [b for b in bids if b.get("status") == "valid" and b.get("amount") is not None]
         winning = [b["amount"] for b in valid if b.get("winner")]
         losing = [b["amount"] for b in valid if not b.get("winner")]
         if winning and losing:
-            out["winner_offer"] = _money(min(winning), currency)
-            out["lowest_offer"] = _money(min(losing), currency)
+            out["winner_offer"] = money(min(winning), currency)
+            out["lowest_offer"] = money(min(losing), currency)
     elif code == "R028":
         by_price: dict[tuple[float, str], list[str]] = {}
         for b in bids:
@@ -524,7 +511,7 @@ def tender_facts(tender: Any, flag: Mapping[str, Any]) -> dict[str, str]:
         same = [(key, names) for key, names in by_price.items() if len(set(names)) > 1]
         if same:
             (amount, code_currency), names = same[0]
-            out["price"] = _money(amount, code_currency)
+            out["price"] = money(amount, code_currency)
             out["bidders"] = ", ".join(dict.fromkeys(names))
     elif code == "R030":
         out["deadline"] = _when(tender.tender_end)

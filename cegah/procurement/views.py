@@ -46,6 +46,7 @@ from cegah.procurement.access import (
     access_tender,
     access_tender_export,
 )
+from cegah.procurement.formats import percent_points
 from cegah.procurement.forms import (
     BuyerMappingForm,
     MapBuyerForm,
@@ -57,7 +58,6 @@ from cegah.procurement.forms import (
 )
 from cegah.procurement.models import BID_STATUS_LABELS, TenderExport, TenderRisk
 from cegah.procurement.scoring import Policy, buyer_facts, explain, tender_facts
-from cegah.procurement.templatetags.procurement import percent_points
 
 MAPPING_ERRORS_SHOWN = 50  # problems of a mapping file listed on the page (the rest counted)
 

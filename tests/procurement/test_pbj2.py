@@ -12,10 +12,11 @@ from cegah.accounts.services import create_api_token
 from cegah.procurement.charts import monthly_svg
 from cegah.procurement.engine.cli import main
 from cegah.procurement.engine.store import MSG_JSON, MSG_NOT_GZIP
+from cegah.procurement.formats import percent_points
 from cegah.procurement.models import Buyer, BuyerRisk, ImportJob, TenderRisk
 from cegah.procurement.queries import Month
 from cegah.procurement.scoring import Policy, explain, tender_facts
-from cegah.procurement.templatetags.procurement import in_language, pct, percent_points
+from cegah.procurement.templatetags.procurement import in_language, pct
 from tests.conftest import Personas
 from tests.procurement.conftest import DATA, needs_data, release, write_releases
 from tests.procurement.web_helpers import OWN, World, build_world

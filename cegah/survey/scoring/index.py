@@ -14,11 +14,11 @@ is given (see docs/spi-index.md).
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from statistics import NormalDist
 
 import polars as pl
 
+from cegah.core.numbers import half_up
 from cegah.survey.scoring.constants import DIMENSIONS, GROUPS
 from cegah.survey.scoring.editions import EditionConfig, load_edition
 from cegah.survey.scoring.errors import ConfigError, ResponseIssue, ResponsesError
@@ -39,7 +39,7 @@ _W = "__w"
 
 def round2(value: float) -> float:
     """Round half away from zero to 2 decimals, as scores are published (73.125 → 73.13)."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float(half_up(value, 2))
 
 
 @dataclass(frozen=True, slots=True)
