@@ -3,14 +3,17 @@ and a framework whose arithmetic is easy to check by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from cegah.accounts.models import Membership, User
 from cegah.accounts.permissions import Role
@@ -22,7 +25,7 @@ from cegah.monitoring.framework_io import (
     SubSpec,
     save_framework,
 )
-from cegah.monitoring.models import Framework, Period, SubIndicator
+from cegah.monitoring.models import Framework, Period, Recommendation, SubIndicator
 from cegah.orgs.models import Organisation, Region
 
 D = Decimal
@@ -86,6 +89,19 @@ class Mcp:
     kpk_viewer: User
     framework: Framework
     period: Period
+
+    def recommend(
+        self, *, title: str = "Tetapkan SOP benturan kepentingan", days: int = 30, **extra: Any
+    ) -> Recommendation:
+        """KPK's verifier records a recommendation for the city, due in ``days`` days."""
+        return services.create_recommendation(
+            institution=self.city,
+            issued_by=self.kpk,
+            actor=self.verifier,
+            title=title,
+            due_date=timezone.localdate() + dt.timedelta(days=days),
+            **extra,
+        )
 
     def sub(self, area: str, indicator: str, code: str) -> SubIndicator:
         return SubIndicator.objects.get(

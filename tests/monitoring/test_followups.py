@@ -1,11 +1,7 @@
 """Follow-ups to the second QA pass: project pagu, reopened recommendations, quarter labels."""
 
-import datetime as dt
-
-from django.utils import timezone
-
 from cegah.monitoring import services
-from cegah.monitoring.models import Recommendation, StrategicProject
+from cegah.monitoring.models import StrategicProject
 
 
 def _project_form(pagu: str) -> dict[str, str]:
@@ -33,19 +29,8 @@ def test_a_negative_project_pagu_is_refused_and_nothing_is_saved(mcp, client_for
     assert StrategicProject.objects.get().pagu == 5_000_000
 
 
-def _rec(mcp) -> Recommendation:
-    return services.create_recommendation(
-        institution=mcp.city,
-        issued_by=mcp.kpk,
-        actor=mcp.verifier,
-        title="Tetapkan SOP benturan kepentingan",
-        due_date=timezone.localdate() + dt.timedelta(days=30),
-        area_name="Pengadaan",
-    )
-
-
 def test_a_reopened_recommendation_goes_back_to_the_progress_last_reported(mcp) -> None:
-    rec = _rec(mcp)
+    rec = mcp.recommend(area_name="Pengadaan")
     services.add_progress(recommendation=rec, actor=mcp.city_admin, note="Draf SOP", progress=40)
     services.set_recommendation_status(recommendation=rec, actor=mcp.verifier, status="done")
     rec.refresh_from_db()
@@ -56,7 +41,7 @@ def test_a_reopened_recommendation_goes_back_to_the_progress_last_reported(mcp) 
 
 
 def test_a_reopened_recommendation_without_any_report_is_back_at_zero(mcp) -> None:
-    rec = _rec(mcp)
+    rec = mcp.recommend(area_name="Pengadaan")
     services.set_recommendation_status(recommendation=rec, actor=mcp.verifier, status="done")
     services.set_recommendation_status(recommendation=rec, actor=mcp.verifier, status="open")
     rec.refresh_from_db()
@@ -64,7 +49,7 @@ def test_a_reopened_recommendation_without_any_report_is_back_at_zero(mcp) -> No
 
 
 def test_cancelling_keeps_the_progress_reported(mcp) -> None:
-    rec = _rec(mcp)
+    rec = mcp.recommend(area_name="Pengadaan")
     services.add_progress(recommendation=rec, actor=mcp.city_admin, note="Draf", progress=30)
     services.set_recommendation_status(recommendation=rec, actor=mcp.verifier, status="cancelled")
     rec.refresh_from_db()

@@ -272,20 +272,9 @@ def test_the_same_evidence_link_twice_is_refused(mcp) -> None:
 
 
 def test_setting_the_status_a_recommendation_has_changes_nothing(mcp, client_for) -> None:
-    import datetime as dt
-
-    from django.utils import timezone
-
     from cegah.core.models import AuditEntry
-    from cegah.monitoring import services
 
-    rec = services.create_recommendation(
-        institution=mcp.city,
-        issued_by=mcp.kpk,
-        actor=mcp.verifier,
-        title="Tetapkan SOP",
-        due_date=timezone.localdate() + dt.timedelta(days=30),
-    )
+    rec = mcp.recommend(title="Tetapkan SOP")
     client = client_for(mcp.verifier)
     url = f"/monitoring/recommendations/{rec.pk}/status/"
     assert client.post(url, {"status": "done"}).status_code == 302

@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from cegah.core.models import AuditEntry
 from cegah.monitoring import services, tasks
@@ -24,14 +23,7 @@ def fetch(client, url: str) -> int:
 
 
 def _rec(mcp, days: int, title: str = "Tetapkan SOP benturan kepentingan") -> Recommendation:
-    return services.create_recommendation(
-        institution=mcp.city,
-        issued_by=mcp.kpk,
-        actor=mcp.verifier,
-        title=title,
-        due_date=timezone.localdate() + dt.timedelta(days=days),
-        area_name="Pengadaan",
-    )
+    return mcp.recommend(title=title, days=days, area_name="Pengadaan")
 
 
 def test_overdue_recommendation_is_escalated_once_without_content_in_the_mail(mcp) -> None:
